@@ -66,8 +66,8 @@ class ProcessUsage:
 
 @dataclass(frozen=True, slots=True)
 class Processes:
-    top_cpu: tuple[ProcessUsage, ...] = ()  # up to 3, busiest first
-    top_ram: tuple[ProcessUsage, ...] = ()  # up to 2, largest first
+    top_cpu: tuple[ProcessUsage, ...] | None = None  # up to 3, busiest first; None: not measured
+    top_ram: tuple[ProcessUsage, ...] | None = None  # up to 2, largest first
 
 
 @dataclass(frozen=True, slots=True)

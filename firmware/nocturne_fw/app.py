@@ -1,0 +1,312 @@
+"""The tick loop: button, link, state, alerts, carousel, menu, drawing, watchdog.
+
+Every timing rule reads ``self.now``, taken once per tick from the injected
+``ticks_ms``; tests drive a ``ManualClock`` and call ``tick()`` themselves.
+
+Screens: scenes 0..12 (see scenes.py) and system screens (``SYS_*``). What is
+shown, in priority order: predator (screen off) > quick menu > boot splash >
+missing secrets > no WiFi / connecting (until the first line ever) > signal
+lost (no line for ``LOST_MS`` once the link was up) > the current scene.
+
+Alerts: on a NEW ``CRITICAL`` the app jumps once to the target scene (and wakes
+a screen turned off by the menu); while the alert lasts the display inverts
+every other 500 ms and the LED blinks with it (if enabled), and the carousel
+pauses. The user can move away freely; only an alert that clears and comes
+back jumps again.
+"""
+
+from micropython import const
+
+from nocturne_fw import clock
+from nocturne_fw import input as btn
+from nocturne_fw import menu as mnu
+from nocturne_fw import net
+from nocturne_fw.clock import ticks_diff
+from nocturne_fw.graph import Graph
+from nocturne_fw.state import State
+
+TICK_MS = const(10)  # loop period: button sampling and link polling
+FRAME_MS = const(1000)  # redraw at least this often (countdowns, clock-like text)
+ANIM_MS = const(100)  # redraw period while something moves (scrolling, spinner)
+BOOT_MS = const(1500)  # splash
+LOST_MS = const(5000)  # no line this long once linked = "signal lost"
+BLINK_MS = const(500)  # alert: inverted 500 ms, normal 500 ms = once a second
+BREATH_MS = const(4000)  # predator LED: one slow breath
+GLITCH_MS = const(140)  # glitch length after an automatic scene change
+WDT_MS = const(30000)  # watchdog: far above the longest blocking call (2 s connect)
+
+SCENES = const(13)
+GRAPH_N = const(128)  # samples per graph: one per column, ~2 minutes at 1 line/s
+
+SYS_BOOT = const(100)
+SYS_CONNECT = const(101)
+SYS_NO_WIFI = const(102)
+SYS_LOST = const(103)
+SYS_SECRETS = const(104)
+SYS_MENU = const(105)
+SYS_OFF = const(106)
+
+
+class App:
+    def __init__(
+        self,
+        oled,
+        button_read,
+        settings,
+        link=None,
+        renderer=None,
+        led=None,
+        wdt=None,
+        ticks_ms=None,
+        secrets_ok=True,
+        fb=None,
+    ):
+        """``oled``: the display driver (show, poweron/off, contrast, invert, rotate);
+        ``fb``: the FrameBuffer scenes draw into (default: the driver itself);
+        ``led(level)``: LED brightness 0..255; ``link``: a net.Link (None = no net)."""
+        self.oled = oled
+        self.fb = oled if fb is None else fb
+        self.settings = settings
+        self.link = link
+        self.renderer = renderer
+        self.led = led
+        self.wdt = wdt
+        self.ticks_ms = clock.ticks_ms if ticks_ms is None else ticks_ms
+        self.secrets_ok = secrets_ok
+        self.state = State()
+        self.button = btn.Button(button_read)
+        self.menu = mnu.Menu(settings)
+        self.g_cpu = Graph(GRAPH_N)
+        self.g_gpu = Graph(GRAPH_N)
+        self.g_down = Graph(GRAPH_N, fixed=0)
+        self.g_up = Graph(GRAPH_N, fixed=0)
+        self.now = self.ticks_ms()
+        self.t0 = self.now
+        self.scene = settings.scene if 0 <= settings.scene < SCENES else 0
+        self.t_scene = self.now  # when the scene was entered (carousel)
+        self.off = False  # predator mode
+        self.screen = SYS_BOOT
+        self.dirty = True
+        self.t_drawn = self.now
+        self.frames = 0
+        self.serial = 0  # state.serial last seen
+        self.alert_seen = False  # the current alert has jumped already
+        self.t_alert = 0
+        self.inverted = False
+        self.led_level = -1
+        self.t_glitch = self.now - 10 * GLITCH_MS
+        self.glitch = False
+        self.t_menu = 0
+        if link is not None:
+            link.on_line = self.state.feed
+            link.report_screen(self.scene)
+        self.apply_settings()
+
+    # -- the loop ----------------------------------------------------------------
+
+    def run(self):
+        while True:
+            self.tick()
+            clock.sleep_ms(TICK_MS)
+
+    def tick(self):
+        self.now = now = self.ticks_ms()
+        if self.wdt is not None:
+            self.wdt.feed()
+        self._button(self.button.poll(now))
+        if self.link is not None:
+            self.link.poll(now)
+        if self.state.serial != self.serial:
+            self._new_data()
+        self._alerts()
+        self._carousel()
+        if self.menu.open and ticks_diff(now, self.t_menu) > mnu.TIMEOUT_MS:
+            self._close_menu()
+        self._led()
+        screen = self._pick_screen()
+        if screen != self.screen:
+            self.screen = screen
+            self.dirty = True
+        g = ticks_diff(now, self.t_glitch) < GLITCH_MS
+        if g != self.glitch:
+            self.glitch = g
+            self.dirty = True
+        if self.off:
+            return
+        since = ticks_diff(now, self.t_drawn)
+        if (
+            self.dirty
+            or since >= FRAME_MS
+            or (since >= ANIM_MS and self.renderer is not None and self.renderer.animates(self))
+        ):
+            self.draw()
+
+    def draw(self):
+        self.dirty = False
+        self.t_drawn = self.now
+        self.frames += 1
+        if self.renderer is not None:
+            self.renderer.draw(self.fb, self.screen, self)
+        self.oled.show()
+
+    # -- screens -----------------------------------------------------------------
+
+    def _pick_screen(self):
+        if self.off:
+            return SYS_OFF
+        if self.menu.open:
+            return SYS_MENU
+        if ticks_diff(self.now, self.t0) < BOOT_MS:
+            return SYS_BOOT
+        if not self.secrets_ok:
+            return SYS_SECRETS
+        link = self.link
+        if link is None:
+            return self.scene
+        if not link.ever_up:
+            if link.state <= net.S_JOIN and link.fails:  # a join failed: still retrying
+                return SYS_NO_WIFI
+            return SYS_CONNECT
+        if self.lost():
+            return SYS_LOST
+        return self.scene
+
+    def lost(self):
+        """No line for LOST_MS, once the link has been up."""
+        link = self.link
+        return link is not None and link.ever_up and link.since_line(self.now) > LOST_MS
+
+    def set_scene(self, n, glitch=False):
+        n %= SCENES
+        if n != self.scene:
+            self.scene = n
+            self.dirty = True
+            if glitch:
+                self.t_glitch = self.now
+            if self.link is not None:
+                self.link.report_screen(n)
+        self.t_scene = self.now
+
+    # -- input -------------------------------------------------------------------
+
+    def _button(self, ev):
+        if ev == btn.NONE:
+            return
+        if self.off:
+            if ev == btn.DOWN:  # any press wakes, and is used up by it
+                self.button.mute()
+                self.wake()
+            return
+        if ev == btn.DOWN:
+            return
+        if self.menu.open:
+            self.t_menu = self.now
+            if ev == btn.SHORT:
+                self.menu.press_short()
+            else:
+                act = self.menu.press_long()
+                self.apply_settings()
+                if act == mnu.A_EXIT:
+                    self._close_menu()
+                elif act == mnu.A_SCREEN_OFF:
+                    self._close_menu()
+                    self.sleep()
+            self.dirty = True
+            return
+        if ev == btn.SHORT:
+            self.set_scene(self.scene + 1)
+        elif ev == btn.LONG:
+            self.menu.show()
+            self.t_menu = self.now
+            self.dirty = True
+
+    def _close_menu(self):
+        self.menu.close()
+        self.t_scene = self.now
+        self.dirty = True
+        if self.settings.dirty:
+            self.settings.scene = self.scene  # start here after a reboot
+            self.settings.save()
+
+    def sleep(self):
+        """Predator mode: display off, LED breathing."""
+        self.off = True
+        self._invert(False)
+        self.oled.poweroff()
+
+    def wake(self):
+        self.off = False
+        self.oled.poweron()
+        self.apply_settings()
+        self.t_scene = self.now
+        self.dirty = True
+
+    def apply_settings(self):
+        s = self.settings
+        o = self.oled
+        o.contrast(s.contrast)
+        if hasattr(o, "rotate"):
+            o.rotate(s.flip)
+
+    # -- data, alerts, carousel, LED -----------------------------------------------
+
+    def _new_data(self):
+        st = self.state
+        self.serial = st.serial
+        v = st.v
+        self.g_cpu.push(v["cl"])
+        self.g_gpu.push(v["gl"])
+        self.g_down.push(v["nd"])
+        self.g_up.push(v["nu"])
+        if st.alert:
+            if not self.alert_seen:
+                self.alert_seen = True
+                self.t_alert = self.now
+                if self.off:
+                    self.wake()
+                if st.alert_scene >= 0:
+                    self.set_scene(st.alert_scene)
+        else:
+            self.alert_seen = False
+        self.dirty = True
+
+    def alert_active(self):
+        return self.state.alert and not self.lost()
+
+    def alert_phase(self):
+        """True during the inverted half of the once-a-second flash."""
+        return self.alert_active() and (ticks_diff(self.now, self.t_alert) // BLINK_MS) & 1 == 0
+
+    def _alerts(self):
+        self._invert(not self.off and self.alert_phase())
+
+    def _invert(self, on):
+        if on != self.inverted:
+            self.inverted = on
+            self.oled.invert(1 if on else 0)
+
+    def _carousel(self):
+        s = self.settings
+        if not s.carousel or self.off or self.menu.open or self.alert_active():
+            return
+        if self.screen >= SCENES:  # a system screen: the carousel waits
+            self.t_scene = self.now
+            return
+        if ticks_diff(self.now, self.t_scene) >= s.interval * 1000:
+            self.set_scene(self.scene + 1, glitch=True)
+
+    def _led(self):
+        if self.led is None:
+            return
+        if self.off:
+            p = ticks_diff(self.now, self.t0) % BREATH_MS
+            half = BREATH_MS // 2
+            x = (p if p < half else BREATH_MS - p) * 255 // half
+            level = x * x // 255  # squared: the eye sees a linear ramp as mostly "on"
+        elif self.settings.led and self.alert_phase():
+            level = 255
+        else:
+            level = 0
+        if level != self.led_level:
+            self.led_level = level
+            self.led(level)

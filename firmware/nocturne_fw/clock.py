@@ -1,0 +1,83 @@
+"""Millisecond ticks for the tick loop, with a source tests can replace.
+
+MicroPython has ``time.ticks_ms/ticks_diff/ticks_add``: a counter that wraps
+at 2**30 ms (about 12.4 days) and must be compared with ``ticks_diff``, never
+with ``<``. CPython lacks them, so this module uses them when present and
+otherwise emulates the same wrap-around counter on ``time.monotonic``.
+
+Every timing rule in the firmware reads ``clock.ticks_ms()`` so a test can
+drive it: ``clock.set_source(ManualClock())`` and advance time by hand.
+"""
+
+import time
+
+from micropython import const
+
+_PERIOD = const(0x40000000)  # MicroPython's ticks wrap at 2**30 on every port
+_MASK = const(0x3FFFFFFF)
+_HALF = const(0x20000000)
+
+try:
+    _hw_ticks_ms = time.ticks_ms
+    _hw_sleep_ms = time.sleep_ms
+except AttributeError:  # CPython
+
+    def _hw_ticks_ms():
+        return int(time.monotonic() * 1000) & _MASK
+
+    def _hw_sleep_ms(ms):
+        time.sleep(ms / 1000)
+
+
+_source = _hw_ticks_ms
+_sleep = _hw_sleep_ms
+
+
+def ticks_ms():
+    """Current tick count in ms, in [0, 2**30)."""
+    return _source()
+
+
+def ticks_diff(end, start):
+    """Signed ms from ``start`` to ``end``, correct across one wrap."""
+    return ((end - start + _HALF) & _MASK) - _HALF
+
+
+def ticks_add(ticks, delta):
+    """``ticks`` moved by ``delta`` ms (may be negative), wrapped."""
+    return (ticks + delta) & _MASK
+
+
+def sleep_ms(ms):
+    """Sleep ``ms``; with a ManualClock installed this just advances it."""
+    _sleep(ms)
+
+
+def set_source(source=None):
+    """Use ``source`` (a callable returning ms ticks) for ``ticks_ms``; ``None``
+    restores the hardware clock. A source with ``sleep_ms`` also takes over
+    ``sleep_ms``."""
+    global _source, _sleep
+    if source is None:
+        _source = _hw_ticks_ms
+        _sleep = _hw_sleep_ms
+    else:
+        _source = source
+        _sleep = getattr(source, "sleep_ms", _hw_sleep_ms)
+
+
+class ManualClock:
+    """A clock that moves only when told: ``clock.set_source(ManualClock(start))``."""
+
+    def __init__(self, start=0):
+        self.now = start & _MASK
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, ms):
+        self.now = (self.now + ms) & _MASK
+        return self.now
+
+    def sleep_ms(self, ms):
+        self.advance(ms)

@@ -1,0 +1,256 @@
+"""WiFi join and the TCP link to the PC server, polled from the tick loop.
+
+``Link.poll(now)`` never blocks longer than one TCP connect (``CONNECT_TIMEOUT_S``);
+reads are non-blocking. Each complete line goes to ``on_line(bytes)`` without
+its newline. A line longer than ``MAX_LINE`` is dropped up to the next newline,
+so a hostile or broken server can never grow the buffer.
+
+After any failure (WiFi join timeout, refused connect, peer closed, socket
+error, no line for ``SILENCE_MS`` = a half-open socket) the link closes and
+retries after ``BACKOFF_MIN_MS`` doubled per consecutive failure, capped at
+``BACKOFF_MAX_MS``. The failure count resets when a line arrives.
+
+Device -> server: ``HELO\\n`` on connect, then ``screen:N\\n`` for the shown
+scene, and again whenever it changes.
+"""
+
+from micropython import const
+
+from nocturne_fw.clock import ticks_add, ticks_diff
+
+MAX_LINE = const(4096)  # protocol v1 line cap (bytes, newline excluded)
+RECV_CHUNK = const(512)  # bytes per recv(); an lwIP TCP segment is at most 1460
+RECV_ROUNDS = const(8)  # recv() calls per poll at most: 4 KB, then let the UI run
+CONNECT_TIMEOUT_S = 2  # the one blocking call; the watchdog allows far more
+JOIN_TIMEOUT_MS = const(15000)  # a WPA2 join normally takes 2-5 s
+SILENCE_MS = const(12000)  # the server sends a line every second: 12 missed = dead
+BACKOFF_MIN_MS = const(1000)
+BACKOFF_MAX_MS = const(16000)
+RSSI_EVERY_MS = const(2000)
+
+# Link states
+S_IDLE = const(0)  # WiFi down; join when the backoff allows
+S_JOIN = const(1)  # WiFi joining
+S_WAIT = const(2)  # WiFi up, TCP not connected (waiting for the backoff)
+S_UP = const(3)  # TCP connected
+
+_EAGAIN = (11, 115, 119)  # EAGAIN (lwIP and Linux), EINPROGRESS, EINPROGRESS (lwIP)
+
+_HELO = b"HELO\n"
+
+
+class Link:
+    def __init__(self, wlan, socket_mod, ssid, password, host, port, on_line):
+        self.wlan = wlan
+        self.sock_mod = socket_mod
+        self.ssid = ssid
+        self.password = password
+        self.host = host
+        self.port = port
+        self.on_line = on_line
+        self.sock = None
+        self.addr = None  # resolved once: getaddrinfo on a name can block for seconds
+        self.state = S_IDLE
+        self.buf = bytearray(MAX_LINE)
+        self.mv = memoryview(self.buf)
+        self.n = 0  # bytes of the current line in buf
+        self.skip = False  # dropping an oversize line up to its newline
+        self.t_state = 0  # when the state was entered
+        self.t_line = 0  # when the last line arrived
+        self.t_next = 0  # earliest next attempt
+        self.t_rssi = 0
+        self.fails = 0  # consecutive failures
+        self.lines = 0  # lines received (all time)
+        self.connects = 0  # TCP connects (all time)
+        self.ever_up = False  # a line has been received since boot
+        self.rssi = None  # dBm, None when unknown
+        self.screen = -1  # scene to report
+        self.sent_screen = -1
+        self.error = ""  # short reason of the last failure, for the screen
+
+    # -- public ----------------------------------------------------------------
+
+    def report_screen(self, n):
+        """The shown scene; sent now if linked, else right after the next HELO."""
+        self.screen = n
+        if self.state == S_UP and n != self.sent_screen:
+            self._send_screen()
+
+    def wifi_up(self):
+        try:
+            return bool(self.wlan.isconnected())
+        except Exception:
+            return False
+
+    def retry_in(self, now):
+        """ms until the next attempt (0 if due)."""
+        d = ticks_diff(self.t_next, now)
+        return d if d > 0 else 0
+
+    def since_line(self, now):
+        """ms since the last line, or -1 if none has ever arrived."""
+        return ticks_diff(now, self.t_line) if self.ever_up else -1
+
+    def poll(self, now):
+        st = self.state
+        if st == S_UP:
+            if not self.wifi_up():
+                self._fail(now, "WIFI LOST", S_IDLE)
+                return
+            self._read(now)
+            if self.state == S_UP and ticks_diff(now, self.t_line) > SILENCE_MS:
+                self._fail(now, "SILENT", S_WAIT)
+        elif st == S_IDLE:
+            if ticks_diff(now, self.t_next) >= 0:
+                self._join(now)
+        elif st == S_JOIN:
+            if self.wifi_up():
+                self._enter(S_WAIT, now)
+            elif ticks_diff(now, self.t_state) > JOIN_TIMEOUT_MS:
+                try:
+                    self.wlan.disconnect()
+                except Exception:
+                    pass
+                self._fail(now, "NO WIFI", S_IDLE)
+        elif st == S_WAIT:
+            if not self.wifi_up():
+                self._enter(S_IDLE, now)
+            elif ticks_diff(now, self.t_next) >= 0:
+                self._connect(now)
+        if ticks_diff(now, self.t_rssi) >= RSSI_EVERY_MS:
+            self.t_rssi = now
+            self._read_rssi()
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except Exception:
+                pass
+            self.sock = None
+        self.n = 0
+        self.skip = False
+
+    # -- internals ---------------------------------------------------------------
+
+    def _enter(self, st, now):
+        self.state = st
+        self.t_state = now
+
+    def _fail(self, now, why, st):
+        self.close()
+        self.error = why
+        self.fails += 1
+        d = BACKOFF_MIN_MS << (self.fails - 1 if self.fails < 6 else 5)
+        if d > BACKOFF_MAX_MS:
+            d = BACKOFF_MAX_MS
+        self.t_next = ticks_add(now, d)
+        self._enter(st, now)
+
+    def _read_rssi(self):
+        if not self.wifi_up():
+            self.rssi = None
+            return
+        try:
+            self.rssi = self.wlan.status("rssi")
+        except Exception:
+            self.rssi = None
+
+    def _join(self, now):
+        try:
+            self.wlan.active(True)
+            if not self.wlan.isconnected():
+                self.wlan.connect(self.ssid, self.password)
+        except Exception:
+            self._fail(now, "WIFI ERROR", S_IDLE)
+            return
+        self._enter(S_JOIN, now)
+
+    def _connect(self, now):
+        s = None
+        try:
+            if self.addr is None:
+                self.addr = self.sock_mod.getaddrinfo(self.host, self.port)[0][-1]
+            s = self.sock_mod.socket()
+            s.settimeout(CONNECT_TIMEOUT_S)
+            s.connect(self.addr)
+            s.setblocking(False)
+            self.sock = s
+            self._send(_HELO)
+            self.sent_screen = -1
+            if self.screen >= 0:
+                self._send_screen()
+        except Exception:
+            if s is not None and self.sock is None:
+                try:
+                    s.close()
+                except Exception:
+                    pass
+            self._fail(now, "NO SERVER", S_WAIT)
+            return
+        self.connects += 1
+        self.t_line = now  # the silence clock starts at connect
+        self._enter(S_UP, now)
+
+    def _send(self, data):
+        # Non-blocking, few bytes: the socket's send buffer always has room.
+        self.sock.send(data)
+
+    def _send_screen(self):
+        try:
+            self._send(("screen:%d\n" % self.screen).encode())
+            self.sent_screen = self.screen
+        except Exception:
+            pass  # a dead socket shows up on the next read
+
+    def _read(self, now):
+        for _ in range(RECV_ROUNDS):
+            try:
+                data = self.sock.recv(RECV_CHUNK)
+            except OSError as e:
+                if e.args and e.args[0] in _EAGAIN:
+                    return
+                self._fail(now, "LINK ERROR", S_WAIT)
+                return
+            if not data:
+                self._fail(now, "CLOSED", S_WAIT)
+                return
+            self._take(data, now)
+            if self.state != S_UP:
+                return
+            if len(data) < RECV_CHUNK:
+                return
+
+    def _take(self, data, now):
+        """Split ``data`` into lines, with the MAX_LINE cap."""
+        start = 0
+        end = len(data)
+        mv = memoryview(data)
+        while start < end:
+            nl = data.find(b"\n", start)
+            stop = end if nl < 0 else nl
+            if not self.skip:
+                k = stop - start
+                if self.n + k > MAX_LINE:
+                    self.skip = True  # too long: drop it, up to its newline
+                    self.n = 0
+                else:
+                    self.buf[self.n : self.n + k] = mv[start:stop]
+                    self.n += k
+            if nl < 0:
+                return
+            start = nl + 1
+            if self.skip:
+                self.skip = False
+                self.t_line = now  # a line did arrive: the server is alive
+                continue
+            n = self.n
+            self.n = 0
+            if n and self.buf[n - 1] == 13:  # CR LF
+                n -= 1
+            self.t_line = now
+            if n:
+                self.lines += 1
+                self.fails = 0
+                self.ever_up = True
+                self.on_line(bytes(self.mv[:n]))

@@ -1,0 +1,304 @@
+"""Device state and the protocol v1 line parser.
+
+One JSON object per line (PROTOCOL.md). ``State.feed(line)`` applies a whole line
+or nothing: a malformed, truncated or oversize line, or any key with a wrong type,
+leaves the last good data untouched and only bumps ``State.bad``.
+
+Key semantics on a good line:
+
+- a key that is absent or ``null`` is *unknown* and shows as ``DASH`` (never 0);
+- ``cov`` is the exception: absent or ``null`` keeps the last cover (the server
+  sends it only on the first line and on a track change), ``""`` clears it;
+- unknown keys are ignored (protocol additions must not break old devices).
+
+Everything a scene draws is formatted here, once per line (≈ 1 Hz), into
+``State.txt`` / ``State.unit``, so the draw loop only blits cached strings.
+"""
+
+import json
+
+from micropython import const
+
+try:
+    from binascii import a2b_base64
+except ImportError:  # very old MicroPython
+    from ubinascii import a2b_base64
+
+MAX_LINE = const(4096)  # protocol v1: a line (newline excluded here) is at most 4096 bytes
+COVER_BYTES = const(512)  # 64 x 64 px at 1 bit per pixel
+MAX_STR = const(40)  # longest string kept; the server trims to 30, this bounds a hostile one
+MAX_NUM = 1e9  # anything larger is garbage (10 GbE is 1.2e6 KB/s)
+
+DASH = "\u2014"  # shown for an unknown value; the text writer degrades it if the font lacks it
+
+# Value kinds: how a key is checked and formatted.
+K_INT = const(0)  # number, shown rounded to an integer (°C, %, W, MHz, RPM, ms)
+K_DEC = const(1)  # number, shown with one decimal (GB)
+K_RATE = const(2)  # number in KB/s, shown compact with a unit (K, M, G)
+K_STR = const(3)  # text
+K_BOOL = const(4)  # true/false (also 0/1, as some servers send)
+
+KEYS = (
+    ("ct", K_INT),
+    ("gt", K_INT),
+    ("cl", K_INT),
+    ("gl", K_INT),
+    ("pw", K_INT),
+    ("cc", K_INT),
+    ("gh", K_INT),
+    ("gv", K_INT),
+    ("ru", K_DEC),
+    ("ra", K_DEC),
+    ("vu", K_DEC),
+    ("vt", K_DEC),
+    ("nd", K_RATE),
+    ("nu", K_RATE),
+    ("pg", K_INT),
+    ("dr", K_RATE),
+    ("dw", K_RATE),
+    ("su", K_INT),
+    ("du", K_INT),
+    ("cf", K_INT),
+    ("s1", K_INT),
+    ("s2", K_INT),
+    ("gf", K_INT),
+    ("ch", K_INT),
+    ("wt", K_INT),
+    ("wd", K_STR),
+    ("wi", K_INT),
+    ("art", K_STR),
+    ("trk", K_STR),
+    ("mp", K_BOOL),
+    ("idle", K_BOOL),
+    ("alert", K_STR),
+    ("target_screen", K_STR),
+)
+
+TOP_CPU = const(3)  # tp: up to 3 processes by CPU
+TOP_RAM = const(2)  # tr: up to 2 processes by RAM
+
+# Media status
+MEDIA_NONE = const(0)  # nothing known
+MEDIA_PLAYING = const(1)
+MEDIA_PAUSED = const(2)
+
+# Scene indices an alert can target (see scenes.py)
+ALERT_SCENES = {"CPU": 1, "GPU": 3}
+
+
+def iround(x):
+    """Round half away from zero, identically on CPython and MicroPython."""
+    if x < 0:
+        return -int(-x + 0.5)
+    return int(x + 0.5)
+
+
+def fmt_int(x):
+    return "%d" % iround(x)
+
+
+def fmt_dec(x):
+    t = iround(x * 10)
+    if t < 0:
+        return "-%d.%d" % (-t // 10, -t % 10)
+    return "%d.%d" % (t // 10, t % 10)
+
+
+def fmt_rate(kb):
+    """KB/s -> (number, unit): 3 significant characters at most, 1 MB = 1024 KB."""
+    if kb < 999.5:
+        return fmt_int(kb), "K"
+    mb = kb / 1024
+    if mb < 9.95:
+        return fmt_dec(mb), "M"
+    if mb < 999.5:
+        return fmt_int(mb), "M"
+    gb = mb / 1024
+    if gb < 9.95:
+        return fmt_dec(gb), "G"
+    return fmt_int(gb), "G"
+
+
+def fmt_mb(mb):
+    """RAM of a process in MB -> compact text."""
+    if mb < 999.5:
+        return fmt_int(mb) + "M"
+    return fmt_dec(mb / 1024) + "G"
+
+
+def _num_ok(x):
+    # bool is an int subclass on CPython: type() keeps it out. NaN fails both compares.
+    t = type(x)
+    return (t is int or t is float) and -MAX_NUM < x < MAX_NUM
+
+
+def _clip(s):
+    return s if len(s) <= MAX_STR else s[:MAX_STR]
+
+
+class State:
+    """Latest good data from the server, with display strings cached per key."""
+
+    def __init__(self):
+        self.v = {}  # key -> value, None when unknown
+        self.txt = {}  # key -> display string (DASH when unknown)
+        self.unit = {}  # K_RATE keys -> "K" / "M" / "G" ("" when unknown)
+        for k, kind in KEYS:
+            self.v[k] = None
+            self.txt[k] = DASH
+            if kind == K_RATE:
+                self.unit[k] = ""
+        self.cover = bytearray(COVER_BYTES)  # XBM rows, MSB first = framebuf MONO_HLSB
+        self.has_cover = False
+        self.tp_n = 0  # how many top CPU processes are known
+        self.tp_name = [DASH] * TOP_CPU
+        self.tp_txt = [DASH] * TOP_CPU  # "12.5"
+        self.tp_val = [0] * TOP_CPU  # percent as int, for bars
+        self.tr_n = 0
+        self.tr_name = [DASH] * TOP_RAM
+        self.tr_txt = [DASH] * TOP_RAM  # "1.2G"
+        self.media = MEDIA_NONE
+        self.alert = False  # a CRITICAL alert is active
+        self.alert_scene = -1  # scene the alert points at, -1 if none
+        self.serial = 0  # good lines applied so far
+        self.track_serial = 0  # bumps when artist or track changes
+        self.bad = 0  # lines rejected
+
+    # -- parsing --------------------------------------------------------------
+
+    def feed(self, line):
+        """Apply one line (bytes, or str, without its newline). Return True if applied."""
+        if len(line) > MAX_LINE:
+            self.bad += 1
+            return False
+        try:
+            obj = json.loads(line)
+        except Exception:  # ValueError, UnicodeError, MemoryError on a full heap
+            obj = None
+        if type(obj) is not dict or not self._valid(obj):
+            self.bad += 1
+            return False
+        cover = obj.get("cov")
+        if cover:
+            try:
+                cover = a2b_base64(cover)
+            except Exception:
+                cover = None
+            if cover is None or len(cover) != COVER_BYTES:
+                self.bad += 1
+                return False
+        self._commit(obj, cover)
+        return True
+
+    def _valid(self, obj):
+        for k, kind in KEYS:
+            x = obj.get(k)
+            if x is None:
+                continue
+            if kind == K_STR:
+                if type(x) is not str:
+                    return False
+            elif kind == K_BOOL:
+                if not (x is True or x is False or (type(x) is int and 0 <= x <= 1)):
+                    return False
+            elif not _num_ok(x):
+                return False
+        c = obj.get("cov")
+        if c is not None and type(c) is not str:
+            return False
+        return _list_ok(obj.get("tp"), "c", TOP_CPU) and _list_ok(obj.get("tr"), "r", TOP_RAM)
+
+    def _commit(self, obj, cover):
+        v = self.v
+        txt = self.txt
+        old_art = v["art"]
+        old_trk = v["trk"]
+        for k, kind in KEYS:
+            x = obj.get(k)
+            if kind == K_STR and x is not None:
+                x = _clip(x)
+                if not x:
+                    x = None
+            elif kind == K_BOOL and x is not None:
+                x = bool(x)
+            v[k] = x
+            if x is None:
+                txt[k] = DASH
+                if kind == K_RATE:
+                    self.unit[k] = ""
+            elif kind == K_INT:
+                txt[k] = fmt_int(x)
+            elif kind == K_DEC:
+                txt[k] = fmt_dec(x)
+            elif kind == K_RATE:
+                txt[k], self.unit[k] = fmt_rate(x)
+            elif kind == K_STR:
+                txt[k] = x
+            else:
+                txt[k] = "1" if x else "0"
+        if v["art"] != old_art or v["trk"] != old_trk:
+            self.track_serial += 1
+        if v["mp"]:
+            self.media = MEDIA_PLAYING
+        elif v["idle"] or v["art"] or v["trk"]:
+            self.media = MEDIA_PAUSED
+        else:
+            self.media = MEDIA_NONE
+        cov = obj.get("cov")
+        if cov is not None:
+            if cover:
+                self.cover[:] = cover
+                self.has_cover = True
+            else:  # "" clears
+                self.has_cover = False
+        self.alert = v["alert"] == "CRITICAL"
+        self.alert_scene = ALERT_SCENES.get(v["target_screen"], -1) if self.alert else -1
+        self._procs(obj.get("tp"), obj.get("tr"))
+        self.serial += 1
+
+    def _procs(self, tp, tr):
+        n = 0
+        if tp:
+            for p in tp[:TOP_CPU]:
+                c = p.get("c")
+                self.tp_name[n] = _clip(p.get("n") or "?")
+                self.tp_txt[n] = DASH if c is None else fmt_dec(c)
+                self.tp_val[n] = 0 if c is None else iround(c)
+                n += 1
+        self.tp_n = n
+        n = 0
+        if tr:
+            for p in tr[:TOP_RAM]:
+                r = p.get("r")
+                self.tr_name[n] = _clip(p.get("n") or "?")
+                self.tr_txt[n] = DASH if r is None else fmt_mb(r)
+                n += 1
+        self.tr_n = n
+
+    # -- helpers for scenes -----------------------------------------------------
+
+    def pct(self, key):
+        """Value of a percent key clamped to 0..100, or -1 when unknown (for bars)."""
+        x = self.v[key]
+        if x is None:
+            return -1
+        x = iround(x)
+        return 0 if x < 0 else 100 if x > 100 else x
+
+
+def _list_ok(lst, vkey, most):
+    """tp / tr: a list of {"n": str, vkey: number}; longer lists are cut, not refused."""
+    if lst is None:
+        return True
+    if type(lst) is not list:
+        return False
+    for p in lst[:most]:
+        if type(p) is not dict:
+            return False
+        n = p.get("n")
+        if n is not None and type(n) is not str:
+            return False
+        x = p.get(vkey)
+        if x is not None and not _num_ok(x):
+            return False
+    return True

@@ -1,0 +1,156 @@
+"""The ``nocturne`` command: run the server, list sensors, check the set-up."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import logging.handlers
+import signal
+import sys
+from argparse import SUPPRESS
+from pathlib import Path
+
+from . import __version__
+from .config import Config, ConfigError, LoadedConfig, load_config
+
+log = logging.getLogger("nocturne")
+
+LOG_MAX_BYTES = 2 * 1024 * 1024
+LOG_BACKUPS = 2
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def setup_logging(log_path: Path | None, *, console: bool, verbose: bool = False) -> None:
+    """Log to the console and to a rotating ``nocturne.log`` (a few MB at most)."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    formatter = logging.Formatter(LOG_FORMAT)
+    if console:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(formatter)
+        root.addHandler(stream)
+    if log_path is not None:
+        try:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.handlers.RotatingFileHandler(
+                log_path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            )
+        except OSError as exc:
+            log.warning("Cannot write the log file %s: %s", log_path, exc.strerror)
+        else:
+            file_handler.setFormatter(formatter)
+            root.addHandler(file_handler)
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+
+
+def _load(args: argparse.Namespace) -> LoadedConfig:
+    return load_config(Path(args.config) if args.config else None)
+
+
+# --- nocturne --console ---------------------------------------------------------------
+
+
+async def _serve(config: Config) -> int:
+    from .app import NocturneServer
+
+    server = NocturneServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no add_signal
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await server.start()
+    except OSError as exc:
+        log.error(
+            "%s. Another program (or another NOCTURNE server) uses port %d: close it, or set "
+            "another 'port' in %s (and on the devices).",
+            exc.strerror,
+            config.port,
+            config.path,
+        )
+        await server.stop()
+        return 2
+    log.info("NOCTURNE_OS server %s running; press Ctrl+C to stop", __version__)
+    try:
+        await stop.wait()
+    finally:
+        log.info("Stopping")
+        await server.stop()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    setup_logging(None, console=True, verbose=args.verbose)
+    try:
+        loaded = _load(args)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    config = loaded.config
+    setup_logging(config.log_path, console=True, verbose=args.verbose)
+    if loaded.created:
+        log.info("Created %s with the default settings", config.path)
+    log.info("Config: %s", config.path)
+    try:
+        return asyncio.run(_serve(config))
+    except KeyboardInterrupt:
+        return 0
+
+
+# --- nocturne sensors -------------------------------------------------------------------
+
+
+def cmd_sensors(args: argparse.Namespace) -> int:
+    from .diagnostics import print_sensors
+
+    setup_logging(None, console=True, verbose=args.verbose)
+    try:
+        config = _load(args).config
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    return asyncio.run(print_sensors(config))
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .diagnostics import run_doctor
+
+    setup_logging(None, console=True, verbose=args.verbose)
+    config_path = Path(args.config) if args.config else None
+    return asyncio.run(run_doctor(config_path))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nocturne",
+        description="NOCTURNE_OS server: streams this PC's sensors to NOCTURNE devices.",
+    )
+    parser.add_argument("--version", action="version", version=f"nocturne {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="config.json to use")
+    parser.add_argument(
+        "--console", action="store_true", help="run in the foreground, logging to this console"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("sensors", help="list every sensor seen and which one feeds each protocol key")
+    sub.add_parser("doctor", help="check LibreHardwareMonitor, the port and the config")
+    for p in sub.choices.values():
+        # SUPPRESS: an option given before the sub-command is not reset by the sub-parser.
+        p.add_argument("--config", metavar="PATH", help="config.json to use", default=SUPPRESS)
+        p.add_argument("-v", "--verbose", action="store_true", default=SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "sensors":
+        return cmd_sensors(args)
+    if args.command == "doctor":
+        return cmd_doctor(args)
+    # The tray arrives later; until then plain `nocturne` runs like `nocturne --console`.
+    return cmd_run(args)

@@ -1,0 +1,309 @@
+"""config.json: where it lives, its defaults, and validation with errors a user can act on.
+
+A missing file is created with the defaults. A broken file stops start-up with one
+message naming the file, the line or key, what was expected and what was found;
+there is never a silent fall-back to defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .snapshot import HARDWARE_FIELDS
+
+CONFIG_NAME = "config.json"
+APP_DIR_NAME = "NOCTURNE_OS"
+
+# Protocol v1 key -> Hardware field, for the "sensors" override map. Kept here rather than
+# imported from protocol.py so that loading a config never depends on the wire module; a
+# test holds the two tables equal.
+SENSOR_OVERRIDE_KEYS: dict[str, str] = {
+    "ct": "cpu_temp",
+    "cl": "cpu_load",
+    "pw": "cpu_power",
+    "cc": "cpu_clock",
+    "gt": "gpu_temp",
+    "gh": "gpu_hotspot",
+    "gl": "gpu_load",
+    "gv": "gpu_mem_load",
+    "gf": "gpu_fan",
+    "vu": "vram_used",
+    "vt": "vram_total",
+    "ru": "ram_used",
+    "ra": "ram_total",
+    "su": "sys_disk_usage",
+    "du": "data_disk_usage",
+    "cf": "cpu_fan",
+    "s1": "sys_fan1",
+    "s2": "sys_fan2",
+    "ch": "chipset_temp",
+}
+assert set(SENSOR_OVERRIDE_KEYS.values()) <= set(HARDWARE_FIELDS)
+
+
+class ConfigError(Exception):
+    """config.json (or an environment override) cannot be used. The message says how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    cpu: float = 75.0  # °C: CRITICAL at or above
+    gpu: float = 80.0
+    hysteresis: float = 3.0  # °C below the limit before the alert clears
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "0.0.0.0"
+    port: int = 8090
+    lhm_url: str = "http://localhost:8085/data.json"
+    lhm_user: str | None = None
+    lhm_password: str | None = None
+    poll_interval: float = 1.0  # seconds between sensor reads and lines to devices
+    limits: Limits = field(default_factory=Limits)
+    weather_city: str = ""
+    sensors: Mapping[str, str] = field(default_factory=dict)  # protocol key -> LHM SensorId
+    max_devices: int = 16
+    path: Path | None = None  # the file this came from
+
+    @property
+    def sensor_overrides(self) -> dict[str, str]:
+        """The ``sensors`` map keyed by Hardware field name instead of protocol key."""
+        return {SENSOR_OVERRIDE_KEYS[k]: v for k, v in self.sensors.items()}
+
+    @property
+    def log_path(self) -> Path:
+        base = self.path.parent if self.path is not None else Path.cwd()
+        return base / "nocturne.log"
+
+
+DEFAULTS: dict[str, Any] = {
+    "host": "0.0.0.0",
+    "port": 8090,
+    "lhm_url": "http://localhost:8085/data.json",
+    "limits": {"cpu": 75, "gpu": 80},
+    "weather_city": "",
+}
+
+
+# --- where the file lives ---------------------------------------------------------------
+
+
+def user_config_dir() -> Path:
+    """The per-user config directory of this platform."""
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / APP_DIR_NAME
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / APP_DIR_NAME
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "nocturne"
+
+
+def default_config_path() -> Path:
+    """Next to the executable when frozen, else ./config.json if present, else the user dir."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent / CONFIG_NAME
+    local = Path.cwd() / CONFIG_NAME
+    if local.is_file():
+        return local
+    return user_config_dir() / CONFIG_NAME
+
+
+def write_default_config(path: Path) -> None:
+    """Create ``path`` with the default keys; never overwrites an existing file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8") as f:
+        json.dump(DEFAULTS, f, indent=2)
+        f.write("\n")
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, expected: str, found: Any) -> ConfigError:
+        shown = json.dumps(found, ensure_ascii=False) if found is not None else "null"
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return ConfigError(
+            f"{self.source}: key '{key}': expected {expected}, found {shown} ({_type_name(found)})"
+        )
+
+    def string(self, key: str, value: Any, *, allow_empty: bool = True) -> str:
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            raise self.fail(key, "a non-empty string" if not allow_empty else "a string", value)
+        return value
+
+    def number(self, key: str, value: Any, lo: float, hi: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise self.fail(key, f"a number from {lo:g} to {hi:g}", value)
+        return float(value)
+
+    def integer(self, key: str, value: Any, lo: int, hi: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise self.fail(key, f"a whole number from {lo} to {hi}", value)
+        return value
+
+    def url(self, key: str, value: Any) -> str:
+        text = self.string(key, value, allow_empty=False)
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.fail(key, "an http:// URL such as http://localhost:8085/data.json", value)
+        return text
+
+    def unknown(self, key: str, known: list[str]) -> ConfigError:
+        return ConfigError(
+            f"{self.source}: unknown key '{key}'; the known keys are: {', '.join(known)}"
+        )
+
+
+_TOP_KEYS = [
+    "host",
+    "port",
+    "lhm_url",
+    "lhm_user",
+    "lhm_password",
+    "poll_interval",
+    "limits",
+    "weather_city",
+    "sensors",
+    "max_devices",
+]
+_LIMIT_KEYS = ["cpu", "gpu", "hysteresis"]
+
+
+def config_from_mapping(data: Any, source: str = "config.json") -> Config:
+    """Validate decoded JSON into a Config. ``source`` names the file in error messages."""
+    check = _Checker(source)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: expected a JSON object {{...}} at the top, found {_type_name(data)}"
+        )
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise check.unknown(key, _TOP_KEYS)
+    kw: dict[str, Any] = {}
+    if "host" in data:
+        kw["host"] = check.string("host", data["host"], allow_empty=False).strip()
+    if "port" in data:
+        kw["port"] = check.integer("port", data["port"], 1, 65535)
+    if "lhm_url" in data:
+        kw["lhm_url"] = check.url("lhm_url", data["lhm_url"])
+    for key in ("lhm_user", "lhm_password"):
+        if data.get(key) is not None:
+            kw[key] = check.string(key, data[key])
+    if "poll_interval" in data:
+        kw["poll_interval"] = check.number("poll_interval", data["poll_interval"], 0.2, 60)
+    if "weather_city" in data:
+        kw["weather_city"] = check.string("weather_city", data["weather_city"]).strip()
+    if "max_devices" in data:
+        kw["max_devices"] = check.integer("max_devices", data["max_devices"], 1, 1000)
+    if "limits" in data:
+        limits = data["limits"]
+        if not isinstance(limits, dict):
+            raise check.fail("limits", 'an object like {"cpu": 75, "gpu": 80}', limits)
+        for key in limits:
+            if key not in _LIMIT_KEYS:
+                raise check.unknown(f"limits.{key}", [f"limits.{k}" for k in _LIMIT_KEYS])
+        lim: dict[str, float] = {}
+        for key in ("cpu", "gpu"):
+            if key in limits:
+                lim[key] = check.number(f"limits.{key}", limits[key], 20, 125)
+        if "hysteresis" in limits:
+            lim["hysteresis"] = check.number("limits.hysteresis", limits["hysteresis"], 0, 20)
+        kw["limits"] = Limits(**lim)
+    if "sensors" in data:
+        sensors = data["sensors"]
+        if not isinstance(sensors, dict):
+            raise check.fail("sensors", 'an object like {"ct": "/amdcpu/0/temperature/2"}', sensors)
+        for key, sensor_id in sensors.items():
+            if key not in SENSOR_OVERRIDE_KEYS:
+                raise ConfigError(
+                    f"{source}: key 'sensors.{key}': '{key}' is not a protocol key that can be "
+                    f"overridden; use one of: {', '.join(SENSOR_OVERRIDE_KEYS)}"
+                )
+            check.string(f"sensors.{key}", sensor_id, allow_empty=False)
+        kw["sensors"] = dict(sensors)
+    return Config(**kw)
+
+
+def apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
+    """Apply the original server's overrides: LHM_URL, TCP_HOST, TCP_PORT."""
+    check = _Checker("environment")
+    kw: dict[str, Any] = {}
+    if environ.get("LHM_URL"):
+        kw["lhm_url"] = check.url("LHM_URL", environ["LHM_URL"])
+    if environ.get("TCP_HOST"):
+        kw["host"] = environ["TCP_HOST"].strip()
+    if environ.get("TCP_PORT"):
+        raw = environ["TCP_PORT"].strip()
+        try:
+            port = int(raw)
+        except ValueError:
+            raise check.fail("TCP_PORT", "a whole number from 1 to 65535", raw) from None
+        kw["port"] = check.integer("TCP_PORT", port, 1, 65535)
+    return replace(config, **kw) if kw else config
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    config: Config
+    created: bool  # the file did not exist and was written with the defaults
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Read, validate and return the config; create the file with defaults when missing.
+
+    Raises ConfigError with a message naming the file and what to fix.
+    """
+    path = Path(path) if path is not None else default_config_path()
+    created = False
+    if not path.exists():
+        try:
+            write_default_config(path)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot create the default config: {exc.strerror}") from exc
+        created = True
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg}). "
+            "Fix that line, or delete the file to get the defaults back."
+        ) from exc
+    config = config_from_mapping(data, source=str(path))
+    config = apply_environment(config, os.environ if environ is None else environ)
+    return LoadedConfig(replace(config, path=path.resolve()), created)

@@ -1,0 +1,102 @@
+"""An HTTP server that replays LibreHardwareMonitor ``data.json`` captures.
+
+For tests, benchmarks and demos without Windows: ``python -m nocturne.devtools.lhm_replay
+CAPTURE.json [--port 8085]``. In code, ``LhmReplay`` can switch captures, require a password,
+go down, answer slowly or send a broken body, so every failure path can be exercised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from pathlib import Path
+
+from aiohttp import web
+
+from ..sources.lhm.client import basic_auth
+
+
+class LhmReplay:
+    """Serves ``/data.json`` from the current capture bytes."""
+
+    def __init__(
+        self,
+        body: bytes,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        user: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.body = body
+        self.host = host
+        self.port = port
+        self.authorization = basic_auth(user, password or "") if user else None
+        self.status = 200  # set to 503 etc. to fail
+        self.delay = 0.0  # seconds before answering
+        self.requests = 0
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/data.json"
+
+    def load(self, path: Path | str) -> None:
+        self.body = Path(path).read_bytes()
+
+    async def _data(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        if self.authorization is not None:
+            if request.headers.get("Authorization") != self.authorization:
+                return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="LHM"'})
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.status != 200:
+            return web.Response(status=self.status, text="unavailable")
+        return web.Response(body=self.body, content_type="application/json")
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/data.json", self._data)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server  # the bound port when 0 was asked for
+        if server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def _main(args: argparse.Namespace) -> None:
+    replay = LhmReplay(
+        Path(args.capture).read_bytes(),
+        host=args.host,
+        port=args.port,
+        user=args.user,
+        password=args.password,
+    )
+    await replay.start()
+    print(f"Replaying {args.capture} at {replay.url} (Ctrl+C stops)", flush=True)
+    await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("capture", help="a data.json capture")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8085)
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    main()

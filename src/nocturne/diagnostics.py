@@ -1,0 +1,227 @@
+"""``nocturne sensors`` and ``nocturne doctor``: what the server sees, and what is wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TextIO
+
+from .collector import merge_hardware
+from .config import SENSOR_OVERRIDE_KEYS, Config, ConfigError, load_config
+from .protocol import HARDWARE_KEYS
+from .snapshot import Hardware
+from .sources.lhm.client import ENABLE_HINT, LhmSource, LhmUnavailable
+from .sources.lhm.model import LhmFormatError, LhmReading
+from .sources.local import LocalSource
+
+UNITS = {
+    "temp": "°C",
+    "hotspot": "°C",
+    "load": "%",
+    "usage": "%",
+    "power": "W",
+    "clock": "MHz",
+    "fan": "RPM",
+    "used": "GB",
+    "total": "GB",
+    "down": "KB/s",
+    "up": "KB/s",
+    "read": "KB/s",
+    "write": "KB/s",
+}
+
+
+def unit_of(field: str) -> str:
+    for suffix, unit in UNITS.items():
+        if field.endswith(suffix) or field.rstrip("12").endswith(suffix):
+            return unit
+    return ""
+
+
+async def read_lhm(config: Config) -> tuple[LhmReading | None, str | None]:
+    """One reading from LHM, or None and the reason it failed."""
+    source = LhmSource(
+        config.lhm_url,
+        user=config.lhm_user,
+        password=config.lhm_password,
+        overrides=config.sensor_overrides,
+    )
+    try:
+        return await source.read(), None
+    except LhmUnavailable as exc:
+        return None, str(exc)
+    except LhmFormatError as exc:
+        return None, f"{config.lhm_url} did not send LibreHardwareMonitor's data.json: {exc}"
+    finally:
+        await source.close()
+
+
+async def read_local(sample_s: float = 1.0) -> Hardware:
+    """Two psutil readings ``sample_s`` apart, so rates have a value."""
+    local = LocalSource()
+    await asyncio.sleep(sample_s)
+    local.read_sync()
+    await asyncio.sleep(sample_s)
+    return local.read_sync()
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
+
+
+async def print_sensors(config: Config, out: TextIO | None = None) -> int:
+    """Print every sensor, then the value and origin chosen for each protocol key."""
+    out = out or sys.stdout
+    lhm, lhm_error = await read_lhm(config)
+    local = await read_local(0.5)
+    chosen_by_id: dict[str, list[str]] = {}
+    if lhm is not None:
+        for name, sensor_id in lhm.chosen.items():
+            chosen_by_id.setdefault(sensor_id, []).append(HARDWARE_KEYS[name][0])
+        version = f" {lhm.version}" if lhm.version else ""
+        print(
+            f"LibreHardwareMonitor{version} at {config.lhm_url}: {len(lhm.sensors)} sensors",
+            file=out,
+        )
+        hardware = None
+        for s in lhm.sensors:
+            if s.hardware != hardware:
+                hardware = s.hardware
+                print(f"\n  {hardware} [{s.kind}]", file=out)
+            keys = ",".join(chosen_by_id.get(s.id, ()))
+            mark = f"→ {keys}" if keys else ""
+            value = f"{_fmt(s.value)} {s.unit}".strip()
+            print(f"    {mark:<8} {s.type:<12} {s.name[:28]:<28} {value:>12}  {s.id}", file=out)
+        for missing in lhm.missing_overrides:
+            print(f"\n  config.json 'sensors' names {missing!r}, which LHM does not list", file=out)
+    else:
+        print(f"LibreHardwareMonitor: not used ({lhm_error})", file=out)
+    print("\nLocal sensors (psutil):", file=out)
+    for name, value in local.known().items():
+        print(f"    {name:<16} {_fmt(value):>10} {unit_of(name)}", file=out)
+    merged = merge_hardware(lhm.hardware if lhm else None, local)
+    print("\nWhat devices receive (override a choice with 'sensors' in config.json):", file=out)
+    for f in fields(Hardware):
+        key = HARDWARE_KEYS[f.name][0]
+        value = getattr(merged, f.name)
+        origin = "—"
+        if value is not None:
+            if lhm is not None and f.name in lhm.chosen and getattr(lhm.hardware, f.name) == value:
+                origin = f"LHM {lhm.chosen[f.name]}"
+            else:
+                origin = "psutil"
+        if key not in SENSOR_OVERRIDE_KEYS:
+            origin += " (not overridable)"
+        print(
+            f"    {key:<3} {f.name:<16} {_fmt(value):>10} {unit_of(f.name):<5} {origin}", file=out
+        )
+    return 0
+
+
+# --- doctor ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    ok: bool
+    what: str
+    fix: str = ""
+
+
+def check_port(host: str, port: int) -> Finding:
+    """Can the server listen on host:port?"""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if sys.platform != "win32":  # on Windows SO_REUSEADDR would let two servers share it
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            return Finding(
+                False,
+                f"TCP port {port} is already in use",
+                "Is a NOCTURNE server already running (look in the tray)? Close it, or set "
+                "another 'port' in config.json and in the devices' secrets.py.",
+            )
+        return Finding(
+            False,
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            "Set 'host' in config.json to 0.0.0.0 (all interfaces) or to this PC's own address.",
+        )
+    finally:
+        sock.close()
+    return Finding(True, f"TCP port {port} on {host} is free for the server")
+
+
+async def diagnose(config_path: Path | None) -> list[Finding]:
+    findings: list[Finding] = []
+    try:
+        loaded = load_config(config_path)
+    except ConfigError as exc:
+        findings.append(Finding(False, f"config: {exc}", "Fix the file as the message says."))
+        config = Config()
+    else:
+        config = loaded.config
+        note = " (created with the defaults)" if loaded.created else ""
+        findings.append(Finding(True, f"config {config.path} is valid{note}"))
+    findings.append(check_port(config.host, config.port))
+    lhm, error = await read_lhm(config)
+    if lhm is None:
+        findings.append(
+            Finding(
+                False,
+                f"LibreHardwareMonitor: {error}",
+                f"{ENABLE_HINT}; if it runs on another PC or port, set 'lhm_url' in config.json. "
+                "Until then the server uses this PC's own sensors (psutil).",
+            )
+        )
+    else:
+        mapped = len(lhm.chosen)
+        findings.append(
+            Finding(
+                True, f"LibreHardwareMonitor answers: {len(lhm.sensors)} sensors, {mapped} used"
+            )
+        )
+        if lhm.hardware.cpu_temp is None:
+            findings.append(
+                Finding(
+                    False,
+                    "LibreHardwareMonitor shows no CPU temperature",
+                    "Run LibreHardwareMonitor as administrator; if the sensor has another name, "
+                    "pick it with 'sensors': {'ct': '<SensorId>'} (see `nocturne sensors`).",
+                )
+            )
+        for missing in lhm.missing_overrides:
+            findings.append(
+                Finding(
+                    False,
+                    f"config.json 'sensors' names {missing!r}, which LibreHardwareMonitor lacks",
+                    "Copy the id from `nocturne sensors`.",
+                )
+            )
+    try:
+        local = await read_local(0.2)
+    except Exception as exc:  # psutil missing a platform call: say so, keep checking
+        findings.append(Finding(False, f"local sensors (psutil) failed: {exc}"))
+    else:
+        findings.append(Finding(True, f"local sensors (psutil): {len(local.known())} readings"))
+    return findings
+
+
+async def run_doctor(config_path: Path | None, out: TextIO | None = None) -> int:
+    """Print each finding with its fix; exit status 1 when anything needs fixing."""
+    out = out or sys.stdout
+    findings = await diagnose(config_path)
+    for f in findings:
+        print(f"[{'ok' if f.ok else 'PROBLEM'}] {f.what}", file=out)
+        if f.fix:
+            print(f"        fix: {f.fix}", file=out)
+    problems = sum(not f.ok for f in findings)
+    print(f"\n{problems} problem(s) found" if problems else "\nAll good.", file=out)
+    return 1 if problems else 0

@@ -1,0 +1,7 @@
+"""Run the NOCTURNE_OS firmware in CPython.
+
+``shims/`` holds top-level stand-ins for MicroPython's ``framebuf``, ``machine``,
+``network`` and ``micropython`` modules; put it on ``sys.path`` (together with
+``firmware/``) and the firmware imports them unchanged. ``ssd1306_virtual``
+decodes the I2C bytes the firmware's SSD1306 driver sends into a picture.
+"""

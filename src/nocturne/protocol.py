@@ -1,0 +1,180 @@
+"""Protocol v1: the only module that knows the wire format (see PROTOCOL.md).
+
+Server → device: one compact JSON object per line, UTF-8, at most ``MAX_LINE`` bytes
+including the newline. A key is absent when its value is unknown. Device → server:
+``HELO`` and ``screen:N``; anything else is ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from .snapshot import Snapshot
+
+MAX_LINE = 4096  # bytes per line, newline included, both directions
+
+# Hardware field -> (wire key, decimals); 0 decimals means an integer on the wire.
+HARDWARE_KEYS: dict[str, tuple[str, int]] = {
+    "cpu_temp": ("ct", 0),
+    "gpu_temp": ("gt", 0),
+    "cpu_load": ("cl", 0),
+    "gpu_load": ("gl", 0),
+    "cpu_power": ("pw", 0),
+    "cpu_clock": ("cc", 0),
+    "gpu_hotspot": ("gh", 0),
+    "gpu_mem_load": ("gv", 0),
+    "ram_used": ("ru", 1),
+    "ram_total": ("ra", 1),
+    "vram_used": ("vu", 1),
+    "vram_total": ("vt", 1),
+    "net_down": ("nd", 0),
+    "net_up": ("nu", 0),
+    "disk_read": ("dr", 0),
+    "disk_write": ("dw", 0),
+    "sys_disk_usage": ("su", 0),
+    "data_disk_usage": ("du", 0),
+    "cpu_fan": ("cf", 0),
+    "sys_fan1": ("s1", 0),
+    "sys_fan2": ("s2", 0),
+    "gpu_fan": ("gf", 0),
+    "chipset_temp": ("ch", 0),
+}
+
+# Longest strings sent, in characters (the device's fonts and scenes are sized for these).
+MAX_WEATHER_DESC = 20
+MAX_MEDIA_TEXT = 30
+MAX_PROCESS_NAME = 15
+TOP_CPU_COUNT = 3
+TOP_RAM_COUNT = 2
+
+# Scene indices (firmware order) whose drawing uses the process lists tp/tr.
+SCENES_WITH_PROCESSES = frozenset({1, 5, 10})  # CPU, RAM, PROCESSES
+
+ALERT_CRITICAL = "CRITICAL"
+
+
+def _trim(text: str, limit: int) -> str:
+    text = " ".join(text.split())  # no control characters or newlines on the wire
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number(value: float, decimals: int) -> int | float:
+    return round(value) if decimals == 0 else round(value, decimals)
+
+
+def snapshot_fields(snapshot: Snapshot) -> dict[str, object]:
+    """The line's keys and values, except ``cov`` (which is per device)."""
+    out: dict[str, object] = {}
+    hw = snapshot.hardware
+    for name, (key, decimals) in HARDWARE_KEYS.items():
+        value = getattr(hw, name)
+        if value is not None:
+            out[key] = _number(value, decimals)
+    if snapshot.ping_ms is not None:
+        out["pg"] = round(snapshot.ping_ms)
+    weather = snapshot.weather
+    if weather is not None:
+        if weather.temperature is not None:
+            out["wt"] = round(weather.temperature)
+        if weather.description:
+            out["wd"] = _trim(weather.description, MAX_WEATHER_DESC)
+        if weather.code is not None:
+            out["wi"] = weather.code
+    procs = snapshot.processes
+    if procs is not None and procs.top_cpu is not None:
+        out["tp"] = [
+            {"n": _trim(p.name, MAX_PROCESS_NAME), "c": round(p.cpu_percent or 0.0, 1)}
+            for p in procs.top_cpu[:TOP_CPU_COUNT]
+        ]
+    if procs is not None and procs.top_ram is not None:
+        out["tr"] = [
+            {"n": _trim(p.name, MAX_PROCESS_NAME), "r": round(p.ram_mb or 0.0)}
+            for p in procs.top_ram[:TOP_RAM_COUNT]
+        ]
+    media = snapshot.media
+    if media is not None:
+        if media.artist:
+            out["art"] = _trim(media.artist, MAX_MEDIA_TEXT)
+        if media.track:
+            out["trk"] = _trim(media.track, MAX_MEDIA_TEXT)
+        out["mp"] = media.playing
+        out["idle"] = not media.playing
+    alert = snapshot.alert
+    out["alert"] = ALERT_CRITICAL if alert is not None else ""
+    out["target_screen"] = alert.target if alert is not None else ""
+    return out
+
+
+def _dumps(fields: dict[str, object]) -> bytes:
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedSnapshot:
+    """A snapshot encoded once; each device gets the same bytes but for ``cov``."""
+
+    body: bytes  # the JSON object without its closing brace
+    cover_b64: bytes | None  # base64 of the 512-byte XBM, or None when there is no cover
+    cover: bytes | None  # the raw cover, to tell one track's cover from the next
+
+    def line(self, *, with_cover: bool) -> bytes:
+        """The line for one device: with the cover on its first line and on a track change."""
+        if with_cover and self.cover_b64 is not None:
+            line = self.body + b',"cov":"' + self.cover_b64 + b'"}\n'
+            if len(line) <= MAX_LINE:
+                return line
+        return self.body + b',"cov":null}\n'
+
+
+def encode_snapshot(snapshot: Snapshot) -> EncodedSnapshot:
+    """Encode ``snapshot`` for every device. No line, cover included, exceeds MAX_LINE."""
+    fields = snapshot_fields(snapshot)
+    body = _dumps(fields)
+    # Room for ',"cov":null}\n' must remain. Strings are already trimmed, so only pathological
+    # process names could get here; drop the optional lists rather than send a long line.
+    reserve = len(b',"cov":null}\n')
+    for optional in ("tp", "tr", "art", "trk", "wd"):
+        if len(body) - 1 + reserve <= MAX_LINE:
+            break
+        fields.pop(optional, None)
+        body = _dumps(fields)
+    cover = snapshot.media.cover if snapshot.media is not None else None
+    cover_b64 = base64.b64encode(cover) if cover else None
+    return EncodedSnapshot(body=body[:-1], cover_b64=cover_b64, cover=cover)
+
+
+# --- device -> server -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """A device announced itself (sent once after connecting)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowScreen:
+    """A device now shows scene ``index``."""
+
+    index: int
+
+
+DeviceCommand = Hello | ShowScreen
+
+
+def parse_device_line(raw: bytes) -> DeviceCommand | None:
+    """Parse one line from a device (without or with its newline); None when not a command."""
+    if len(raw) > MAX_LINE:
+        return None
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    if text == "HELO":
+        return Hello()
+    if text.startswith("screen:"):
+        digits = text[7:].strip()
+        if digits.isascii() and digits.isdigit() and len(digits) <= 3:
+            return ShowScreen(int(digits))
+    return None

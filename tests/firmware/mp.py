@@ -1,0 +1,67 @@
+"""Run Python in real MicroPython (the WebAssembly port, under Node) from pytest.
+
+``run_micropython(script, files)`` writes ``files`` ({path: source}) into the
+MicroPython filesystem under ``/``, runs ``script`` and returns its stdout. The
+MicroPython build is pinned in tests/firmware/wasm/package-lock.json.
+
+A missing ``node`` or npm package is a test FAILURE, not a skip: these checks
+are how we know the firmware runs on a board. Install with::
+
+    cd tests/firmware/wasm && npm ci
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+WASM_DIR = Path(__file__).resolve().parent / "wasm"
+REPO = WASM_DIR.parents[2]
+FIRMWARE = REPO / "firmware"
+PACKAGE = WASM_DIR / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+INSTALL_HINT = "run `npm ci --prefix tests/firmware/wasm` (needs Node >= 18 and npm)"
+
+
+class MicroPythonError(RuntimeError):
+    """The script raised inside MicroPython; the message is its traceback."""
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail(f"node is not installed: real-MicroPython checks cannot run; {INSTALL_HINT}")
+    if not (PACKAGE / "micropython.mjs").is_file():
+        pytest.fail(f"the MicroPython WebAssembly package is not installed; {INSTALL_HINT}")
+    return node
+
+
+def firmware_files(*names: str) -> dict[str, str]:
+    """Sources of firmware modules by path relative to firmware/ (default: all of nocturne_fw)."""
+    if not names:
+        paths = sorted((FIRMWARE / "nocturne_fw").glob("*.py"))
+    else:
+        paths = [FIRMWARE / n for n in names]
+    return {str(p.relative_to(FIRMWARE)): p.read_text(encoding="utf-8") for p in paths}
+
+
+def run_micropython(
+    script: str, files: dict[str, str] | None = None, heapsize: int = 4 * 1024 * 1024
+) -> str:
+    """Run ``script`` in MicroPython with ``files`` on its filesystem; return stdout."""
+    job = json.dumps({"script": script, "files": files or {}, "heapsize": heapsize})
+    proc = subprocess.run(
+        [_node(), str(WASM_DIR / "run.mjs")],
+        input=job,
+        capture_output=True,
+        text=True,
+        cwd=WASM_DIR,
+        timeout=120,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise MicroPythonError(proc.stderr.strip() or f"node exited {proc.returncode}")
+    return proc.stdout
