@@ -47,10 +47,15 @@ def main() -> None:
     args = ap.parse_args()
     gc_note = "gc disabled" if args.no_gc else "gc enabled (as in the server)"
     print(f"Python {sys.version.split()[0]}, {args.rounds} rounds, {gc_note}")
-    head = f"{'capture':<72} {'KB':>6} {'loads med':>9} {'p95':>6} {'parse med':>9} {'p95':>6} {'ratio':>5}"
+    paths = sorted(FIXTURES.glob("*.json"))
+    width = max(len(p.name) for p in paths)
+    head = (
+        f"{'capture':<{width}} {'KB':>6} {'loads med':>9} {'p95':>6}"
+        f" {'parse med':>9} {'p95':>6} {'ratio':>5}"
+    )
     print(head)
     print("-" * len(head))
-    for path in sorted(FIXTURES.glob("*.json")):
+    for path in paths:
         raw = path.read_bytes()
         gc.collect()
         if args.no_gc:
@@ -62,7 +67,7 @@ def main() -> None:
             gc.enable()
         lm, pm = statistics.median(loads) * 1e3, statistics.median(parse) * 1e3
         print(
-            f"{path.name:<72} {len(raw) / 1024:6.1f} {lm:9.3f} {_p95(loads) * 1e3:6.3f}"
+            f"{path.name:<{width}} {len(raw) / 1024:6.1f} {lm:9.3f} {_p95(loads) * 1e3:6.3f}"
             f" {pm:9.3f} {_p95(parse) * 1e3:6.3f} {pm / lm:5.2f}"
         )
     print("times in ms; ratio = parse median / json.loads median; budget 1.5 ms at 155 KB")

@@ -148,7 +148,13 @@ class Collector:
             if lhm is not None
             else None
         )
-        self.local_feed: Feed[Hardware] = Feed(local, timeout=2.0, stale_after=stale, clock=clock)
+        self.local_feed: Feed[Hardware] = Feed(
+            local,
+            timeout=2.0,
+            stale_after=stale,
+            read=lambda: local.read(self._lhm_has()),
+            clock=clock,
+        )
         self.process_feed: Feed[Any] | None = None
         if processes is not None:
             self.process_feed = Feed(
@@ -163,6 +169,13 @@ class Collector:
         self.snapshot = Snapshot()
         self._subscribers: list[Callable[[Snapshot], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
+
+    def _lhm_has(self) -> frozenset[str]:
+        """Fields LHM gives now, which psutil need not read (but LOCAL_FIRST ones)."""
+        lhm = self.lhm_feed.current() if self.lhm_feed is not None else None
+        if lhm is None:
+            return frozenset()
+        return frozenset(lhm.hardware.known()).difference(LOCAL_FIRST)
 
     def subscribe(self, callback: Callable[[Snapshot], None]) -> None:
         self._subscribers.append(callback)

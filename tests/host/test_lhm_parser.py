@@ -584,10 +584,24 @@ def test_battery_text_with_nul_and_url_encoded_ids_kept() -> None:
     battery = [s for s in reading.sensors if s.kind == "battery"]
     assert {s.hardware for s in battery} == {"standard"}
     assert battery[0].id.startswith("/battery/standard%00_34/")
-    assert {s.unit for s in battery} == {"A", "W", "%", "mWh"}
+    assert {s.unit for s in battery} == {"V", "A", "W", "%", "mWh"}
     nic_ids = [s.id for s in reading.sensors if s.kind == "nic"]
     assert nic_ids and all("%7B" in i for i in nic_ids)
     assert "本地连接 2" in {s.hardware for s in reading.sensors}
+
+
+def test_trailing_spaces_in_texts_do_not_break_matching() -> None:
+    cpu = _hw(
+        "  AMD Ryzen 5  ",
+        "/amdcpu/0",
+        "cpu.png",
+        ("Load", [("CPU Total ", "12,5 %", "Load")]),
+        ("Temperatures", [(" Core (Tctl/Tdie)\t", "50,0 °C", "Temperature")]),
+    )
+    reading = parse_tree(_tree(cpu))
+    assert (reading.hardware.cpu_load, reading.hardware.cpu_temp) == (12.5, 50.0)
+    assert reading.sensors[0].hardware == "AMD Ryzen 5"
+    assert reading.sensors[0].name == "CPU Total"
 
 
 def test_crlf_and_bom_and_str_bodies() -> None:
@@ -649,6 +663,96 @@ def test_value_parsing_in_the_walk_matches_the_helper() -> None:
     )
     got = [(s.value, s.unit) for s in parse_tree(tree).sensors]
     assert got == [_parse_value(v) for v in odd]
+
+
+@pytest.mark.parametrize(
+    ("hardware_id", "icon", "kind"),
+    [
+        ("/nvidiagpu/0", "unknown.png", "gpu"),  # before the May-2020 rename
+        ("/atigpu/0", "unknown.png", "gpu"),
+        ("/gpu-amd/1", "unknown.png", "gpu"),
+        ("/gpu-intel-integrated/%5C%5C%3F", "unknown.png", "gpu"),
+        ("/intelcpu/0", "unknown.png", "cpu"),
+        ("/amdcpu/0", "unknown.png", "cpu"),
+        ("/vram", "ram.png", "vram"),
+        ("/ram", "ram.png", "ram"),
+        ("/memory/dimm/3", "ram.png", "memory-dimm"),
+        ("/hdd/1", "unknown.png", "disk"),
+        ("/ssd/0", "unknown.png", "disk"),
+        ("/nvme/2", "unknown.png", "disk"),
+        ("/lpc/it8620e", "unknown.png", "board"),
+        ("/nic/{A-B}", "unknown.png", "nic"),
+        ("/battery/x%00_1", "unknown.png", "battery"),
+        ("/psu/corsair/0", "unknown.png", "other"),
+    ],
+)
+def test_kind_from_sensor_id_prefix_without_hardware_id(
+    hardware_id: str, icon: str, kind: str
+) -> None:
+    node = _hw("Some hardware", hardware_id, icon, ("Load", [("Thing", "1,0 %", "Load")]))
+    del node["HardwareId"]  # LHM before 0.9.5: only the SensorIds tell
+    sensor = parse_tree(_tree(node)).sensors[0]
+    assert sensor.id == f"{hardware_id}/load/0"
+    assert sensor.kind == kind
+
+
+@pytest.mark.parametrize(
+    ("icon", "text", "kind"),
+    [
+        ("cpu.png", "Intel Core i5", "cpu"),
+        ("nvidia.png", "GeForce", "gpu"),
+        ("ati.png", "Radeon", "gpu"),
+        ("intel.png", "Intel(R) UHD Graphics", "gpu"),
+        ("ram.png", "Generic Memory", "ram"),
+        ("ram.png", "Virtual Memory", "vram"),
+        ("hdd.png", "Generic Hard Disk", "disk"),
+        ("chip.png", "ITE IT8620E", "board"),
+        ("mainboard.png", "Gigabyte Z97P-D3", "board"),
+        ("nic.png", "Ethernet", "nic"),
+        ("battery.png", "standard", "battery"),
+        ("fan.png", "QUADRO", "other"),
+    ],
+)
+def test_kind_from_icon_for_ohm(icon: str, text: str, kind: str) -> None:
+    node = {
+        "Text": text,
+        "ImageURL": f"images_icon/{icon}",
+        "Children": [
+            {"Text": "Load", "Children": [{"Text": "X", "Value": "1.0 %", "Children": []}]}
+        ],
+    }
+    sensor = parse_tree(_tree(node)).sensors[0]
+    assert (sensor.kind, sensor.id, sensor.type) == (kind, f"/ohm/{kind}/0/load/0", "Load")
+
+
+@pytest.mark.parametrize(
+    ("name", "integrated"),
+    [
+        ("Intel(R) UHD Graphics", True),
+        ("Intel(R) UHD Graphics 630", True),
+        ("Intel(R) HD Graphics 4600", True),
+        ("Intel(R) Iris(R) Xe Graphics", True),
+        ("Intel(R) Graphics", True),
+        ("Intel(R) Arc(TM) Graphics", True),
+        ("AMD Radeon Graphics", True),
+        ("AMD Radeon(TM) Graphics", True),
+        ("AMD Radeon 780M Graphics", True),
+        ("Radeon Vega 8 Graphics", True),
+        ("Intel(R) Arc(TM) A770 Graphics", False),
+        ("AMD Radeon RX 9070 XT", False),
+        ("Radeon RX 580 Series", False),
+        ("AMD Radeon RX 6800M", False),
+        ("NVIDIA GeForce RTX 3070 Laptop GPU", False),
+    ],
+)
+def test_integrated_gpu_names_lose_to_a_discrete_one(name: str, integrated: bool) -> None:
+    def gpu(text: str, hid: str) -> dict:
+        return _hw(text, hid, "ati.png", ("Temperatures", [("GPU Core", "50,0 °C", "Temperature")]))
+
+    # the candidate comes first in the tree; a plain discrete card second
+    tree = _tree(gpu(name, "/gpu-amd/0"), gpu("Discrete Card", "/gpu-amd/1"))
+    chosen = parse_tree(tree).chosen["gpu_temp"]
+    assert chosen == ("/gpu-amd/1/temperature/0" if integrated else "/gpu-amd/0/temperature/0")
 
 
 # --- overrides -----------------------------------------------------------------------------

@@ -47,9 +47,9 @@ class LhmReplay:
 
     async def _data(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
-        if self.authorization is not None:
-            if request.headers.get("Authorization") != self.authorization:
-                return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="LHM"'})
+        given = request.headers.get("Authorization")
+        if self.authorization is not None and given != self.authorization:
+            return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="LHM"'})
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.status != 200:

@@ -186,9 +186,9 @@ class LocalSource:
                 out[name] = None
         return out
 
-    def _sensors(self) -> dict[str, float | None]:
+    def _sensors(self, skip: frozenset[str]) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
-        if self._has_temps:
+        if self._has_temps and "cpu_temp" not in skip:
             try:
                 temps = psutil.sensors_temperatures()
             except (OSError, RuntimeError):
@@ -197,7 +197,7 @@ class LocalSource:
             out["gpu_temp"] = pick_temperature(temps, GPU_TEMP_CHIPS)
             out["gpu_hotspot"] = pick_labelled(temps, "amdgpu", GPU_HOTSPOT_LABELS)
             out["chipset_temp"] = chipset_temperature(temps)
-        if self._has_fans:
+        if self._has_fans and "cpu_fan" not in skip:
             try:
                 fans = psutil.sensors_fans()
             except (OSError, RuntimeError):
@@ -205,27 +205,33 @@ class LocalSource:
             out["cpu_fan"], out["sys_fan1"], out["sys_fan2"] = fan_speeds(fans)
         return out
 
-    def read_sync(self) -> Hardware:
-        """One reading. Rates are None on the first call (they need two samples)."""
+    def read_sync(self, skip: frozenset[str] = frozenset()) -> Hardware:
+        """One reading. Rates are None on the first call (they need two samples).
+
+        ``skip`` names fields another source already has (LHM's CPU, RAM, temperatures): the
+        psutil calls behind them are not made, which saves most of this source's cost.
+        """
         values: dict[str, float | None] = {}
-        if self._clock() - self._cpu_primed_at >= 0.1:
+        if "cpu_load" not in skip and self._clock() - self._cpu_primed_at >= 0.1:
             values["cpu_load"] = psutil.cpu_percent(interval=None)
-        try:
-            freq = psutil.cpu_freq()
-        except (OSError, NotImplementedError, RuntimeError):
-            freq = None
-        if freq is not None and freq.current > 0:
-            values["cpu_clock"] = freq.current
-        mem = psutil.virtual_memory()
-        values["ram_total"] = mem.total / GIB
-        values["ram_used"] = (mem.total - mem.available) / GIB
+        if "cpu_clock" not in skip:
+            try:
+                freq = psutil.cpu_freq()
+            except (OSError, NotImplementedError, RuntimeError):
+                freq = None
+            if freq is not None and freq.current > 0:
+                values["cpu_clock"] = freq.current
+        if "ram_total" not in skip or "ram_used" not in skip:
+            mem = psutil.virtual_memory()
+            values["ram_total"] = mem.total / GIB
+            values["ram_used"] = (mem.total - mem.available) / GIB
         values.update(self._rates(self._counters()))
         values.update(self._disk_usage())
-        values.update(self._sensors())
+        values.update(self._sensors(skip))
         return Hardware(**values)
 
-    async def read(self) -> Hardware:
-        return self.read_sync()
+    async def read(self, skip: frozenset[str] = frozenset()) -> Hardware:
+        return self.read_sync(skip)
 
     async def close(self) -> None:
         return None

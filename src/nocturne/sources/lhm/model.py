@@ -46,8 +46,8 @@ class Sensor:
     """
 
     id: str  # LHM SensorId, or the synthesized id above
-    name: str  # sensor Text, stripped
-    hardware: str  # hardware Text, stripped (whitespace and NUL)
+    name: str  # sensor Text, whitespace stripped
+    hardware: str  # hardware Text, whitespace and NUL stripped
     kind: str  # one of HARDWARE_KINDS
     type: str  # LHM Type ("Temperature", "Load", "SmallData", ...), else derived from the group
     value: float | None  # None for "-", "NaN", "", null or anything unparsable

@@ -22,7 +22,8 @@ Values
     ``RawValue`` is a JSON number (LHM ≥ 0.9.7) it is taken for types whose raw unit is
     unambiguous (temperature °C, load/control/level %, clock MHz, power W, fan RPM, voltage V,
     current A); Data/SmallData/Throughput raw numbers are bytes in 0.9.7 but not elsewhere,
-    so they are never used. Sensor and hardware texts are stripped of whitespace and NUL.
+    so they are never used. Sensor texts are stripped of whitespace, hardware texts of
+    whitespace and NUL (the 11800H battery is "standard\u0000").
 
 Hardware kind
     From ``HardwareId``, else the first ``SensorId`` found in the node's groups, else the
@@ -82,8 +83,10 @@ cannot be converted to the field's unit gives None; a unitless value is taken as
 Plausibility (applied to every mapped value, overrides included; ``sensors`` keep raw values)
     temperatures 0 < t ≤ 125 °C (SuperIO inputs with nothing attached read -9, -2 or 0; a
     sleeping laptop dGPU reads "0,0 °C": unknown, not 0); loads 0-100 %; fans 0-30000 RPM;
-    clocks 0 < f ≤ 10000 MHz; power 0-2000 W; data ≥ 0. An implausible candidate is skipped
-    and the next one tried.
+    clocks 0 < f ≤ 10000 MHz; power 0-2000 W; data and rates ≥ 0 (and finite). An
+    implausible candidate is skipped and the next one tried. Unnamed SuperIO inputs that
+    look plausible (the i3-4160's "Temperature #4-6" at 87-89 °C) are never mapped, because
+    only named sensors are.
 
 Overrides
     ``overrides[field] = sensor_id`` forces that sensor (first sensor with that id when ids
@@ -100,7 +103,6 @@ appear in ``derived`` with all their ids; ``chosen`` names the first.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import fields
@@ -115,7 +117,7 @@ __all__ = ["LhmFormatError", "LhmReading", "Sensor", "parse_data_json", "parse_t
 _HARDWARE_FIELDS = frozenset(f.name for f in fields(Hardware))
 _MAX_DEPTH = 8  # hardware nesting (computer → mainboard → chip is 2); deeper is skipped
 _STRIP = " \t\r\n\x00\u00a0\ufeff"
-_INF = math.inf
+_STRIP_SET = frozenset(_STRIP)
 
 # --- kinds -------------------------------------------------------------------------------
 
@@ -258,8 +260,8 @@ _RANGES = {  # inclusive unless noted in _EXCLUSIVE_LOW
     "W": (0.0, 2000.0),
     "MHz": (0.0, 10000.0),
     "RPM": (0.0, 30000.0),
-    "GB": (0.0, _INF),
-    "KB/s": (0.0, _INF),
+    "GB": (0.0, 1e9),  # finite bounds also keep an overflowed "1e308 TB" out
+    "KB/s": (0.0, 1e12),
 }
 _EXCLUSIVE_LOW = frozenset({"°C", "MHz"})  # 0 °C and 0 MHz are "not running", not readings
 
@@ -293,32 +295,38 @@ _GROUP_CHARS = " '\u00a0\u202f\u2019"
 _GROUP_MARKS = str.maketrans("", "", _GROUP_CHARS)
 
 
-def _number(text: str) -> float | None:
-    """A decimal number in either locale; None if it is not one (or not finite)."""
+def _normalize(text: str) -> str:
+    """Decimal separator → ".", thousands marks removed (see the module docstring)."""
     if "," in text:
         if "." in text:
             if text.rfind(",") > text.rfind("."):  # 1.234,5
-                text = text.replace(".", "").replace(",", ".")
-            else:  # 1,234.5
-                text = text.replace(",", "")
-        elif text.count(",") > 1:  # 1,234,567
-            text = text.replace(",", "")
-        else:
-            text = text.replace(",", ".")
-    elif text.count(".") > 1:  # 1.234.567
-        text = text.replace(".", "")
+                return text.replace(".", "").replace(",", ".")
+            return text.replace(",", "")  # 1,234.5
+        if text.count(",") > 1:  # 1,234,567
+            return text.replace(",", "")
+        return text.replace(",", ".")
+    if text.count(".") > 1:  # 1.234.567
+        return text.replace(".", "")
+    return text
+
+
+def _try_float(text: str) -> tuple[bool, float | None]:
+    """(is a float literal, its value if finite)."""
     try:
-        f = float(text)
+        f = float(_normalize(text))
     except ValueError:
-        return None
-    if f - f != 0.0:  # NaN or ±inf
-        return None
-    return f
+        return False, None
+    return True, (f if f - f == 0.0 else None)
 
 
 def _parse_value_slow(value: str) -> tuple[float | None, str]:
     """Everything the fast path refuses: no space, grouped digits, stray whitespace, junk."""
     s = value.strip(_STRIP)
+    head, _, tail = s.partition(" ")
+    if tail[:1] not in _DIGITS:
+        ok, f = _try_float(head)  # also "NaN", "Infinity", "1e400": not finite, so None
+        if ok:
+            return f, tail.strip(_STRIP)
     n = len(s)
     i = 0
     while i < n:
@@ -331,28 +339,23 @@ def _parse_value_slow(value: str) -> tuple[float | None, str]:
             break
     num = s[:i].translate(_GROUP_MARKS)
     unit = s[i:].strip(_STRIP)
-    if unit in ("-", "NaN", "nan"):
-        unit = ""
-    return (_number(num) if num else None), unit
+    return (_try_float(num)[1] if num else None), unit
 
 
 def _parse_value(value: Any) -> tuple[float | None, str]:
-    """``"54,1 °C"`` → ``(54.1, "°C")``; ``"-"`` → ``(None, "")``; numbers pass through."""
+    """``"54,1 °C"`` → ``(54.1, "°C")``; ``"-"`` → ``(None, "")``; numbers pass through.
+
+    The walk inlines the first branch (same logic) to save a call per sensor.
+    """
     if type(value) is str:
         num, _, unit = value.partition(" ")
-        if num and (not unit or not unit[0].isdigit()) and num[-1].isdigit():
-            if "," in num or num.count(".") > 1:
-                f = _number(num)
-            else:
-                try:
-                    f = float(num)
-                except ValueError:
-                    return _parse_value_slow(value)
-                if f - f != 0.0:
-                    f = None
-            if f is not None:
-                return f, unit.strip(_STRIP) if unit else ""
-        return _parse_value_slow(value)
+        try:
+            f = float(num.replace(",", "."))
+        except ValueError:
+            return _parse_value_slow(value)
+        if f - f != 0.0 or unit[:1] in _DIGITS or unit[-1:] in _STRIP_SET:
+            return _parse_value_slow(value)
+        return f, unit
     if type(value) is float or type(value) is int:
         f = float(value)
         return (f if f - f == 0.0 else None), ""
@@ -460,25 +463,24 @@ class _Walk:
                     else "Unknown"
                 )
             for s in kids:
-                if type(s) is not dict:
-                    continue
-                text = s.get("Text")
-                sname = text.strip(_STRIP) if type(text) is str else ""
+                try:
+                    sname = s.get("Text").strip()
+                except AttributeError:  # not an object, or Text is not a string
+                    if type(s) is not dict:
+                        continue
+                    sname = ""
                 raw_value = s.get("Value")
-                if type(raw_value) is str:
+                try:
                     # Fast path for "54,1 °C" / "54.1 °C"; anything odd goes the slow way.
                     num, _, unit = raw_value.partition(" ")
-                    try:
-                        value = float(num.replace(",", "."))
-                    except ValueError:
-                        value, unit = _parse_value_slow(raw_value)
-                    else:
-                        if value - value != 0.0 or unit[:1] in _DIGITS:
-                            value, unit = _parse_value_slow(raw_value)
-                else:
+                    value = float(num.replace(",", "."))
+                except (AttributeError, ValueError):
                     value, unit = _parse_value(raw_value)
+                else:
+                    if value - value != 0.0 or unit[:1] in _DIGITS or unit[-1:] in _STRIP_SET:
+                        value, unit = _parse_value_slow(raw_value)
                 stype = s.get("Type")
-                if type(stype) is not str or not stype:
+                if not stype or type(stype) is not str:
                     stype = gtype
                     if stype == "Data" and unit == "MB":
                         stype = "SmallData"
@@ -489,7 +491,7 @@ class _Walk:
                         if value is not None:
                             unit = _RAW_UNITS[stype]
                 sid = s.get("SensorId")
-                if type(sid) is not str or not sid:
+                if not sid or type(sid) is not str:
                     if per_type is None:
                         per_type = {}
                     key = stype.lower()
@@ -571,7 +573,7 @@ class _Mapper:
             if v is None:
                 return
             total += v
-        self.values[field_name] = total
+        self.values[field_name] = round(total, 6)  # 10.2 + 21.4 is 31.6, not 31.599999999999998
         self.chosen[field_name] = parts[0].id
         self.derived[field_name] = tuple(s.id for s in parts)
 
@@ -597,7 +599,7 @@ def _map_cpu(m: _Mapper, cpu: _Hw | None, boards: list[_Hw]) -> None:
             ]
             vals = [(s, v) for s in cores if (v := _to_field(s, "cpu_clock")) is not None]
             if vals:
-                m.values["cpu_clock"] = sum(v for _, v in vals) / len(vals)
+                m.values["cpu_clock"] = round(sum(v for _, v in vals) / len(vals), 6)
                 m.chosen["cpu_clock"] = vals[0][0].id
                 m.derived["cpu_clock"] = tuple(s.id for s, _ in vals)
     if "cpu_temp" not in m.values:
@@ -729,7 +731,8 @@ def _apply_overrides(
 def parse_tree(root: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> LhmReading:
     """Parse already-decoded ``data.json`` and map it (see the module docstring for the rules).
 
-    Raises :class:`LhmFormatError` when ``root`` is not an object with a ``Children`` list.
+    Raises :class:`LhmFormatError` when ``root`` is not an object with a ``Children`` list
+    (``TypeError`` only for a caller bug: ``overrides`` that is not a mapping).
     """
     if not isinstance(root, Mapping):
         raise LhmFormatError(f"root is not a JSON object but {_json_type(root)}")

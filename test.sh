@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run lint, format check and the whole test suite.
+#   ./test.sh            all tests
+#   ./test.sh -k server  extra arguments go to pytest
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")" && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    echo "test.sh: Python 3.10 or newer is needed (found: $("$PYTHON" --version 2>&1))." >&2
+    exit 1
+fi
+
+# Python packages, in a virtual environment of the project's own.
+if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+echo "== installing the package and its test dependencies"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+# Node runs the real MicroPython (its WebAssembly port) for the firmware tests.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing Node.js from Debian's packages"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+        echo "test.sh: Node.js 18+ and npm are needed for the firmware tests; install them" \
+             "(Debian/Ubuntu: sudo apt-get install nodejs npm) and run again." >&2
+        exit 1
+    fi
+fi
+WASM_DIR=tests/firmware/wasm
+if [ -f "$WASM_DIR/package-lock.json" ]; then
+    if [ ! -f "$WASM_DIR/node_modules/.package-lock.json" ] \
+        || [ "$WASM_DIR/package-lock.json" -nt "$WASM_DIR/node_modules/.package-lock.json" ]; then
+        echo "== installing MicroPython (WebAssembly) from npm"
+        (cd "$WASM_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+echo "== pytest"
+exec .venv/bin/python -m pytest "$@"
