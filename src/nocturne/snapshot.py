@@ -32,7 +32,7 @@ class Hardware:
     disk_read: float | None = None  # KB/s
     disk_write: float | None = None  # KB/s
     sys_disk_usage: float | None = None  # %, system disk
-    data_disk_usage: float | None = None  # %, largest other disk
+    data_disk_usage: float | None = None  # %, another disk (psutil: the largest other mount)
     cpu_fan: float | None = None  # RPM
     sys_fan1: float | None = None  # RPM
     sys_fan2: float | None = None  # RPM

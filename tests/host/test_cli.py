@@ -16,6 +16,7 @@ from nocturne.devtools.lhm_replay import LhmReplay
 from nocturne.sources.lhm.parser import parse_data_json
 
 from ..conftest import CAPTURE_0_9_6, LHM_CAPTURES
+from .test_protocol import documented_keys
 
 TIMEOUT = 20.0
 
@@ -130,7 +131,15 @@ async def test_console_serves_the_capture_values(tmp_path, capture):
         await replay.stop()
     expected = expected_wire(capture)
     assert expected, "every capture has at least a CPU temperature or load"
+    documented = documented_keys()
     for line in lines:
+        assert set(line) <= set(documented), set(line) - set(documented)
+        for key, value in line.items():
+            unit = documented[key]
+            if "integer" in unit:
+                assert isinstance(value, int) and not isinstance(value, bool), (key, value)
+            elif "one decimal" in unit:
+                assert isinstance(value, (int, float)) and round(value, 1) == value, (key, value)
         for key, value in expected.items():
             assert line[key] == value, (key, line)
         assert line["alert"] in ("", "CRITICAL")

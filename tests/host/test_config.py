@@ -173,3 +173,15 @@ def test_config_defaults_equal_the_written_defaults(tmp_path):
     c = load_config(tmp_path / "config.json", environ={}).config
     d = Config()
     assert (c.host, c.port, c.lhm_url, c.limits) == (d.host, d.port, d.lhm_url, d.limits)
+
+
+def test_the_example_config_is_valid_and_names_every_key():
+    from nocturne.config import _TOP_KEYS
+
+    example = Path(__file__).parents[2] / "config.example.json"
+    loaded = load_config(example, environ={})
+    assert not loaded.created
+    assert set(json.loads(example.read_text())) == set(_TOP_KEYS)
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for key in _TOP_KEYS:
+        assert f"`{key}`" in readme, f"README does not explain {key}"

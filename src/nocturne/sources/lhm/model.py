@@ -93,9 +93,8 @@ class LhmReading:
 
     hardware: Hardware
     sensors: tuple[Sensor, ...]  # every sensor in tree order (duplicates kept)
-    chosen: Mapping[str, str] = field(
-        default_factory=_empty
-    )  # Hardware field -> Sensor.id it came from
+    # Hardware field -> Sensor.id it came from (read-only mapping)
+    chosen: Mapping[str, str] = field(default_factory=_empty)
     missing_overrides: tuple[str, ...] = ()  # override ids that matched no sensor
     version: str | None = None  # root "Version" (LHM ≥ 0.9.7), else None
     # Fields computed from several sensors (ram_total, cpu_clock, vram_total from used + free):
