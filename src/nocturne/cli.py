@@ -125,6 +125,21 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return asyncio.run(run_doctor(config_path))
 
 
+def cmd_autostart(args: argparse.Namespace) -> int:
+    from .autostart import for_this_platform
+
+    auto = for_this_platform()
+    if args.action == "on":
+        auto.enable()
+    elif args.action == "off":
+        auto.disable()
+    enabled = auto.is_enabled()
+    print(f"{'on' if enabled else 'off'}: {auto.location()}")
+    if args.action == "status":
+        return 0 if enabled else 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nocturne",
@@ -139,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("sensors", help="list every sensor seen and which one feeds each protocol key")
     sub.add_parser("doctor", help="check LibreHardwareMonitor, the port and the config")
+    autostart = sub.add_parser("autostart", help="start the server when you log in")
+    autostart.add_argument("action", choices=["on", "off", "status"])
     for p in sub.choices.values():
         # SUPPRESS: an option given before the sub-command is not reset by the sub-parser.
         p.add_argument("--config", metavar="PATH", help="config.json to use", default=SUPPRESS)
@@ -152,5 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_sensors(args)
     if args.command == "doctor":
         return cmd_doctor(args)
+    if args.command == "autostart":
+        return cmd_autostart(args)
     # The tray arrives later; until then plain `nocturne` runs like `nocturne --console`.
     return cmd_run(args)

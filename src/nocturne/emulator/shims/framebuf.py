@@ -325,6 +325,10 @@ class FrameBuffer:
         cx, cy, xr, yr, c = _int(x), _int(y), _int(xr), _int(yr), _int(c)
         fill = bool(f)
         mask = _int(m) & 0x0F
+        if xr == 0 and yr == 0:
+            # both regions degenerate to the centre point
+            self._quadrants(cx, cy, 0, 0, c, mask, fill)
+            return
         two_a2 = 2 * xr * xr
         two_b2 = 2 * yr * yr
         # region 1: from (xr, 0) upwards
