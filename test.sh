@@ -18,7 +18,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 echo "== installing the package and its test dependencies"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,device]'
 
 # Node runs the real MicroPython (its WebAssembly port) for the firmware tests.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -31,6 +31,29 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         exit 1
     fi
 fi
+
+# The media tests (tests/host/test_media_mpris.py, test_weather_media_e2e.py) run a private
+# D-Bus session bus and a real player: dbus-daemon, and mpv with the mpv-mpris plugin, from
+# Debian's packages. Without them those tests FAIL (they never skip), so install them here.
+MEDIA_MISSING=()
+command -v dbus-daemon >/dev/null 2>&1 || MEDIA_MISSING+=(dbus)
+command -v mpv >/dev/null 2>&1 || MEDIA_MISSING+=(mpv)
+if [ ! -f /usr/lib/mpv-mpris/mpris.so ] && [ ! -f /etc/mpv/scripts/mpris.so ]; then
+    MEDIA_MISSING+=(mpv-mpris)
+fi
+if [ "${#MEDIA_MISSING[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing ${MEDIA_MISSING[*]} from Debian's packages (media tests)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends "${MEDIA_MISSING[@]}" >/dev/null
+    else
+        echo "test.sh: the media tests need ${MEDIA_MISSING[*]} (a D-Bus session bus and the" \
+             "mpv player with its MPRIS plugin); install them (Debian/Ubuntu: sudo apt-get" \
+             "install dbus mpv mpv-mpris) and run again." >&2
+        exit 1
+    fi
+fi
+
 WASM_DIR=tests/firmware/wasm
 if [ -f "$WASM_DIR/package-lock.json" ]; then
     if [ ! -f "$WASM_DIR/node_modules/.package-lock.json" ] \

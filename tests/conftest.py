@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from pathlib import Path
 
 import pytest
@@ -21,3 +23,43 @@ async def lhm_replay():
     await replay.start()
     yield replay
     await replay.stop()
+
+
+def _loopback_only(address: object) -> None:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is None:
+        return  # AF_UNIX path (D-Bus) or similar: stays on this machine
+    try:
+        ip = ipaddress.ip_address(str(host).split("%")[0])
+    except ValueError:
+        if host != "localhost":
+            raise AssertionError(
+                f"a test tried to reach {host!r}: tests stay on loopback"
+            ) from None
+        return
+    if not ip.is_loopback:
+        raise AssertionError(f"a test tried to reach {ip}: tests stay on loopback")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def stay_on_loopback():
+    """No test in this process opens a TCP connection beyond 127.0.0.0/8 and ::1.
+
+    (A UDP connect() sends nothing, so it is allowed: it is how the LAN address is found.)
+    Servers started as subprocesses get configs that keep them on loopback too.
+    """
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(self, address):
+        if self.type == socket.SOCK_STREAM:
+            _loopback_only(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if self.type == socket.SOCK_STREAM:
+            _loopback_only(address)
+        return real_connect_ex(self, address)
+
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+    yield
+    socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex

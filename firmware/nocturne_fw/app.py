@@ -16,14 +16,12 @@ back jumps again.
 """
 
 from micropython import const
-
-from nocturne_fw import clock
+from nocturne_fw import clock, net
 from nocturne_fw import input as btn
 from nocturne_fw import menu as mnu
-from nocturne_fw import net
-from nocturne_fw.clock import ticks_diff
+from nocturne_fw.clock import ticks_add, ticks_diff
 from nocturne_fw.graph import Graph
-from nocturne_fw.state import State
+from nocturne_fw.state import MEDIA_NONE, State
 
 TICK_MS = const(10)  # loop period: button sampling and link polling
 FRAME_MS = const(1000)  # redraw at least this often (countdowns, clock-like text)
@@ -35,6 +33,7 @@ BREATH_MS = const(4000)  # predator LED: one slow breath
 GLITCH_MS = const(140)  # glitch length after an automatic scene change
 WDT_MS = const(30000)  # watchdog: far above the longest blocking call (2 s connect)
 
+MAX_ERRORS = const(100)  # consecutive failing ticks (1 s) before giving up
 SCENES = const(13)
 GRAPH_N = const(128)  # samples per graph: one per column, ~2 minutes at 1 line/s
 
@@ -94,7 +93,7 @@ class App:
         self.t_alert = 0
         self.inverted = False
         self.led_level = -1
-        self.t_glitch = self.now - 10 * GLITCH_MS
+        self.t_glitch = ticks_add(self.now, -10 * GLITCH_MS)  # no glitch at boot
         self.glitch = False
         self.t_menu = 0
         if link is not None:
@@ -105,8 +104,19 @@ class App:
     # -- the loop ----------------------------------------------------------------
 
     def run(self):
+        """Tick forever. A bug that raises is printed and survived; if every tick
+        raises for ``MAX_ERRORS`` ticks in a row it propagates; nobody feeds the
+        watchdog any more and it resets the board ``WDT_MS`` later."""
+        errors = 0
         while True:
-            self.tick()
+            try:
+                self.tick()
+                errors = 0
+            except Exception as e:  # the loop must not die on one bad frame
+                errors += 1
+                if errors > MAX_ERRORS:
+                    raise
+                _print_exc(e)
             clock.sleep_ms(TICK_MS)
 
     def tick(self):
@@ -293,7 +303,37 @@ class App:
             self.t_scene = self.now
             return
         if ticks_diff(self.now, self.t_scene) >= s.interval * 1000:
-            self.set_scene(self.scene + 1, glitch=True)
+            n = self.scene + 1
+            for _ in range(SCENES - 1):  # skip scenes with nothing to show
+                if self.has_data(n % SCENES):
+                    break
+                n += 1
+            self.set_scene(n, glitch=True)
+
+    def has_data(self, n):
+        """False for a scene that would be all dashes (the carousel skips it;
+        a button press still shows it)."""
+        st = self.state
+        v = st.v
+        if n == 3 or n == 4:  # GPU, GPU LOAD
+            return v["gt"] is not None or v["gl"] is not None
+        if n == 8:  # ATMOS
+            return v["wt"] is not None or v["wi"] is not None
+        if n == 9:  # MEDIA
+            return st.media != MEDIA_NONE
+        if n == 10:  # PROCESSES
+            return st.tp_n > 0
+        if n == 11:  # FANS
+            return (
+                v["cf"] is not None
+                or v["gf"] is not None
+                or v["s1"] is not None
+                or v["s2"] is not None
+                or v["ch"] is not None
+            )
+        if n == 12:  # DISKS
+            return v["su"] is not None or v["du"] is not None or v["dr"] is not None
+        return True
 
     def _led(self):
         if self.led is None:
@@ -310,3 +350,14 @@ class App:
         if level != self.led_level:
             self.led_level = level
             self.led(level)
+
+
+def _print_exc(e):
+    try:
+        import sys
+
+        sys.print_exception(e)  # MicroPython
+    except AttributeError:
+        import traceback
+
+        traceback.print_exception(e)

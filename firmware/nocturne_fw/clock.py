@@ -13,20 +13,31 @@ import time
 
 from micropython import const
 
-_PERIOD = const(0x40000000)  # MicroPython's ticks wrap at 2**30 on every port
-_MASK = const(0x3FFFFFFF)
+_MASK = const(0x3FFFFFFF)  # MicroPython's ticks wrap at 2**30 on every port
 _HALF = const(0x20000000)
 
-try:
+try:  # MicroPython: the C implementations
     _hw_ticks_ms = time.ticks_ms
     _hw_sleep_ms = time.sleep_ms
-except AttributeError:  # CPython
+    ticks_diff = time.ticks_diff
+    ticks_add = time.ticks_add
+except AttributeError:  # CPython: the same arithmetic in Python
 
     def _hw_ticks_ms():
         return int(time.monotonic() * 1000) & _MASK
 
     def _hw_sleep_ms(ms):
         time.sleep(ms / 1000)
+
+    def ticks_diff(end, start):
+        """Signed ms from ``start`` to ``end``, correct across one wrap."""
+        return ((end - start + _HALF) & _MASK) - _HALF
+
+    def ticks_add(ticks, delta):
+        """``ticks`` moved by ``delta`` ms (|delta| < 2**29, as MicroPython), wrapped."""
+        if delta <= -_HALF or delta >= _HALF:
+            raise OverflowError("ticks interval overflow")
+        return (ticks + delta) & _MASK
 
 
 _source = _hw_ticks_ms
@@ -36,16 +47,6 @@ _sleep = _hw_sleep_ms
 def ticks_ms():
     """Current tick count in ms, in [0, 2**30)."""
     return _source()
-
-
-def ticks_diff(end, start):
-    """Signed ms from ``start`` to ``end``, correct across one wrap."""
-    return ((end - start + _HALF) & _MASK) - _HALF
-
-
-def ticks_add(ticks, delta):
-    """``ticks`` moved by ``delta`` ms (may be negative), wrapped."""
-    return (ticks + delta) & _MASK
 
 
 def sleep_ms(ms):

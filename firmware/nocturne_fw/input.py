@@ -14,7 +14,6 @@ Poll at least every ~20 ms (the app ticks every 10 ms).
 """
 
 from micropython import const
-
 from nocturne_fw.clock import ticks_diff
 
 DEBOUNCE_MS = const(30)

@@ -6,7 +6,6 @@ The menu closes by itself after ``TIMEOUT_MS`` without a press.
 """
 
 from micropython import const
-
 from nocturne_fw.settings import CONTRAST_NAMES
 
 TIMEOUT_MS = const(20000)

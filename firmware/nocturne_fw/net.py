@@ -15,7 +15,6 @@ scene, and again whenever it changes.
 """
 
 from micropython import const
-
 from nocturne_fw.clock import ticks_add, ticks_diff
 
 MAX_LINE = const(4096)  # protocol v1 line cap (bytes, newline excluded)

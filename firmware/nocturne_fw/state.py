@@ -148,6 +148,11 @@ class State:
             self.txt[k] = DASH
             if kind == K_RATE:
                 self.unit[k] = ""
+        self.p = {}  # percent keys (and "ram", "vram": used/total) -> int 0..100, -1 unknown
+        for k in _PCT_KEYS:
+            self.p[k] = -1
+        self.p["ram"] = -1
+        self.p["vram"] = -1
         self.cover = bytearray(COVER_BYTES)  # XBM rows, MSB first = framebuf MONO_HLSB
         self.has_cover = False
         self.tp_n = 0  # how many top CPU processes are known
@@ -168,7 +173,14 @@ class State:
 
     def feed(self, line):
         """Apply one line (bytes, or str, without its newline). Return True if applied."""
-        if len(line) > MAX_LINE:
+        if type(line) is str:
+            line = line.encode()
+        n = len(line)
+        while n and (line[n - 1] == 32 or 9 <= line[n - 1] <= 13):  # trailing blanks, CR
+            n -= 1
+        # A whole object, first byte to last: catches truncated lines before json does
+        # (MicroPython's json is lenient about some malformed input).
+        if n > MAX_LINE or n < 2 or line[0] != 123 or line[n - 1] != 125:  # "{" ... "}"
             self.bad += 1
             return False
         try:
@@ -181,7 +193,8 @@ class State:
         cover = obj.get("cov")
         if cover:
             try:
-                cover = a2b_base64(cover)
+                # bytes: some ports' binascii (a Python one on the WebAssembly port) reject str
+                cover = a2b_base64(cover.encode())
             except Exception:
                 cover = None
             if cover is None or len(cover) != COVER_BYTES:
@@ -251,6 +264,11 @@ class State:
                 self.has_cover = True
             else:  # "" clears
                 self.has_cover = False
+        pct = self.p
+        for k in _PCT_KEYS:
+            pct[k] = _pct(v[k], 100)
+        pct["ram"] = _pct(v["ru"], v["ra"])
+        pct["vram"] = _pct(v["vu"], v["vt"])
         self.alert = v["alert"] == "CRITICAL"
         self.alert_scene = ALERT_SCENES.get(v["target_screen"], -1) if self.alert else -1
         self._procs(obj.get("tp"), obj.get("tr"))
@@ -275,15 +293,16 @@ class State:
                 n += 1
         self.tr_n = n
 
-    # -- helpers for scenes -----------------------------------------------------
 
-    def pct(self, key):
-        """Value of a percent key clamped to 0..100, or -1 when unknown (for bars)."""
-        x = self.v[key]
-        if x is None:
-            return -1
-        x = iround(x)
-        return 0 if x < 0 else 100 if x > 100 else x
+_PCT_KEYS = ("cl", "gl", "gv", "su", "du")
+
+
+def _pct(x, total):
+    """x / total as an int percent clamped to 0..100; -1 when either is unknown."""
+    if x is None or total is None or total <= 0:
+        return -1
+    x = iround(x * 100 / total)
+    return 0 if x < 0 else 100 if x > 100 else x
 
 
 def _list_ok(lst, vkey, most):

@@ -11,15 +11,39 @@ from .protocol import SCENES_WITH_PROCESSES
 from .server import DeviceServer
 from .sources.lhm.client import LhmSource
 from .sources.local import LocalSource
+from .sources.media import MediaSource, media_source
+from .sources.ping import PingSource
 from .sources.processes import ProcessSource
+from .sources.weather import WeatherSource
 
 log = logging.getLogger(__name__)
+
+
+def weather_source(config: Config) -> WeatherSource | None:
+    """Open-Meteo for ``weather_city`` or ``latitude``/``longitude``; None when neither is set."""
+    source = WeatherSource(
+        city=config.weather_city,
+        latitude=config.latitude,
+        longitude=config.longitude,
+        unit=config.temperature_unit,
+        weather_api_url=config.weather_api_url,
+        geocoding_api_url=config.geocoding_api_url,
+        cache_path=config.weather_cache_path,
+    )
+    return source if source.configured else None
+
+
+def ping_source(config: Config) -> PingSource | None:
+    """TCP connect time to ``ping_host``:``ping_port``; None when ``ping_host`` is empty."""
+    return PingSource(config.ping_host, config.ping_port) if config.ping_host else None
 
 
 class NocturneServer:
     """Everything the ``nocturne`` command runs, with a start/stop life cycle."""
 
-    def __init__(self, config: Config, *, use_lhm: bool = True) -> None:
+    def __init__(
+        self, config: Config, *, use_lhm: bool = True, media: MediaSource | bool | None = True
+    ) -> None:
         self.config = config
         self.devices = DeviceServer(config.host, config.port, max_devices=config.max_devices)
         lhm = (
@@ -38,6 +62,9 @@ class NocturneServer:
             local=LocalSource(),
             processes=ProcessSource(),
             want_processes=self.wants_processes,
+            weather=weather_source(config),
+            ping=ping_source(config),
+            media=media_source() if media is True else (media or None),
         )
         self.collector.subscribe(self.devices.publish)
 
@@ -52,6 +79,14 @@ class NocturneServer:
         self.collector.start()
         if self.collector.lhm_feed is not None:
             log.info("Reading LibreHardwareMonitor at %s", self.config.lhm_url)
+        if self.collector.weather_feed is None:
+            log.info(
+                "No weather: set weather_city (or latitude and longitude) in %s",
+                self.config.path or "config.json",
+            )
+        ping = self.collector.ping_feed
+        if ping is not None:
+            log.info("Ping: TCP connect time to %s every few seconds", ping.source.target)
 
     async def stop(self) -> None:
         await self.collector.stop()

@@ -12,7 +12,7 @@ import sys
 from argparse import SUPPRESS
 from pathlib import Path
 
-from . import __version__
+from . import __version__, flash
 from .config import Config, ConfigError, LoadedConfig, load_config
 
 log = logging.getLogger("nocturne")
@@ -156,11 +156,55 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check LibreHardwareMonitor, the port and the config")
     autostart = sub.add_parser("autostart", help="start the server when you log in")
     autostart.add_argument("action", choices=["on", "off", "status"])
+    flash.add_subparser(sub)
     for p in sub.choices.values():
         # SUPPRESS: an option given before the sub-command is not reset by the sub-parser.
         p.add_argument("--config", metavar="PATH", help="config.json to use", default=SUPPRESS)
         p.add_argument("-v", "--verbose", action="store_true", default=SUPPRESS)
     return parser
+
+
+def cmd_tray(args: argparse.Namespace) -> int:
+    """Plain `nocturne`: the server on a thread, the tray icon on this one."""
+    from .config import default_config_path
+
+    config_path = (Path(args.config) if args.config else default_config_path()).resolve()
+    setup_logging(config_path.parent / "nocturne.log", console=True, verbose=args.verbose)
+    try:
+        from .tray import load_pystray
+
+        pystray = load_pystray()
+    except Exception as exc:  # no display, no tray backend: pystray raises all sorts
+        log.warning(
+            "No system tray here (%s: %s); running in console mode", exc.__class__.__name__, exc
+        )
+        return cmd_run(args)
+    from .autostart import for_this_platform
+    from .server_thread import ServerThread
+    from .tray import TrayApp
+
+    def load() -> Config:
+        loaded = load_config(config_path)
+        if loaded.created:
+            log.info("Created %s with the default settings", config_path)
+        return loaded.config
+
+    server = ServerThread(load)
+    status = server.start()
+    log.info("NOCTURNE_OS %s in the tray: %s", __version__, status.text)
+    app = TrayApp(
+        pystray,
+        server,
+        for_this_platform(),
+        log_path=config_path.parent / "nocturne.log",
+        config_path=config_path,
+    )
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C or a service manager: close cleanly
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, lambda *_: app.close())
+    app.run()
+    server.stop()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,5 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_doctor(args)
     if args.command == "autostart":
         return cmd_autostart(args)
-    # The tray arrives later; until then plain `nocturne` runs like `nocturne --console`.
-    return cmd_run(args)
+    if args.command == "flash":
+        return flash.run(args)
+    if args.console:
+        return cmd_run(args)
+    return cmd_tray(args)

@@ -3,7 +3,9 @@
 Sensors (LibreHardwareMonitor and psutil) are read once per tick and the snapshot is
 published right after, so devices see fresh values; a sensor read that is still running at
 the tick's deadline is left to finish in the background and the tick publishes what it has.
-Slower sources (processes, later weather and media) run in loops of their own. A source
+Slower sources run in loops of their own: processes every few seconds while shown, ping
+every few seconds, media every second (cheap when nothing changed: the cover is converted
+once per track), weather every ten minutes with a growing back-off after a failure. A source
 that raises or hangs never stops the others, and it logs once per change of state.
 """
 
@@ -18,11 +20,15 @@ from typing import Any, Generic, TypeVar
 
 from .alerts import AlertRule
 from .config import Config
-from .snapshot import Hardware, Snapshot
+from .snapshot import Hardware, Media, Snapshot, Weather
+from .sources import SourceUnavailable
 from .sources.lhm.client import ENABLE_HINT, LhmSource, LhmUnavailable
 from .sources.lhm.model import LhmFormatError, LhmReading
 from .sources.local import LocalSource
+from .sources.media import MediaSource
+from .sources.ping import PingSource
 from .sources.processes import ProcessSource
+from .sources.weather import CityNotFound, WeatherSource
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,11 @@ T = TypeVar("T")
 LOCAL_FIRST = ("net_down", "net_up", "disk_read", "disk_write", "sys_disk_usage", "data_disk_usage")
 
 PROCESS_INTERVAL = 3.0  # seconds between process scans while a device shows them
+PING_INTERVAL = 5.0  # seconds between ping measurements
+MEDIA_INTERVAL = 1.0  # seconds between looks at the media players
+WEATHER_INTERVAL = 600.0  # seconds between weather reads (Open-Meteo updates every 15 min)
+WEATHER_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0)  # after 1, 2, 3 ... failures in a row
+WEATHER_STALE = 3600.0  # the last good weather is shown this long while reads fail
 
 
 def merge_hardware(lhm: Hardware | None, local: Hardware | None) -> Hardware:
@@ -56,6 +67,7 @@ class Feed(Generic[T]):
         stale_after: float,
         read: Callable[[], Awaitable[T]] | None = None,
         down_hint: str = "",
+        forget_on_failure: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
@@ -64,11 +76,14 @@ class Feed(Generic[T]):
         self.stale_after = stale_after
         self._read = read or source.read
         self.down_hint = down_hint
+        self.forget_on_failure = forget_on_failure  # unknown at once after a failure
         self._clock = clock
         self.latest: T | None = None
         self.latest_at = float("-inf")
         self.up: bool | None = None  # None until the first poll ends
         self.last_error: str | None = None
+        self.last_exception: BaseException | None = None
+        self.failures = 0  # failed polls in a row
         self._inflight: asyncio.Task[None] | None = None
 
     def current(self) -> T | None:
@@ -92,11 +107,11 @@ class Feed(Generic[T]):
             self._failed(f"no answer within {self.timeout:g} s")
         except LhmFormatError as exc:
             self._failed(f"sent something that is not data.json: {exc}; keeping the last good data")
-        except LhmUnavailable as exc:
-            self._failed(str(exc))
+        except (LhmUnavailable, SourceUnavailable) as exc:
+            self._failed(str(exc), exc)
         except Exception as exc:
             log.debug("%s failed", self.name, exc_info=True)
-            self._failed(f"{exc.__class__.__name__}: {exc}")
+            self._failed(f"{exc.__class__.__name__}: {exc}", exc)
         else:
             self.latest = value
             self.latest_at = self._clock()
@@ -105,9 +120,16 @@ class Feed(Generic[T]):
                     log.info("%s is back", self.name)
                 self.up = True
             self.last_error = None
+            self.last_exception = None
+            self.failures = 0
 
-    def _failed(self, reason: str) -> None:
+    def _failed(self, reason: str, exc: BaseException | None = None) -> None:
         self.last_error = reason
+        self.last_exception = exc
+        self.failures += 1
+        if self.forget_on_failure:
+            self.latest = None
+            self.latest_at = float("-inf")
         if self.up is not False:
             hint = f" {self.down_hint}" if self.down_hint else ""
             log.warning("%s unavailable: %s.%s", self.name, reason, hint)
@@ -131,6 +153,9 @@ class Collector:
         local: LocalSource,
         processes: ProcessSource | None = None,
         want_processes: Callable[[], bool] = lambda: True,
+        weather: WeatherSource | None = None,
+        ping: PingSource | None = None,
+        media: MediaSource | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -165,6 +190,28 @@ class Collector:
                 clock=clock,
             )
         self.want_processes = want_processes
+        self.weather_interval = WEATHER_INTERVAL
+        self.weather_feed: Feed[Weather] | None = (
+            Feed(weather, timeout=30.0, stale_after=WEATHER_STALE, clock=clock)
+            if weather is not None
+            else None
+        )
+        self.ping_feed: Feed[float] | None = (
+            Feed(
+                ping,
+                timeout=ping.timeout + 1.0,
+                stale_after=2 * PING_INTERVAL + ping.timeout,
+                forget_on_failure=True,
+                clock=clock,
+            )
+            if ping is not None
+            else None
+        )
+        self.media_feed: Feed[Media | None] | None = (
+            Feed(media, timeout=10.0, stale_after=5.0 + 3 * MEDIA_INTERVAL, clock=clock)
+            if media is not None
+            else None
+        )
         self.alerts = AlertRule(config.limits)
         self.snapshot = Snapshot()
         self._subscribers: list[Callable[[Snapshot], None]] = []
@@ -188,6 +235,9 @@ class Collector:
         return Snapshot(
             hardware=hardware,
             processes=processes,
+            weather=self.weather_feed.current() if self.weather_feed is not None else None,
+            media=self.media_feed.current() if self.media_feed is not None else None,
+            ping_ms=self.ping_feed.current() if self.ping_feed is not None else None,
             alert=self.alerts.update(hardware),
             taken_at=self._clock(),
             lhm_online=lhm is not None,
@@ -227,17 +277,55 @@ class Collector:
             else:
                 await asyncio.sleep(min(1.0, PROCESS_INTERVAL))
 
+    async def poll_weather(self) -> float:
+        """Read the weather once; return the seconds to wait before the next read."""
+        assert self.weather_feed is not None
+        feed = self.weather_feed
+        await feed.start_poll()
+        if feed.failures == 0:
+            return self.weather_interval
+        if isinstance(feed.last_exception, CityNotFound):
+            return self.weather_interval  # asking again soon will not find it either
+        delay = WEATHER_BACKOFF[min(feed.failures, len(WEATHER_BACKOFF)) - 1]
+        asked = getattr(feed.last_exception, "retry_after", None)  # HTTP 429 Retry-After
+        if asked is not None:
+            delay = max(delay, min(float(asked), WEATHER_STALE))
+        return min(delay, self.weather_interval)
+
+    async def _weather_loop(self) -> None:
+        while True:
+            await asyncio.sleep(await self.poll_weather())
+
+    async def _every(self, feed: Feed[Any], interval: float) -> None:
+        while True:
+            started = self._clock()
+            await feed.start_poll()
+            await asyncio.sleep(max(0.0, interval - (self._clock() - started)))
+
     def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._tick_loop()))
         if self.process_feed is not None:
             self._tasks.append(asyncio.create_task(self._process_loop()))
+        if self.weather_feed is not None:
+            self._tasks.append(asyncio.create_task(self._weather_loop()))
+        if self.ping_feed is not None:
+            self._tasks.append(asyncio.create_task(self._every(self.ping_feed, PING_INTERVAL)))
+        if self.media_feed is not None:
+            self._tasks.append(asyncio.create_task(self._every(self.media_feed, MEDIA_INTERVAL)))
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        feeds = [self.local_feed, self.lhm_feed, self.process_feed]
+        feeds = [
+            self.local_feed,
+            self.lhm_feed,
+            self.process_feed,
+            self.weather_feed,
+            self.ping_feed,
+            self.media_feed,
+        ]
         for feed in feeds:
             if feed is not None:
                 await feed.cancel()

@@ -52,6 +52,14 @@ class ConfigError(Exception):
     """config.json (or an environment override) cannot be used. The message says how to fix it."""
 
 
+DEFAULT_WEATHER_API_URL = "https://api.open-meteo.com/v1/forecast"
+DEFAULT_GEOCODING_API_URL = "https://geocoding-api.open-meteo.com/v1/search"
+DEFAULT_PING_HOST = "1.1.1.1"  # Cloudflare's public DNS resolver
+DEFAULT_PING_PORT = 53  # DNS over TCP: open on every public resolver
+TEMPERATURE_UNITS = ("celsius", "fahrenheit")
+WEATHER_CACHE_NAME = "weather_location.json"
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     cpu: float = 75.0  # °C: CRITICAL at or above
@@ -69,6 +77,13 @@ class Config:
     poll_interval: float = 1.0  # seconds between sensor reads and lines to devices
     limits: Limits = field(default_factory=Limits)
     weather_city: str = ""
+    latitude: float | None = None  # explicit weather location instead of geocoding the city
+    longitude: float | None = None
+    temperature_unit: str = "celsius"  # or "fahrenheit"
+    weather_api_url: str = DEFAULT_WEATHER_API_URL
+    geocoding_api_url: str = DEFAULT_GEOCODING_API_URL
+    ping_host: str = DEFAULT_PING_HOST  # "" turns the ping off
+    ping_port: int = DEFAULT_PING_PORT  # TCP port whose connect time is the ping
     sensors: Mapping[str, str] = field(default_factory=dict)  # protocol key -> LHM SensorId
     max_devices: int = 16
     path: Path | None = None  # the file this came from
@@ -82,6 +97,11 @@ class Config:
     def log_path(self) -> Path:
         base = self.path.parent if self.path is not None else Path.cwd()
         return base / "nocturne.log"
+
+    @property
+    def weather_cache_path(self) -> Path | None:
+        """Where the geocoded ``weather_city`` is kept, next to config.json (None: nowhere)."""
+        return self.path.parent / WEATHER_CACHE_NAME if self.path is not None else None
 
 
 DEFAULTS: dict[str, Any] = {
@@ -171,11 +191,11 @@ class _Checker:
             raise self.fail(key, f"a whole number from {lo} to {hi}", value)
         return value
 
-    def url(self, key: str, value: Any) -> str:
+    def url(self, key: str, value: Any, example: str = "http://localhost:8085/data.json") -> str:
         text = self.string(key, value, allow_empty=False)
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise self.fail(key, "an http:// URL such as http://localhost:8085/data.json", value)
+            raise self.fail(key, f"an http:// URL such as {example}", value)
         return text
 
     def unknown(self, key: str, known: list[str]) -> ConfigError:
@@ -193,6 +213,13 @@ _TOP_KEYS = [
     "poll_interval",
     "limits",
     "weather_city",
+    "latitude",
+    "longitude",
+    "temperature_unit",
+    "weather_api_url",
+    "geocoding_api_url",
+    "ping_host",
+    "ping_port",
     "sensors",
     "max_devices",
 ]
@@ -223,6 +250,33 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
         kw["poll_interval"] = check.number("poll_interval", data["poll_interval"], 0.2, 60)
     if "weather_city" in data:
         kw["weather_city"] = check.string("weather_city", data["weather_city"]).strip()
+    for key, limit in (("latitude", 90), ("longitude", 180)):
+        if data.get(key) is not None:
+            kw[key] = check.number(key, data[key], -limit, limit)
+    if ("latitude" in kw) != ("longitude" in kw):
+        given, missing = (
+            ("latitude", "longitude") if "latitude" in kw else ("longitude", "latitude")
+        )
+        raise ConfigError(
+            f"{source}: key '{given}' is set but '{missing}' is not: give both (decimal "
+            f'degrees, e.g. "latitude": 52.22, "longitude": 6.9), or neither to use '
+            "weather_city"
+        )
+    if "temperature_unit" in data:
+        unit = data["temperature_unit"]
+        if not isinstance(unit, str) or unit.strip().lower() not in TEMPERATURE_UNITS:
+            raise check.fail("temperature_unit", '"celsius" or "fahrenheit"', unit)
+        kw["temperature_unit"] = unit.strip().lower()
+    for key, default in (
+        ("weather_api_url", DEFAULT_WEATHER_API_URL),
+        ("geocoding_api_url", DEFAULT_GEOCODING_API_URL),
+    ):
+        if key in data:
+            kw[key] = check.url(key, data[key], example=default)
+    if "ping_host" in data:
+        kw["ping_host"] = check.string("ping_host", data["ping_host"]).strip()
+    if "ping_port" in data:
+        kw["ping_port"] = check.integer("ping_port", data["ping_port"], 1, 65535)
     if "max_devices" in data:
         kw["max_devices"] = check.integer("max_devices", data["max_devices"], 1, 1000)
     if "limits" in data:

@@ -7,7 +7,7 @@ MicroPython build is pinned in tests/firmware/wasm/package-lock.json.
 A missing ``node`` or npm package is a test FAILURE, not a skip: these checks
 are how we know the firmware runs on a board. Install with::
 
-    cd tests/firmware/wasm && npm ci
+    ./test.sh        (or: cd tests/firmware/wasm && npm ci)
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ WASM_DIR = Path(__file__).resolve().parent / "wasm"
 REPO = WASM_DIR.parents[2]
 FIRMWARE = REPO / "firmware"
 PACKAGE = WASM_DIR / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
-INSTALL_HINT = "run `npm ci --prefix tests/firmware/wasm` (needs Node >= 18 and npm)"
+INSTALL_HINT = (
+    "run ./test.sh, which installs it (or by hand: cd tests/firmware/wasm && npm ci; "
+    "needs Node >= 18 and npm)"
+)
 
 
 class MicroPythonError(RuntimeError):

@@ -1,6 +1,7 @@
 """The tick loop's timing rules, driven by a ManualClock: no sleeping."""
 
 import json
+from itertools import pairwise
 
 import pytest
 from fakes import Rig
@@ -150,7 +151,7 @@ def test_alert_jumps_once_flashes_and_user_can_leave(tmp_path):
     r.oled.inverts.clear()
     r.run(2000, feed_every=1000, line=CPU_ALERT)
     times = [t for t, v in r.oled.inverts]
-    assert len(times) == 4 and all(b - a == 500 for a, b in zip(times, times[1:]))
+    assert len(times) == 4 and all(b - a == 500 for a, b in pairwise(times))
     # carousel paused during the alert
     r.run(6000, feed_every=1000, line=CPU_ALERT)
     assert r.app.scene == 1
@@ -223,7 +224,7 @@ def test_server_restart_reconnects_with_backoff(tmp_path):
         if r.link.fails != fails:
             fails = r.link.fails
             starts.append(r.now)
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in pairwise(starts)]
     assert gaps[:3] == [2000, 4000, 8000]
     assert r.app.screen == A.SYS_LOST
     # the server comes back: within the capped backoff the device is back
@@ -281,3 +282,34 @@ def test_press_kinds_from_app(tmp_path, press):
         assert r.app.scene == 1 and not r.app.menu.open
     else:
         assert r.app.scene == 0 and r.app.menu.open
+
+
+def test_carousel_skips_scenes_without_data(tmp_path):
+    r = Rig(tmp_path, carousel=True, interval=5)
+    line = b'{"ct":40,"cl":10,"ru":3.0,"ra":8.0,"nd":1,"nu":1}\n'  # no GPU, weather, media...
+    r.up(line)
+    seen = []
+    for _ in range(13):
+        r.run(5000, feed_every=1000, line=line)
+        seen.append(r.app.scene)
+    assert set(seen) == {0, 1, 2, 5, 6, 7}
+    # a press still shows a scene without data
+    r.app.set_scene(2)
+    r.press(100)
+    assert r.app.scene == 3
+
+
+def test_a_failing_tick_does_not_stop_the_loop(tmp_path, monkeypatch):
+    r = Rig(tmp_path)
+    calls = []
+
+    def boom():
+        calls.append(1)
+        if len(calls) < 5:
+            raise ValueError("bad frame")
+        raise SystemExit  # leave run()
+
+    monkeypatch.setattr(r.app, "tick", boom)
+    with pytest.raises(SystemExit):
+        r.app.run()
+    assert len(calls) == 5

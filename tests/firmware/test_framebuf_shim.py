@@ -54,7 +54,8 @@ for fname, fmt in FMTS:
     for x in range(-2, W + 2):
         fb.pixel(x, (x * 7) % (H + 3) - 1, col + x)
     dump('pixel/%s' % fname, b)
-    print('getpixel/%s' % fname, [fb.pixel(x, y) for x in (-1, 0, 3, W - 1, W) for y in (-1, 0, 5, H - 1, H)])
+    print('getpixel/%s' % fname,
+          [fb.pixel(x, y) for x in (-1, 0, 3, W - 1, W) for y in (-1, 0, 5, H - 1, H)])
 
 # colours in mono formats: any non-zero sets
 for c in (0, 1, 2, 255, -1, -2, 0x10000):
@@ -216,12 +217,11 @@ def test_shim_matches_micropython_byte_for_byte(outputs):
     shim, real = outputs
     shim_lines = shim.splitlines()
     real_lines = real.splitlines()
-    mismatches = [
-        (a, b) for a, b in zip(shim_lines, real_lines, strict=False) if a != b
-    ]
-    assert not mismatches, "\n".join(
-        f"shim: {a}\nreal: {b}" for a, b in mismatches[:10]
-    ) + f"\n({len(mismatches)} mismatching cases)"
+    mismatches = [(a, b) for a, b in zip(shim_lines, real_lines, strict=False) if a != b]
+    assert not mismatches, (
+        "\n".join(f"shim: {a}\nreal: {b}" for a, b in mismatches[:10])
+        + f"\n({len(mismatches)} mismatching cases)"
+    )
     assert len(shim_lines) == len(real_lines)
 
 
@@ -234,3 +234,20 @@ def test_errors_match_micropython():
         framebuf.FrameBuffer(bytearray(7), 8, 8, framebuf.MONO_VLSB)
     with pytest.raises(ValueError):
         framebuf.FrameBuffer(bytearray(7), 9, 7, framebuf.MONO_HLSB)  # stride rounds to 16
+
+
+def test_keyword_arguments_refused_like_micropython():
+    """MicroPython's framebuf methods take no keywords; firmware must not use them."""
+    import framebuf
+
+    b = bytearray(8)
+    fb = framebuf.FrameBuffer(b, 8, 8, framebuf.MONO_VLSB)
+    for call in (
+        lambda: fb.rect(0, 0, 2, 2, 1, f=True),
+        lambda: fb.blit(fb, 0, 0, key=0),
+        lambda: framebuf.FrameBuffer(b, 8, 8, framebuf.MONO_VLSB, stride=8),
+        lambda: fb.text("a", 0, 0, c=1),
+        lambda: fb.ellipse(1, 1, 1, 1, 1, True, m=1),
+    ):
+        with pytest.raises(TypeError):
+            call()

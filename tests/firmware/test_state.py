@@ -150,9 +150,7 @@ def test_track_change_bumps_serial(s):
     assert s.track_serial == n + 1
 
 
-@pytest.mark.parametrize(
-    "target, scene", [("CPU", 1), ("GPU", 3), ("RAM", -1), ("", -1)]
-)
+@pytest.mark.parametrize("target, scene", [("CPU", 1), ("GPU", 3), ("RAM", -1), ("", -1)])
 def test_alert(s, target, scene):
     assert s.feed(line({"alert": "CRITICAL", "target_screen": target}))
     assert s.alert and s.alert_scene == scene
@@ -173,7 +171,7 @@ def test_formatting():
 def test_non_ascii_strings(s):
     assert s.feed(line({"art": "Sigur Rós", "trk": "Hoppípolla ✨", "wd": "Снег"}))
     assert s.txt["art"] == "Sigur Rós" and s.txt["wd"] == "Снег"
-    assert s.feed('{"art":"\\u00e9t\\u00e9"}'.encode())
+    assert s.feed(b'{"art":"\\u00e9t\\u00e9"}')
     assert s.txt["art"] == "été"
 
 
@@ -183,7 +181,7 @@ def test_long_strings_are_clipped(s):
 
 
 def test_long_process_lists_are_cut(s):
-    tp = [{"n": "p%d" % i, "c": i} for i in range(10)]
+    tp = [{"n": f"p{i}", "c": i} for i in range(10)]
     assert s.feed(line({"tp": tp}))
     assert s.tp_n == 3
 

@@ -29,7 +29,8 @@ def free_port() -> int:
 
 def write_config(tmp_path: Path, **keys) -> Path:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({"host": "127.0.0.1", **keys}), encoding="utf-8")
+    # ping_host "": tests never reach past loopback (the default pings a public resolver).
+    path.write_text(json.dumps({"host": "127.0.0.1", "ping_host": "", **keys}), encoding="utf-8")
     return path
 
 

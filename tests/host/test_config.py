@@ -67,6 +67,13 @@ def test_every_key_is_read(tmp_path):
                 "poll_interval": 2,
                 "limits": {"cpu": 90, "gpu": 85, "hysteresis": 5},
                 "weather_city": "Enschede",
+                "latitude": 52.22,
+                "longitude": -6.9,
+                "temperature_unit": "Fahrenheit",
+                "weather_api_url": "http://127.0.0.1:9000/v1/forecast",
+                "geocoding_api_url": "http://127.0.0.1:9000/v1/search",
+                "ping_host": " 9.9.9.9 ",
+                "ping_port": 443,
                 "sensors": {"ct": "/amdcpu/0/temperature/3", "gt": "/gpu-nvidia/0/temperature/0"},
                 "max_devices": 4,
             }
@@ -79,6 +86,11 @@ def test_every_key_is_read(tmp_path):
     assert c.poll_interval == 2.0
     assert (c.limits.cpu, c.limits.gpu, c.limits.hysteresis) == (90, 85, 5)
     assert c.weather_city == "Enschede"
+    assert (c.latitude, c.longitude, c.temperature_unit) == (52.22, -6.9, "fahrenheit")
+    assert c.weather_api_url == "http://127.0.0.1:9000/v1/forecast"
+    assert c.geocoding_api_url == "http://127.0.0.1:9000/v1/search"
+    assert (c.ping_host, c.ping_port) == ("9.9.9.9", 443)
+    assert c.weather_cache_path == path.resolve().parent / "weather_location.json"
     assert c.max_devices == 4
     assert c.sensor_overrides == {
         "cpu_temp": "/amdcpu/0/temperature/3",
@@ -112,6 +124,17 @@ def test_bad_json_names_file_line_and_column(tmp_path):
         ('{"sensors": {"xx": "/a"}}', "'xx' is not a protocol key that can be overridden"),
         ('{"sensors": {"ct": 5}}', "key 'sensors.ct': expected a non-empty string, found 5"),
         ("[1, 2]", "expected a JSON object {...} at the top, found a list"),
+        ('{"latitude": 91, "longitude": 0}', "key 'latitude': expected a number from -90 to 90"),
+        ('{"latitude": 0, "longitude": "6E"}', "key 'longitude': expected a number from -180"),
+        ('{"latitude": 52.2}', "key 'latitude' is set but 'longitude' is not: give both"),
+        ('{"temperature_unit": "kelvin"}', 'expected "celsius" or "fahrenheit", found "kelvin"'),
+        (
+            '{"weather_api_url": "api.open-meteo.com/v1/forecast"}',
+            "key 'weather_api_url': expected an http:// URL such as https://api.open-meteo.com",
+        ),
+        ('{"geocoding_api_url": ""}', "key 'geocoding_api_url': expected a non-empty string"),
+        ('{"ping_host": 1.1}', "key 'ping_host': expected a string, found 1.1"),
+        ('{"ping_port": 0}', "key 'ping_port': expected a whole number from 1 to 65535"),
     ],
 )
 def test_each_mistake_gets_one_message_naming_key_expected_and_found(tmp_path, content, expected):
@@ -173,6 +196,22 @@ def test_config_defaults_equal_the_written_defaults(tmp_path):
     c = load_config(tmp_path / "config.json", environ={}).config
     d = Config()
     assert (c.host, c.port, c.lhm_url, c.limits) == (d.host, d.port, d.lhm_url, d.limits)
+    assert (c.latitude, c.longitude, c.temperature_unit) == (None, None, "celsius")
+    assert (c.ping_host, c.ping_port) == ("1.1.1.1", 53)
+
+
+def test_weather_and_ping_defaults_match_the_sources():
+    from nocturne.sources.weather import client
+
+    d = Config()
+    assert d.weather_api_url == client.DEFAULT_WEATHER_API_URL
+    assert d.geocoding_api_url == client.DEFAULT_GEOCODING_API_URL
+
+
+def test_null_coordinates_mean_use_the_city(tmp_path):
+    path = write(tmp_path, '{"weather_city": "Enschede", "latitude": null, "longitude": null}')
+    c = load_config(path, environ={}).config
+    assert (c.weather_city, c.latitude, c.longitude) == ("Enschede", None, None)
 
 
 def test_the_example_config_is_valid_and_names_every_key():

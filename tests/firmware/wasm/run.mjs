@@ -2,7 +2,8 @@
 //
 // Input: a JSON object on stdin:
 //   {"script": "<python source>",
-//    "files": {"nocturne_fw/text.py": "<source>", ...},   // written under /
+//    "files": {"nocturne_fw/text.py": "<source>",          // written under /
+//              "x.mpy": {"base64": "<bytes>"}, ...},
 //    "heapsize": 4194304}                                  // optional, bytes
 // Output: the script's stdout, line by line, on stdout. An uncaught Python
 // exception prints its traceback on stderr and exits with status 1.
@@ -42,7 +43,9 @@ function mkdirs(path) {
 for (const [name, content] of Object.entries(job.files ?? {})) {
   const path = name.startsWith("/") ? name : "/" + name;
   mkdirs(path);
-  mp.FS.writeFile(path, content);
+  // a string is UTF-8 text; {"base64": "..."} is binary (e.g. a .mpy file)
+  const data = typeof content === "string" ? content : Buffer.from(content.base64, "base64");
+  mp.FS.writeFile(path, data);
 }
 
 let status = 0;

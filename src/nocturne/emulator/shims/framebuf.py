@@ -18,7 +18,9 @@ Semantics kept from MicroPython, because firmware relies on them:
 - ``blit`` maps the source colour through ``palette`` first, then skips it when
   it equals ``key``;
 - ``text`` draws the built-in 8x8 font; every byte of the UTF-8 encoding is one
-  cell, bytes outside 32..127 draw glyph 127.
+  cell, bytes outside 32..127 draw glyph 127;
+- every method takes positional arguments only (keywords are a TypeError);
+- ``FrameBuffer`` has no ``width``/``height`` attributes.
 
 The 8x8 glyphs are MicroPython's built-in font (MIT licence, (c) Damien P.
 George and contributors), captured from the real ``FrameBuffer.text`` by
@@ -44,8 +46,8 @@ GS8 = 6
 _FORMATS = (MONO_VLSB, RGB565, GS4_HMSB, MONO_HLSB, MONO_HMSB, GS2_HMSB, GS8)
 
 
-def _geometry(buf, width, height, fmt, stride):
-    """Validate and return (buffer, stride); raise like MicroPython on bad input."""
+def _geometry(buf, width, height, fmt, stride, writable=True):
+    """Validate; return (byte view, width, height, format, stride) like MicroPython does."""
     width = _int(width)
     height = _int(height)
     fmt = _int(fmt)
@@ -70,16 +72,15 @@ def _geometry(buf, width, height, fmt, stride):
         bpp = 8
     elif fmt == RGB565:
         bpp = 16
-    if isinstance(buf, memoryview):
-        mv = buf.cast("B") if buf.format != "B" or buf.ndim != 1 else buf
-    else:
-        mv = memoryview(buf).cast("B")
-    if mv.readonly:
-        mv = None  # readable source only (blit accepts bytes); set_* will fail
-    needed = height_required * stride * bpp // 8
-    if len(memoryview(buf).cast("B")) < needed:
+    mv = memoryview(buf)
+    if mv.format != "B" or mv.ndim != 1:
+        mv = mv.cast("B")
+    if mv.readonly and writable:
+        # MicroPython asks for a writable buffer here; bytes are refused
+        raise TypeError("object with buffer protocol required")
+    if len(mv) < height_required * stride * bpp // 8:
         raise ValueError
-    return (mv if mv is not None else memoryview(buf).cast("B")), width, height, fmt, stride
+    return mv, width, height, fmt, stride
 
 
 def _make_get(buf, fmt, stride):
@@ -179,11 +180,15 @@ def _make_set(buf, fmt, stride):
 class FrameBuffer:
     """A 2-D drawing surface over a caller-owned buffer, as ``framebuf.FrameBuffer``."""
 
-    def __init__(self, buffer, width, height, format, stride=None):  # noqa: A002
-        mv, w, h, fmt, st = _geometry(buffer, width, height, format, stride)
+    # Like MicroPython's C methods, every method takes positional arguments only.
+    def __init__(self, buffer, width, height, format, stride=None, /):
+        self._setup(buffer, width, height, format, stride, True)
+
+    def _setup(self, buffer, width, height, fmt, stride, writable):
+        mv, w, h, fmt, st = _geometry(buffer, width, height, fmt, stride, writable)
         self._buf = mv
-        self.width = w
-        self.height = h
+        self._w = w
+        self._h = h
         self._fmt = fmt
         self._stride = st
         self._get = _make_get(mv, fmt, st)
@@ -193,8 +198,8 @@ class FrameBuffer:
 
     def _rect(self, x, y, w, h, c):
         """Fill an already-validated rectangle, clipped to the buffer."""
-        W = self.width
-        H = self.height
+        W = self._w
+        H = self._h
         if h < 1 or w < 1 or x + w <= 0 or y + h <= 0 or y >= H or x >= W:
             return
         x1 = min(W, x + w)
@@ -223,19 +228,19 @@ class FrameBuffer:
             for xx in range(x, x1):
                 put(xx, yy, c)
 
-    def fill(self, c):
-        self._rect(0, 0, self.width, self.height, _int(c))
+    def fill(self, c, /):
+        self._rect(0, 0, self._w, self._h, _int(c))
 
-    def fill_rect(self, x, y, w, h, c):
+    def fill_rect(self, x, y, w, h, c, /):
         self._rect(_int(x), _int(y), _int(w), _int(h), _int(c))
 
-    def hline(self, x, y, w, c):
+    def hline(self, x, y, w, c, /):
         self._rect(_int(x), _int(y), _int(w), 1, _int(c))
 
-    def vline(self, x, y, h, c):
+    def vline(self, x, y, h, c, /):
         self._rect(_int(x), _int(y), 1, _int(h), _int(c))
 
-    def rect(self, x, y, w, h, c, f=False):
+    def rect(self, x, y, w, h, c, f=False, /):
         x, y, w, h, c = _int(x), _int(y), _int(w), _int(h), _int(c)
         if f:
             self._rect(x, y, w, h, c)
@@ -245,12 +250,12 @@ class FrameBuffer:
         self._rect(x, y, 1, h, c)
         self._rect(x + w - 1, y, 1, h, c)
 
-    def pixel(self, x, y, c=None):
+    def pixel(self, x, y, c=None, /):
         x = _int(x)
         y = _int(y)
         if c is not None:
             c = _int(c)
-        if 0 <= x < self.width and 0 <= y < self.height:
+        if 0 <= x < self._w and 0 <= y < self._h:
             if c is None:
                 return self._get(x, y)
             self._set(x, y, c)
@@ -258,8 +263,8 @@ class FrameBuffer:
 
     def _line(self, x1, y1, x2, y2, c):
         """Bresenham from (x1, y1) to (x2, y2), both ends drawn, clipped per pixel."""
-        W = self.width
-        H = self.height
+        W = self._w
+        H = self._h
         put = self._set
         dx = x2 - x1
         sx = 1
@@ -290,11 +295,11 @@ class FrameBuffer:
         if 0 <= x2 < W and 0 <= y2 < H:
             put(x2, y2, c)
 
-    def line(self, x1, y1, x2, y2, c):
+    def line(self, x1, y1, x2, y2, c, /):
         self._line(_int(x1), _int(y1), _int(x2), _int(y2), _int(c))
 
     def _plot(self, x, y, c):
-        if 0 <= x < self.width and 0 <= y < self.height:
+        if 0 <= x < self._w and 0 <= y < self._h:
             self._set(x, y, c)
 
     def _quadrants(self, cx, cy, x, y, c, mask, fill):
@@ -318,7 +323,7 @@ class FrameBuffer:
             if mask & 8:
                 self._plot(cx + x, cy + y, c)
 
-    def ellipse(self, x, y, xr, yr, c, f=False, m=0x0F):
+    def ellipse(self, x, y, xr, yr, c, f=False, m=0x0F, /):
         """Midpoint ellipse (J. Kennedy, "A Fast Bresenham Type Algorithm for
         Drawing Ellipses"): region 1 steps y while the slope is steep, region 2
         steps x; each step mirrors into the quadrants enabled by ``m``."""
@@ -368,7 +373,7 @@ class FrameBuffer:
                 err += ychange
                 ychange += two_a2
 
-    def poly(self, x, y, coords, c, f=False):
+    def poly(self, x, y, coords, c, f=False, /):
         """Closed polygon through ``coords`` (x0, y0, x1, y1, ...) offset by (x, y).
 
         Filled with a scanline even-odd rule: an edge contributes a crossing on
@@ -417,12 +422,12 @@ class FrameBuffer:
             for i in range(0, len(nodes) - 1, 2):
                 self._rect(x + nodes[i], y + row, nodes[i + 1] - nodes[i] + 1, 1, c)
 
-    def scroll(self, xstep, ystep):
+    def scroll(self, xstep, ystep, /):
         """Shift the contents by (xstep, ystep); uncovered pixels keep their value."""
         xstep = _int(xstep)
         ystep = _int(ystep)
-        W = self.width
-        H = self.height
+        W = self._w
+        H = self._h
         get = self._get
         put = self._set
         xs = range(W - 1, xstep - 1, -1) if xstep >= 0 else range(0, W + xstep)
@@ -431,12 +436,12 @@ class FrameBuffer:
             for xx in xs:
                 put(xx, yy, get(xx - xstep, yy - ystep))
 
-    def text(self, s, x, y, c=1):
+    def text(self, s, x, y, c=1, /):
         x = _int(x)
         y = _int(y)
         c = _int(c)
-        W = self.width
-        H = self.height
+        W = self._w
+        H = self._h
         put = self._set
         data = s.encode() if isinstance(s, str) else bytes(s)
         for ch in data:
@@ -456,17 +461,17 @@ class FrameBuffer:
                     yy += 1
             x += 8
 
-    def blit(self, fbuf, x, y, key=-1, palette=None):
+    def blit(self, fbuf, x, y, key=-1, palette=None, /):
         """Copy ``fbuf`` (a FrameBuffer or (buffer, w, h, format[, stride])) at (x, y)."""
         src = _as_framebuffer(fbuf)
         pal = None if palette is None else _as_framebuffer(palette)
         x = _int(x)
         y = _int(y)
         key = _int(key)
-        W = self.width
-        H = self.height
-        sw = src.width
-        sh = src.height
+        W = self._w
+        H = self._h
+        sw = src._w
+        sh = src._h
         if x >= W or y >= H or -x >= sw or -y >= sh:
             return
         x0 = max(0, x)
@@ -494,10 +499,13 @@ def _as_framebuffer(obj):
     if isinstance(obj, FrameBuffer):
         return obj
     if isinstance(obj, (tuple, list)) and len(obj) in (4, 5):
-        return FrameBuffer(*obj)
+        # the tuple form reads its buffer only: bytes are fine here
+        fb = FrameBuffer.__new__(FrameBuffer)
+        fb._setup(obj[0], obj[1], obj[2], obj[3], obj[4] if len(obj) == 5 else None, False)
+        return fb
     raise TypeError
 
 
-def FrameBuffer1(buffer, width, height, stride=None):  # noqa: N802 - MicroPython's name
+def FrameBuffer1(buffer, width, height, stride=None, /):
     """Deprecated MicroPython alias: a MONO_VLSB FrameBuffer."""
     return FrameBuffer(buffer, width, height, MONO_VLSB, stride)

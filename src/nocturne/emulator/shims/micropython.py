@@ -38,7 +38,7 @@ def alloc_emergency_exception_buf(size):
     return None
 
 
-def kbd_intr(chr):  # noqa: A002 - MicroPython's parameter name
+def kbd_intr(chr):
     return None
 
 

@@ -1,0 +1,176 @@
+"""Bitmap-font text on a FrameBuffer: one ``blit`` per glyph, no Python per pixel.
+
+A font is a module made by tools/make_fonts.py (``font_small``, ``font_medium``,
+``font_big``): ``HEIGHT`` rows per cell, ``BASELINE`` rows above the baseline,
+``CHARS`` (the characters it has), ``WIDTHS`` (advance of each, in pixels) and
+``DATA`` (the cells, MONO_HLSB, rows padded to whole bytes, concatenated in
+``CHARS`` order).
+
+The first time a font is used its bitmap is copied into one ``bytearray``
+(MicroPython's FrameBuffer needs a writable buffer) and the first time a glyph
+is drawn a FrameBuffer is made over a memoryview of its bytes and cached: from
+then on drawing a string allocates nothing.
+
+Characters a font lacks fall back readably: common accented Latin letters and
+typographic punctuation to ASCII ("é" -> "e", "–" -> "-", "’" -> "'"), a
+lower-case letter to its capital when only that exists, anything else to "?".
+Never garbage, never an exception.
+
+    from nocturne_fw import text, font_medium
+    w = text.draw(fb, "CPU 54°", 0, 10, font_medium)      # returns the width
+    text.draw(fb, "—", 127, 10, font_medium, align=text.RIGHT)
+"""
+
+import framebuf
+from micropython import const
+
+LEFT = const(0)
+CENTER = const(1)
+RIGHT = const(2)
+
+# Transliteration for characters a font lacks: _FROM[i] is drawn as _TO[i].
+_FROM = (
+    "ÀÁÂÃÄÅĀĂĄàáâãäåāăąÇĆĈĊČçćĉċčĎďÈÉÊËĒĔĖĘĚèéêëēĕėęěĜĞĠĢĝğġģĤĥÌÍ"
+    "ÎÏĨĪĬĮİìíîïĩīĭįĴĵĶķĹĻĽĺļľÑŃŅŇñńņňÒÓÔÕÖŌŎŐòóôõöōŏőŔŖŘŕŗřŚŜŞŠś"
+    "ŝşšŢŤţťÙÚÛÜŨŪŬŮŰŲùúûüũūŭůűųŴŵÝŸŶýÿŷŹŻŽźżžÆæŒœßÞþÐðĐđĦħıŁłØøĿ"
+    "ŀŦŧ‘’‚‛“”„‟–—―−‐‑…•·×÷°«»‹›¡¿\xa0\u2009\u202f"
+)
+_TO = (
+    "AAAAAAAAAaaaaaaaaaCCCCCcccccDdEEEEEEEEEeeeeeeeeeGGGGggggHhII"
+    "IIIIIIIiiiiiiiiJjKkLLLlllNNNNnnnnOOOOOOOOooooooooRRRrrrSSSSs"
+    "sssTTttUUUUUUUUUUuuuuuuuuuuWwYYYyyyZZZzzzAaOosPpDdDdHhiLlOoL"
+    "lTt''''\"\"\"\"------.*.x/o<><>!?   "
+)
+
+_faces = {}  # font module -> _Face
+
+
+class _Face:
+    """Per-font state made once: writable bitmap copy, glyph offsets, glyph cache."""
+
+    def __init__(self, font):
+        self.height = font.HEIGHT
+        self.chars = font.CHARS
+        self.widths = font.WIDTHS
+        self.data = bytearray(font.DATA)
+        self.mv = memoryview(self.data)
+        offsets = []
+        off = 0
+        for w in self.widths:
+            offsets.append(off)
+            off += ((w + 7) >> 3) * self.height
+        self.offsets = offsets
+        self.glyphs = [None] * len(self.chars)
+        q = self.chars.find("?")
+        self.unknown = q if q >= 0 else 0
+
+    def index(self, ch):
+        """Glyph index for ``ch``, after fallback; always valid."""
+        chars = self.chars
+        i = chars.find(ch)
+        if i >= 0:
+            return i
+        j = _FROM.find(ch)
+        if j >= 0:  # accented letter or typographic sign: its ASCII stand-in
+            ch = _TO[j]
+            i = chars.find(ch)
+            if i >= 0:
+                return i
+        i = chars.find(ch.upper())  # e.g. "z" in a digits-and-capitals font
+        if i >= 0:
+            return i
+        return self.unknown
+
+    def glyph(self, i):
+        g = self.glyphs[i]
+        if g is None:
+            w = self.widths[i]
+            off = self.offsets[i]
+            n = ((w + 7) >> 3) * self.height
+            g = framebuf.FrameBuffer(self.mv[off : off + n], w, self.height, framebuf.MONO_HLSB)
+            self.glyphs[i] = g
+        return g
+
+
+def _face(font):
+    f = _faces.get(font)
+    if f is None:
+        f = _Face(font)
+        _faces[font] = f
+    return f
+
+
+# Palettes for blitting a 1-bit glyph: ink pixels (1) are drawn, paper (0) is
+# skipped via the blit key. _INK0 maps ink to colour 0 for dark-on-light text.
+_pal1 = framebuf.FrameBuffer(bytearray(1), 2, 1, framebuf.MONO_HLSB)
+_pal1.pixel(0, 0, 0)
+_pal1.pixel(1, 0, 1)
+_pal0 = framebuf.FrameBuffer(bytearray(1), 2, 1, framebuf.MONO_HLSB)
+_pal0.pixel(0, 0, 1)
+_pal0.pixel(1, 0, 0)
+
+
+def height(font):
+    """Cell height of ``font`` in pixels."""
+    return font.HEIGHT
+
+
+def text_width(s, font):
+    """Width in pixels of ``s`` drawn in ``font`` (after fallback)."""
+    f = _face(font)
+    widths = f.widths
+    w = 0
+    for ch in s:
+        w += widths[f.index(ch)]
+    return w
+
+
+def char_width(ch, font):
+    f = _face(font)
+    return f.widths[f.index(ch)]
+
+
+def draw(fb, s, x, y, font, c=1, align=LEFT):
+    """Draw ``s`` with its cell's top at ``y``; return its width.
+
+    ``align``: LEFT (``x`` is the left edge), CENTER (``x`` is the middle) or
+    RIGHT (``x`` is the last column drawn + 1). ``c`` is the ink colour; the
+    paper is left as it was (draw a ``fill_rect`` first for a background).
+    Clipping is the FrameBuffer's: text may run off any edge.
+    """
+    f = _face(font)
+    if align != LEFT:
+        w = text_width(s, font)
+        x -= w if align == RIGHT else w >> 1
+    x0 = x
+    widths = f.widths
+    if c:
+        key = 0
+        pal = _pal1
+    else:
+        key = 1
+        pal = _pal0
+    for ch in s:
+        i = f.index(ch)
+        fb.blit(f.glyph(i), x, y, key, pal)
+        x += widths[i]
+    return x - x0
+
+
+def fit(s, font, width, ellipsis="."):
+    """Longest prefix of ``s`` that fits ``width`` px; if cut, it ends in ``ellipsis``.
+
+    Returns ``s`` itself when it fits (no allocation)."""
+    if text_width(s, font) <= width:
+        return s
+    room = width - text_width(ellipsis, font)
+    f = _face(font)
+    w = 0
+    n = 0
+    for ch in s:
+        cw = f.widths[f.index(ch)]
+        if w + cw > room:
+            break
+        w += cw
+        n += 1
+    return s[:n] + ellipsis

@@ -1,0 +1,143 @@
+"""CPython stand-in for MicroPython's ``network`` module: a WLAN station the emulator steers.
+
+The firmware calls ``WLAN(STA_IF)``, ``active``, ``connect``, ``isconnected``,
+``status()``/``status("rssi")``, ``ifconfig``, ``config`` as on the ESP32. The
+emulator and tests steer the one simulated radio through ``sim``:
+
+    network.sim.ap_up = False      # the access point vanishes: link drops
+    network.sim.rssi = -71         # signal strength while connected, dBm
+    network.sim.join_polls = 3     # isconnected()/status() calls before joined
+    network.sim.password = "pw"    # connect() with another key fails
+    network.sim.reset()            # back to defaults (between tests)
+
+Status codes are the ESP32 port's.
+"""
+
+STA_IF = 0
+AP_IF = 1
+
+STAT_IDLE = 1000
+STAT_CONNECTING = 1001
+STAT_GOT_IP = 1010
+STAT_BEACON_TIMEOUT = 200
+STAT_NO_AP_FOUND = 201
+STAT_WRONG_PASSWORD = 202
+STAT_ASSOC_FAIL = 203
+STAT_HANDSHAKE_TIMEOUT = 204
+
+AUTH_OPEN = 0
+AUTH_WPA2_PSK = 3
+
+
+class _Sim:
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.ap_up = True
+        self.ssid = None  # None: any SSID joins
+        self.password = None  # None: any key joins
+        self.rssi = -58
+        self.join_polls = 0
+        self.ip = "192.168.4.2"
+        self.active = False
+        self.status = STAT_IDLE
+        self.target = None  # (ssid, key) of the last connect()
+        self.pending = 0
+        self.connects = 0
+        self.hostname = "nocturne"
+
+
+sim = _Sim()
+
+
+def _poll():
+    """Advance the simulated join; apply AP loss."""
+    s = sim
+    if s.status == STAT_GOT_IP and not s.ap_up:
+        s.status = STAT_BEACON_TIMEOUT
+    if s.status == STAT_CONNECTING:
+        if s.pending > 0:
+            s.pending -= 1
+            return
+        ssid, key = s.target
+        if not s.ap_up or (s.ssid is not None and ssid != s.ssid):
+            s.status = STAT_NO_AP_FOUND
+        elif s.password is not None and key != s.password:
+            s.status = STAT_WRONG_PASSWORD
+        else:
+            s.status = STAT_GOT_IP
+
+
+class WLAN:
+    def __init__(self, interface_id=STA_IF):
+        self.interface = interface_id
+
+    def active(self, is_active=None):
+        if is_active is None:
+            return sim.active
+        sim.active = bool(is_active)
+        if not sim.active:
+            sim.status = STAT_IDLE
+        return None
+
+    def connect(self, ssid=None, key=None, *, bssid=None):
+        if not sim.active:
+            raise OSError("Wifi Not Started")
+        sim.connects += 1
+        sim.target = (ssid, key)
+        sim.pending = sim.join_polls
+        sim.status = STAT_CONNECTING
+        if sim.join_polls == 0:
+            _poll()
+
+    def disconnect(self):
+        sim.status = STAT_IDLE
+
+    def isconnected(self):
+        _poll()
+        return sim.status == STAT_GOT_IP
+
+    def status(self, param=None):
+        _poll()
+        if param is None:
+            return sim.status
+        if param == "rssi":
+            if sim.status != STAT_GOT_IP:
+                raise OSError("Wifi Not Connected")
+            return sim.rssi
+        raise ValueError("unknown status param")
+
+    def ifconfig(self, config=None):
+        if config is not None:
+            return None
+        if sim.status == STAT_GOT_IP:
+            return (sim.ip, "255.255.255.0", "192.168.4.1", "192.168.4.1")
+        return ("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0")
+
+    def config(self, *args, **kwargs):
+        if kwargs:
+            if "hostname" in kwargs:
+                sim.hostname = kwargs["hostname"]
+            return None
+        key = args[0]
+        if key == "mac":
+            return b"\x24\x6f\x28\x00\x00\x01"
+        if key in ("hostname", "dhcp_hostname"):
+            return sim.hostname
+        if key == "essid":
+            return sim.target[0] if sim.target else ""
+        raise ValueError("unknown config param")
+
+    def scan(self):
+        if not sim.ap_up:
+            return []
+        name = (sim.ssid or "nocturne-lan").encode()
+        return [(name, b"\x00\x11\x22\x33\x44\x55", 6, sim.rssi, AUTH_WPA2_PSK, False)]
+
+
+def hostname(name=None):
+    if name is None:
+        return sim.hostname
+    sim.hostname = name
+    return None

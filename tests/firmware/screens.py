@@ -1,0 +1,261 @@
+"""Fixed inputs for every scene and system screen, rendered into a 128 x 64 buffer.
+
+Runs unchanged on CPython (golden PNG tests, tools/render_screens.py) and on real
+MicroPython (the WebAssembly parity test): keep it conservative MicroPython.
+
+    import screens
+    for name in screens.NAMES:
+        buf = screens.render(name)      # bytearray(1024), MONO_VLSB like the SSD1306
+"""
+
+import binascii
+
+import framebuf
+from nocturne_fw import app as A
+from nocturne_fw import clock, scenes
+from nocturne_fw import net as N
+from nocturne_fw.settings import Settings
+
+T0 = 5000  # ms on the fixture clock at boot
+
+
+def moon_cover():
+    """A 64 x 64 crescent moon with stars, XBM bit order (MSB first)."""
+    out = bytearray(512)
+    for y in range(64):
+        for x in range(64):
+            dx = x - 30
+            dy = y - 34
+            ex = x - 42
+            ey = y - 24
+            on = dx * dx + dy * dy < 26 * 26 and ex * ex + ey * ey >= 22 * 22
+            if (x, y) in ((50, 8), (56, 20), (46, 50), (58, 40), (10, 6)):
+                on = True
+            if on:
+                out[y * 8 + (x >> 3)] |= 0x80 >> (x & 7)
+    return out
+
+
+def b64(data):
+    return binascii.b2a_base64(data).decode().strip()
+
+
+FULL = (
+    '{"ct":52.0,"gt":47,"cl":18,"gl":63,"pw":41.2,"cc":4650,"gh":58,"gv":7,'
+    '"ru":17.3,"ra":31.9,"vu":9.1,"vt":16.0,"nd":812.4,"nu":38,"pg":14,"dr":0,'
+    '"dw":2215.5,"su":61,"du":48,"cf":1180,"s1":860,"s2":0,"gf":1450,"ch":44,'
+    '"wt":7,"wd":"Overcast","wi":3,'
+    '"tp":[{"n":"chrome.exe","c":12.3},{"n":"obs64.exe","c":5.0},{"n":"Code.exe","c":2.4}],'
+    '"tr":[{"n":"chrome.exe","r":2330},{"n":"Discord.exe","r":512}],'
+    '"art":"Daft Punk","trk":"Veridis Quo","mp":true,"idle":false,'
+    '"alert":"","target_screen":"","cov":"%s"}'
+)
+
+LONG_MEDIA = (
+    '{"art":"Godspeed You! Black Emperor","trk":"Storm: Lift Yr. Skinny Fists",'
+    '"mp":false,"idle":true,"cov":""}'
+)
+
+ALERT = '{"ct":97,"cl":100,"pw":142,"cc":5100,"alert":"CRITICAL","target_screen":"CPU"}'
+
+
+class Oled:
+    """The app's display: a FrameBuffer with the driver's commands as no-ops."""
+
+    def __init__(self):
+        self.buf = bytearray(1024)
+        self.fb = framebuf.FrameBuffer(self.buf, 128, 64, framebuf.MONO_VLSB)
+
+    def show(self):
+        pass
+
+    def poweron(self):
+        pass
+
+    def poweroff(self):
+        pass
+
+    def contrast(self, v):
+        pass
+
+    def invert(self, v):
+        pass
+
+    def rotate(self, v):
+        pass
+
+
+class StubWLAN:
+    def isconnected(self):
+        return True
+
+    def status(self, what):
+        return -58
+
+
+def make(line=None, link_up=True):
+    clk = clock.ManualClock(T0)
+    oled = Oled()
+    link = N.Link(StubWLAN(), None, "NightNet", "pw", "192.168.1.20", 8090, None)
+    s = Settings("unused.json")
+    app = A.App(oled, lambda: 1, s, link=link, renderer=scenes.Renderer(), ticks_ms=clk, fb=oled.fb)
+    app.clock = clk
+    clk.advance(10000)
+    app.now = clk()
+    if link_up:
+        link.state = N.S_UP
+        link.ever_up = True
+        link.rssi = -58
+        link.t_line = app.now
+    if line is not None:
+        assert app.state.feed(line), line
+        app._new_data()
+    return app
+
+
+def fill_graphs(app):
+    # 128 samples, deterministic: a slow wave with bursts
+    for i in range(128):
+        w = (i * 37) % 100
+        app.g_cpu.push(20 + (w * w) // 200 if i % 16 < 12 else 5)
+        app.g_gpu.push(60 + (i % 20) * 2 if i > 40 else None if i > 30 else 10)
+        app.g_down.push((i * 53) % 900 + (3000 if i % 32 == 5 else 0))
+        app.g_up.push((i * 17) % 80)
+    app.state.serial = app.serial
+
+
+def render_scene(app, screen):
+    app.screen = screen
+    app.renderer.draw(app.fb, screen, app)
+    return app.oled.buf
+
+
+def scene(i, line=None, graphs=False, **kw):
+    def f():
+        app = make(FULL % b64(moon_cover()) if line is None else line)
+        if graphs:
+            fill_graphs(app)
+        for k in kw:
+            setattr(app, k, kw[k])
+        return render_scene(app, i)
+
+    return f
+
+
+def media_scrolled():
+    app = make(FULL % b64(moon_cover()))
+    app.state.feed(LONG_MEDIA)
+    app._new_data()
+    app.renderer.draw(app.fb, 9, app)  # notes the track change time
+    app.clock.advance(2600)
+    app.now = app.clock()
+    app.link.t_line = app.now
+    return render_scene(app, 9)
+
+
+def alert():
+    app = make(FULL % b64(moon_cover()))
+    app.state.feed(ALERT)
+    app._new_data()
+    return render_scene(app, app.scene)
+
+
+def glitched():
+    app = make(FULL % b64(moon_cover()))
+    app.t_glitch = 12345
+    app.glitch = True
+    return render_scene(app, 1)
+
+
+def system(screen, setup=None):
+    def f():
+        app = make(link_up=False)
+        if setup is not None:
+            setup(app)
+        return render_scene(app, screen)
+
+    return f
+
+
+def _boot(app):
+    app.now = app.t0 + 700
+
+
+def _joining(app):
+    app.link.state = N.S_JOIN
+    app.link.rssi = None
+
+
+def _connect(app):
+    app.link.state = N.S_WAIT
+    app.link.rssi = -67
+    app.link.fails = 2
+    app.link.error = "NO SERVER"
+    app.link.t_next = app.now + 1500
+
+
+def _no_wifi(app):
+    app.link.state = N.S_JOIN
+    app.link.fails = 3
+    app.link.error = "NO WIFI"
+    app.link.t_next = app.now + 3200
+
+
+def _lost(app):
+    link = app.link
+    link.ever_up = True
+    link.state = N.S_WAIT
+    link.rssi = -71
+    link.t_line = app.now - 12400
+    link.fails = 2
+    link.error = "CLOSED"
+    link.t_next = app.now + 3500
+
+
+def _menu(app):
+    app.menu.show()
+    app.menu.sel = 3
+    app.link.state = N.S_UP
+    app.link.ever_up = True
+    app.link.rssi = -58
+    app.link.t_line = app.now
+
+
+SCREENS = (
+    ("scene_00_hub", scene(0)),
+    ("scene_00_hub_unknown", scene(0, line="{}")),
+    ("scene_01_cpu", scene(1)),
+    ("scene_01_cpu_alert", alert),
+    ("scene_01_cpu_glitch", glitched),
+    ("scene_02_cpu_graph", scene(2, graphs=True)),
+    ("scene_03_gpu", scene(3)),
+    ("scene_04_gpu_graph", scene(4, graphs=True)),
+    ("scene_05_ram", scene(5)),
+    ("scene_06_net", scene(6)),
+    ("scene_07_net_graph", scene(7, graphs=True)),
+    ("scene_08_atmos", scene(8)),
+    ("scene_08_atmos_thunder", scene(8, line='{"wt":-3,"wd":"Thunderstorm, hail","wi":96}')),
+    ("scene_08_atmos_clear", scene(8, line='{"wt":24,"wd":"Clear sky","wi":0}')),
+    ("scene_09_media", scene(9)),
+    ("scene_09_media_scrolled", media_scrolled),
+    ("scene_10_processes", scene(10)),
+    ("scene_11_fans", scene(11)),
+    ("scene_12_disks", scene(12)),
+    ("scene_12_disks_unknown", scene(12, line='{"su":61}')),
+    ("sys_boot", system(A.SYS_BOOT, _boot)),
+    ("sys_joining", system(A.SYS_CONNECT, _joining)),
+    ("sys_connecting", system(A.SYS_CONNECT, _connect)),
+    ("sys_no_wifi", system(A.SYS_NO_WIFI, _no_wifi)),
+    ("sys_signal_lost", system(A.SYS_LOST, _lost)),
+    ("sys_no_secrets", system(A.SYS_SECRETS)),
+    ("sys_menu", system(A.SYS_MENU, _menu)),
+)
+
+NAMES = [n for n, _ in SCREENS]
+
+
+def render(name):
+    for n, f in SCREENS:
+        if n == name:
+            return bytes(f())
+    raise KeyError(name)

@@ -1,0 +1,76 @@
+"""Every scene and system screen, rendered in CPython from fixed inputs (screens.py), must
+match its golden PNG in tests/firmware/golden/ (1 px per pixel).
+
+After an intended visual change regenerate and review them (also the 4x docs/screens/):
+
+    .venv/bin/python tools/render_screens.py
+or
+    NOCTURNE_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/firmware/test_scenes.py
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import screens
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+import render_screens  # noqa: E402
+from PIL import Image  # noqa: E402
+
+GOLDEN = ROOT / "tests" / "firmware" / "golden"
+UPDATE = os.environ.get("NOCTURNE_UPDATE_GOLDEN") == "1"
+
+
+@pytest.mark.parametrize("name", screens.NAMES)
+def test_screen_matches_golden(name):
+    buf = screens.render(name)
+    assert len(buf) == 1024
+    path = GOLDEN / (name + ".png")
+    if UPDATE:
+        im = render_screens.to_image(buf)
+        im.save(path, optimize=True)
+        render_screens.oled_look(im).save(ROOT / "docs" / "screens" / path.name, optimize=True)
+        return
+    assert path.exists(), "no golden image: run tools/render_screens.py"
+    want = render_screens.from_image(Image.open(path))
+    if want != buf:
+        diff = sum(bin(a ^ b).count("1") for a, b in zip(want, buf, strict=True))
+        pytest.fail(f"{name} differs from its golden image in {diff} pixels")
+
+
+def test_every_golden_has_a_screen():
+    """No stale golden files."""
+    names = {p.stem for p in GOLDEN.glob("*.png")}
+    assert names == set(screens.NAMES)
+
+
+def test_rendering_is_deterministic():
+    for name in ("scene_09_media_scrolled", "scene_01_cpu_glitch", "scene_07_net_graph"):
+        assert screens.render(name) == screens.render(name)
+
+
+def test_unknown_values_never_show_zero():
+    """HUB with an empty line: no digit '0' anywhere (unknown is a dash)."""
+    a = screens.render("scene_00_hub_unknown")
+    b = screens.render("scene_00_hub")
+    assert a != b
+
+
+def test_all_scenes_render_for_every_state(tmp_path):
+    """Each scene draws without error for empty, full and hostile-but-valid states."""
+    from nocturne_fw import app as A
+
+    lines = [
+        "{}",
+        screens.FULL % screens.b64(screens.moon_cover()),
+        '{"ct":-40,"cl":250,"ru":999999,"ra":0.0,"nd":900000000,"nu":-5,"wi":1000,'
+        '"wd":"' + "W" * 40 + '","art":"' + "Ü" * 40 + '","trk":"\\u2603\\u2603\\u2603",'
+        '"tp":[{"n":"","c":-3},{}],"tr":[{"n":"x","r":99999999}]}',
+    ]
+    for line in lines:
+        app = screens.make(line)
+        for s in [*range(A.SCENES), A.SYS_CONNECT, A.SYS_NO_WIFI, A.SYS_LOST, A.SYS_MENU]:
+            screens.render_scene(app, s)
