@@ -18,7 +18,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 echo "== installing the package and its test dependencies"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,device]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,device,build]'
 
 # Node runs the real MicroPython (its WebAssembly port) for the firmware tests.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -54,6 +54,24 @@ if [ "${#MEDIA_MISSING[@]}" -gt 0 ]; then
     fi
 fi
 
+# The tray tests (tests/host/test_tray.py) run a real X server with a real system tray:
+# Xvfb, trayer and xdotool from Debian's packages. They FAIL without them, so install them here.
+X_MISSING=()
+command -v Xvfb >/dev/null 2>&1 || X_MISSING+=(xvfb)
+command -v trayer >/dev/null 2>&1 || X_MISSING+=(trayer)
+command -v xdotool >/dev/null 2>&1 || X_MISSING+=(xdotool)
+if [ "${#X_MISSING[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing ${X_MISSING[*]} from Debian's packages (tray tests)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends "${X_MISSING[@]}" >/dev/null
+    else
+        echo "test.sh: the tray tests need ${X_MISSING[*]}; install them (Debian/Ubuntu:" \
+             "sudo apt-get install xvfb trayer xdotool) and run again." >&2
+        exit 1
+    fi
+fi
+
 WASM_DIR=tests/firmware/wasm
 if [ -f "$WASM_DIR/package-lock.json" ]; then
     if [ ! -f "$WASM_DIR/node_modules/.package-lock.json" ] \
@@ -68,4 +86,6 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 
 echo "== pytest"
+# Screenshots and other artefacts the tests leave for people to look at.
+export NOCTURNE_ARTIFACTS="${NOCTURNE_ARTIFACTS:-$ROOT/.artifacts}"
 exec .venv/bin/python -m pytest "$@"

@@ -97,7 +97,8 @@ async def main(seconds: float, screen: int) -> None:
     url = f"http://127.0.0.1:{lhm_port}/data.json"
     tmp = Path(tempfile.mkdtemp(prefix="nocturne-bench-"))
     (tmp / "config.json").write_text(
-        json.dumps({"host": "127.0.0.1", "port": port, "lhm_url": url, "ping_host": ""}), encoding="utf-8"
+        json.dumps({"host": "127.0.0.1", "port": port, "lhm_url": url, "ping_host": ""}),
+        encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if k not in ("LHM_URL", "TCP_HOST", "TCP_PORT")}
     py = sys.executable

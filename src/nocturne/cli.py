@@ -125,6 +125,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return asyncio.run(run_doctor(config_path))
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    try:
+        loaded = _load(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{'created' if loaded.created else 'using'} {loaded.config.path}")
+    return 0
+
+
 def cmd_autostart(args: argparse.Namespace) -> int:
     from .autostart import for_this_platform
 
@@ -157,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     autostart = sub.add_parser("autostart", help="start the server when you log in")
     autostart.add_argument("action", choices=["on", "off", "status"])
     flash.add_subparser(sub)
+    build = sub.add_parser("build", help="build the one-file executable (needs PyInstaller)")
+    build.add_argument("--no-clean", action="store_true", help="keep build/ and dist/")
+    sub.add_parser("config", help="show the config file in use (created if missing)")
     for p in sub.choices.values():
         # SUPPRESS: an option given before the sub-command is not reset by the sub-parser.
         p.add_argument("--config", metavar="PATH", help="config.json to use", default=SUPPRESS)
@@ -217,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_autostart(args)
     if args.command == "flash":
         return flash.run(args)
+    if args.command == "build":
+        from .build import main as build_main
+
+        return build_main(["--no-clean"] if args.no_clean else [])
+    if args.command == "config":
+        return cmd_config(args)
     if args.console:
         return cmd_run(args)
     return cmd_tray(args)

@@ -1,0 +1,332 @@
+"""``nocturne emulate`` (also ``python -m nocturne.emulator``): a NOCTURNE board on this PC.
+
+Runs the firmware from ``firmware/`` unchanged in CPython, connects over real TCP to a
+running server and shows the OLED in the terminal (default), in a window (``--window``) or
+as PNG frames (``--png DIR``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .views import COLOURS
+
+HELP_KEYS = (
+    "space: short press  l/enter: long press  w: WiFi on/off  x: stall on/off  "
+    "g: garbage line  r: reset link  q: quit"
+)
+GARBAGE = b'{"ct":\xff\xfe garbage \x00}\n{"not json\n' + b"x" * 5000 + b"\n"
+FAULT_KINDS = ("wifi", "stall", "garbage", "reset", "refuse")
+
+
+@dataclass
+class Fault:
+    kind: str
+    at: float  # seconds after start
+    duration: float = 0.0  # for wifi / stall / refuse: how long it lasts (0 = for good)
+
+
+def parse_fault(spec: str) -> Fault:
+    """``KIND@SECONDS[:DURATION]``, e.g. ``wifi@10:5`` = WiFi gone from 10 s to 15 s."""
+    try:
+        kind, _, when = spec.partition("@")
+        at, _, dur = when.partition(":")
+        fault = Fault(kind.strip().lower(), float(at), float(dur) if dur else 0.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{spec!r}: expected KIND@SECONDS[:DURATION], e.g. wifi@10:5"
+        ) from None
+    if fault.kind not in FAULT_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"{spec!r}: unknown fault {fault.kind!r} (known: {', '.join(FAULT_KINDS)})"
+        )
+    return fault
+
+
+def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="server to connect to (default: this PC)")
+    p.add_argument(
+        "--port", type=int, default=None, help="server port (default: the config's port, 8090)"
+    )
+    p.add_argument(
+        "--secrets",
+        metavar="PATH|none",
+        default=None,
+        help="use this secrets.py (as on the board); 'none' emulates a board without one",
+    )
+    p.add_argument("--board", choices=("v3", "v4", "v4r8"), default="v4", help="board revision")
+    p.add_argument("--window", action="store_true", help="show the panel in a window (Tkinter)")
+    p.add_argument("--png", metavar="DIR", help="write the panel as PNG frames into DIR")
+    p.add_argument(
+        "--png-every",
+        metavar="MS",
+        type=int,
+        default=None,
+        help="with --png: one frame every MS ms instead of one per change",
+    )
+    p.add_argument("--headless", action="store_true", help="no terminal view (status lines only)")
+    p.add_argument("--scale", type=int, default=None, help="pixel scale (terminal 1, else 4)")
+    p.add_argument("--colour", "--color", choices=tuple(COLOURS), default="white")
+    p.add_argument("--seconds", type=float, default=None, help="quit after this many seconds")
+    p.add_argument(
+        "--press-every",
+        metavar="S",
+        type=float,
+        default=None,
+        help="press the button (short) every S seconds: walks the carousel",
+    )
+    p.add_argument(
+        "--fault",
+        action="append",
+        type=parse_fault,
+        default=[],
+        metavar="KIND@S[:D]",
+        help=f"inject a fault at S seconds for D seconds; KIND: {', '.join(FAULT_KINDS)}",
+    )
+    p.add_argument(
+        "--fs",
+        metavar="DIR",
+        help="the board's filesystem (settings.json); default: a fresh temporary one",
+    )
+    p.add_argument("--firmware", metavar="DIR", help="firmware directory (default: ./firmware)")
+    if with_config:
+        p.add_argument("--config", metavar="PATH", help="config.json whose port to use")
+
+
+def add_subparser(subparsers: Any, *, with_config: bool = False) -> argparse.ArgumentParser:
+    """Register ``emulate`` on cli.py's sub-parsers; dispatch with ``run(args)``."""
+    parser = subparsers.add_parser(
+        "emulate",
+        help="run the device firmware on this PC and show its OLED",
+        description=(
+            "Run the NOCTURNE firmware from firmware/ in CPython against a running server "
+            "and show its 128x64 OLED. Keys: " + HELP_KEYS
+        ),
+    )
+    configure_parser(parser, with_config=with_config)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def config_port(config: str | None) -> int:
+    """The ``port`` of the config file (given, or the one the server would find), else 8090.
+    Never creates a config file."""
+    from ..config import default_config_path
+
+    path = Path(config) if config else default_config_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        port = data.get("port", 8090) if isinstance(data, dict) else 8090
+        port = int(os.environ.get("TCP_PORT", port))
+    except (OSError, ValueError):
+        return 8090
+    return port if isinstance(port, int) and 0 < port < 65536 else 8090
+
+
+def _secrets(args: argparse.Namespace, port: int) -> Any:
+    from .device import _DEFAULT, load_secrets_file
+
+    if args.secrets is None:
+        return _DEFAULT
+    if args.secrets.lower() == "none":
+        return None
+    return load_secrets_file(args.secrets)
+
+
+class Session:
+    """One emulated device with its views, keys and scheduled faults."""
+
+    def __init__(self, args: argparse.Namespace, out: Any = None) -> None:
+        from .device import Device, Emulator
+
+        self.args = args
+        self.out = sys.stdout if out is None else out
+        port = args.port if args.port is not None else config_port(getattr(args, "config", None))
+        self.device = Device(
+            args.host,
+            port,
+            board=args.board,
+            secrets=_secrets(args, port),
+            fs_dir=args.fs,
+            firmware=args.firmware,
+            name="emulated",
+            strict=False,
+        )
+        self.emu = Emulator([self.device])
+        self.views: list[Any] = []
+        self.png = None
+        self.window = None
+        if args.png:
+            from .views import PngView
+
+            self.png = PngView(
+                args.png, scale=args.scale or 4, colour=args.colour, every_ms=args.png_every
+            )
+            self.views.append(self.png)
+        if args.window:
+            from .window import WindowView
+
+            self.window = WindowView(
+                title=f"NOCTURNE_OS emulator - {args.host}:{port}",
+                scale=args.scale or 4,
+                colour=args.colour,
+                on_key=self.key,
+            )
+            self.views.append(self.window)
+        elif not args.headless:
+            from .views import TerminalView
+
+            self.views.append(TerminalView(self.out, args.scale or 1, args.colour, HELP_KEYS))
+        self.emu.observers.append(self._changed)
+        self.faults = sorted(args.fault, key=lambda f: f.at)
+        self.ends: list[tuple[float, Fault]] = []
+        self.t0 = time.monotonic()
+        self.next_press = args.press_every
+        self.quit = False
+        self._status = ""
+
+    def _changed(self, device: Any) -> None:
+        for v in self.views:
+            v.show(device)
+
+    def key(self, ch: str) -> None:
+        d = self.device
+        for c in ch:
+            if c in "qQ\x03":
+                self.quit = True
+            elif c in " n":
+                d.press(long=False)
+            elif c in "lL\r\n":
+                d.press(long=True)
+            elif c in "wW":
+                d.set_wifi(not d.wifi)
+            elif c in "xX":
+                d.stall(not d.faults.stalled)
+            elif c in "gG":
+                d.inject(GARBAGE)
+            elif c in "rR":
+                d.drop_connection()
+
+    def _apply(self, f: Fault, on: bool) -> None:
+        d = self.device
+        if f.kind == "wifi":
+            d.set_wifi(not on)
+        elif f.kind == "stall":
+            d.stall(on)
+        elif f.kind == "refuse":
+            d.faults.refuse = on
+            if on:
+                d.drop_connection()
+        elif on and f.kind == "garbage":
+            d.inject(GARBAGE)
+        elif on and f.kind == "reset":
+            d.drop_connection()
+
+    def step(self) -> bool:
+        """One tick of everything; False when it is time to stop."""
+        t = time.monotonic() - self.t0
+        while self.faults and self.faults[0].at <= t:
+            f = self.faults.pop(0)
+            self._apply(f, True)
+            if f.duration > 0:
+                self.ends.append((f.at + f.duration, f))
+        for end in [e for e in self.ends if e[0] <= t]:
+            self.ends.remove(end)
+            self._apply(end[1], False)
+        if self.next_press is not None and t >= self.next_press:
+            self.device.press()
+            self.next_press += self.args.press_every
+        self.emu.tick_all()
+        for v in self.views:
+            if v is self.png:
+                self.png.poll(self.device)
+            else:
+                v.show(self.device)  # the status line may change without a new frame
+        if not self.views or self.views == [self.png]:
+            status = self.device.status(lines=False)
+            if status != self._status:
+                self._status = status
+                print(f"{t:7.1f}s  {status}", file=sys.stderr, flush=True)
+        if self.args.seconds is not None and t >= self.args.seconds:
+            return False
+        return not self.quit
+
+    def run(self) -> int:
+        from nocturne_fw import app as A
+
+        if self.window is not None:
+            self.window.run(self.step, A.TICK_MS)
+        else:
+            from .views import open_keys
+
+            keys = open_keys() if not self.args.headless else None
+            period = A.TICK_MS / 1000
+            nxt = time.monotonic()
+            try:
+                while True:
+                    if keys is not None:
+                        self.key(keys.read())
+                    if not self.step():
+                        break
+                    nxt += period
+                    delay = nxt - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    else:
+                        nxt = time.monotonic()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                if keys is not None:
+                    keys.close()
+        self.close()
+        return 0
+
+    def close(self) -> None:
+        for v in self.views:
+            if v is not self.window:
+                v.close()
+        self.emu.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """``nocturne emulate`` with parsed options."""
+    from .device import EmulatorError
+
+    if args.png_every is not None and not args.png:
+        print("nocturne emulate: --png-every needs --png DIR", file=sys.stderr)
+        return 2
+    try:
+        session = Session(args)
+    except EmulatorError as exc:
+        print(f"nocturne emulate: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:  # tkinter missing
+        print(
+            f"nocturne emulate: {exc}; install Python's Tk support or drop --window",
+            file=sys.stderr,
+        )
+        return 2
+    with_term = signal.getsignal(signal.SIGTERM)
+    with contextlib.suppress(ValueError):  # ValueError: not the main thread
+        signal.signal(signal.SIGTERM, lambda *_: setattr(session, "quit", True))
+    try:
+        return session.run()
+    finally:
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGTERM, with_term)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nocturne.emulator", description=__doc__)
+    configure_parser(parser)
+    return run(parser.parse_args(argv))

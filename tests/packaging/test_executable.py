@@ -1,0 +1,85 @@
+"""The one-file executable PyInstaller builds: it starts, serves a device and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from nocturne.build import NAME, build
+
+TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def executable(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exe")
+    started = time.monotonic()
+    exe = build(out=out)
+    took = time.monotonic() - started
+    print(f"\nbuilt {exe.name}: {exe.stat().st_size / 2**20:.1f} MB in {took:.0f} s")
+    return exe
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_firmware_is_bundled_beside_the_executable(executable):
+    firmware = executable.parent / "firmware"
+    assert (firmware / "main.py").is_file() and (firmware / "nocturne_fw" / "app.py").is_file()
+    assert not list(firmware.rglob("__pycache__"))
+    assert executable.name == NAME
+
+
+def test_executable_serves_a_device_and_stops_cleanly(executable, tmp_path):
+    port = free_port()
+    config = tmp_path / "config.json"
+    # No LHM here: the executable serves this machine's own sensors.
+    config.write_text(
+        json.dumps(
+            {
+                "host": "127.0.0.1",
+                "port": port,
+                "lhm_url": f"http://127.0.0.1:{free_port()}/data.json",
+                "ping_host": "",
+            }
+        )
+    )
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [str(executable), "--console", "--config", str(config)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = started + TIMEOUT
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+                break
+            except ConnectionRefusedError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "the executable never listened"
+                time.sleep(0.05)
+        listening_after = time.monotonic() - started
+        sock.sendall(b"HELO\nscreen:0\n")
+        line = sock.makefile("rb").readline()
+        data = json.loads(line)
+        assert data["ra"] > 0 and "alert" in data  # psutil's RAM from this machine
+        print(f"\nexecutable listening {listening_after:.2f} s after start")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(TIMEOUT) == 0
+        sock.settimeout(TIMEOUT)
+        while sock.recv(1 << 16):  # lines sent before the stop, then the end of the stream
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = (tmp_path / "nocturne.log").read_text(encoding="utf-8")
+    assert "Listening for devices" in log and "Stopping" in log
