@@ -177,6 +177,16 @@ def fake_winrt(monkeypatch):
     return Manager
 
 
+class Clock:
+    """A clock that stands still unless a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def png(color: int, size: int = 300) -> bytes:
     image = Image.new("L", (size, size), color)
     image.paste(255 - color, (0, 0, size // 2, size))
@@ -238,7 +248,7 @@ async def test_backend_reads_title_state_and_cover_once_per_track(fake_winrt):
     )
     fake_winrt.current = song
     fake_winrt.sessions = [song]
-    source = MediaSource(WindowsMediaBackend())
+    source = MediaSource(WindowsMediaBackend(clock=Clock()))
     media = await source.read()
     assert (media.artist, media.track, media.playing) == ("Ärtist", "Nocturne 夜", True)
     assert media.cover == cover_xbm(png(0))
@@ -281,9 +291,32 @@ async def test_a_broken_thumbnail_never_hides_the_track(fake_winrt, caplog):
         PlaybackStatus.PLAYING,
     )
     fake_winrt.current = song
-    source = MediaSource(WindowsMediaBackend())
+    source = MediaSource(WindowsMediaBackend(clock=Clock()))
     for _ in range(3):
         media = await source.read()
         assert (media.track, media.artist, media.cover) == ("Video", "Channel", None)
     warnings = [r.getMessage() for r in caplog.records if "No cover" in r.getMessage()]
     assert len(warnings) == 1 and "'Video' from Browser" in warnings[0]
+
+
+async def test_cover_is_read_again_once_after_a_track_change(fake_winrt):
+    """Apps publish a new title before its thumbnail: a second read catches the right one."""
+    clock = Clock()
+    old_art = StreamReference(png(0))
+    song = Session(
+        "Spotify.exe",
+        MediaProperties(title="New song", artist="A", thumbnail=old_art),  # stale thumbnail
+        PlaybackStatus.PLAYING,
+    )
+    fake_winrt.current = song
+    source = MediaSource(WindowsMediaBackend(clock=clock))
+    assert (await source.read()).cover == cover_xbm(png(0))
+    song.properties.thumbnail = StreamReference(png(255))  # the app catches up
+    clock.now += 1.0
+    assert (await source.read()).cover == cover_xbm(png(0))  # not read again every poll
+    clock.now += 3.0
+    for _ in range(5):
+        media = await source.read()
+        clock.now += 1.0
+    assert media.cover == cover_xbm(png(255))
+    assert source.conversions == 2 and len(old_art.opened) == 1

@@ -75,7 +75,11 @@ async def test_collector_sends_pg_then_unknown_not_zero(caplog):
     server.listen(16)
     port = server.getsockname()[1]
     collector = Collector(
-        Config(), lhm=None, local=LocalSource(), ping=PingSource("127.0.0.1", port)
+        Config(),
+        lhm=None,
+        local=LocalSource(),
+        ping=PingSource("127.0.0.1", port),
+        clock=lambda: 1000.0,  # standing still: only failures make the ping unknown
     )
     try:
         await collector.ping_feed.start_poll()

@@ -9,8 +9,10 @@ objects shaped like the WinRT ones and are tested with fakes of that shape.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .cover import MAX_IMAGE_BYTES
@@ -18,6 +20,10 @@ from .model import NowPlaying, clean_text, join_artists
 
 # GlobalSystemMediaTransportControlsSessionPlaybackStatus
 CLOSED, OPENED, CHANGING, STOPPED, PLAYING, PAUSED = range(6)
+
+# Apps (Spotify, browsers) often publish a new title before its thumbnail: the cover read at
+# a track change may still be the last track's. It is read once more this long after.
+ART_SETTLE_S = 3.0
 
 WINRT_MODULES = (
     "winrt.windows.media.control",
@@ -109,8 +115,11 @@ class WindowsMediaBackend:
 
     name = "Windows media session"
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._manager: Any = None
+        self._clock = clock
+        self._track_key: str | None = None
+        self._track_since = 0.0
 
     async def _get_manager(self) -> Any:
         if self._manager is None:
@@ -133,7 +142,17 @@ class WindowsMediaBackend:
             raise
         if properties is None:
             return None
-        return now_playing_from(session, properties)
+        return self._settle(now_playing_from(session, properties))
+
+    def _settle(self, now: NowPlaying) -> NowPlaying:
+        """Mark the art key "early" for ART_SETTLE_S after a track change, so the cover is
+        read at most twice per track: at once, and once more when the app has caught up."""
+        if now.art_key != self._track_key:
+            self._track_key, self._track_since = now.art_key, self._clock()
+        if now.art_key is None:
+            return now
+        early = self._clock() - self._track_since < ART_SETTLE_S
+        return dataclasses.replace(now, art_key=now.art_key + ("\x1fearly" if early else ""))
 
     async def close(self) -> None:
         self._manager = None
