@@ -20,54 +20,32 @@ fi
 echo "== installing the package and its test dependencies"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,device,build]'
 
-# Node runs the real MicroPython (its WebAssembly port) for the firmware tests.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "== installing Node.js from Debian's packages"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-    else
-        echo "test.sh: Node.js 18+ and npm are needed for the firmware tests; install them" \
-             "(Debian/Ubuntu: sudo apt-get install nodejs npm) and run again." >&2
-        exit 1
-    fi
-fi
-
-# The media tests (tests/host/test_media_mpris.py, test_weather_media_e2e.py) run a private
-# D-Bus session bus and a real player: dbus-daemon, and mpv with the mpv-mpris plugin, from
-# Debian's packages. Without them those tests FAIL (they never skip), so install them here.
-MEDIA_MISSING=()
-command -v dbus-daemon >/dev/null 2>&1 || MEDIA_MISSING+=(dbus)
-command -v mpv >/dev/null 2>&1 || MEDIA_MISSING+=(mpv)
+# Debian packages the tests run for real, never skip, and so install here when missing:
+#   nodejs, npm       the real MicroPython (its WebAssembly port) for the firmware tests
+#   dbus, mpv,        a private D-Bus session bus and a real player with its MPRIS plugin,
+#   mpv-mpris           for the media tests
+#   xvfb, trayer,     an X server with a real system tray, and clicks, for the tray tests
+#   xdotool
+MISSING=()
+command -v node >/dev/null 2>&1 || MISSING+=(nodejs)
+command -v npm >/dev/null 2>&1 || MISSING+=(npm)
+command -v dbus-daemon >/dev/null 2>&1 || MISSING+=(dbus)
+command -v mpv >/dev/null 2>&1 || MISSING+=(mpv)
 if [ ! -f /usr/lib/mpv-mpris/mpris.so ] && [ ! -f /etc/mpv/scripts/mpris.so ]; then
-    MEDIA_MISSING+=(mpv-mpris)
+    MISSING+=(mpv-mpris)
 fi
-if [ "${#MEDIA_MISSING[@]}" -gt 0 ]; then
+command -v Xvfb >/dev/null 2>&1 || MISSING+=(xvfb)
+command -v trayer >/dev/null 2>&1 || MISSING+=(trayer)
+command -v xdotool >/dev/null 2>&1 || MISSING+=(xdotool)
+if [ "${#MISSING[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "== installing ${MEDIA_MISSING[*]} from Debian's packages (media tests)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            --no-install-recommends "${MEDIA_MISSING[@]}" >/dev/null
+        echo "== installing ${MISSING[*]} from Debian's packages"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${MISSING[@]}" >/dev/null
     else
-        echo "test.sh: the media tests need ${MEDIA_MISSING[*]} (a D-Bus session bus and the" \
-             "mpv player with its MPRIS plugin); install them (Debian/Ubuntu: sudo apt-get" \
-             "install dbus mpv mpv-mpris) and run again." >&2
-        exit 1
-    fi
-fi
-
-# The tray tests (tests/host/test_tray.py) run a real X server with a real system tray:
-# Xvfb, trayer and xdotool from Debian's packages. They FAIL without them, so install them here.
-X_MISSING=()
-command -v Xvfb >/dev/null 2>&1 || X_MISSING+=(xvfb)
-command -v trayer >/dev/null 2>&1 || X_MISSING+=(trayer)
-command -v xdotool >/dev/null 2>&1 || X_MISSING+=(xdotool)
-if [ "${#X_MISSING[@]}" -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "== installing ${X_MISSING[*]} from Debian's packages (tray tests)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            --no-install-recommends "${X_MISSING[@]}" >/dev/null
-    else
-        echo "test.sh: the tray tests need ${X_MISSING[*]}; install them (Debian/Ubuntu:" \
-             "sudo apt-get install xvfb trayer xdotool) and run again." >&2
+        echo "test.sh: the tests need these Debian/Ubuntu packages: ${MISSING[*]}." \
+             "Install them (sudo apt-get install ${MISSING[*]}) and run again." >&2
         exit 1
     fi
 fi
