@@ -50,8 +50,16 @@ def near(pixel, colour, tolerance=40) -> bool:
 
 
 def count_colour(image: Image.Image, colour) -> int:
-    rgb = image.convert("RGB")
-    return sum(1 for p in rgb.getdata() if near(p, colour))
+    data = image.convert("RGB").tobytes()
+    return sum(1 for i in range(0, len(data), 3) if near(data[i : i + 3], colour))
+
+
+def wait_for_colour(xdisplay, path: Path, colour) -> None:
+    """Screenshots until the tray shows ``colour`` (trayer maps and paints in its own time)."""
+    deadline = time.monotonic() + TIMEOUT
+    while count_colour(Image.open(xdisplay.screenshot(path)), colour) <= 10:
+        assert time.monotonic() < deadline, f"the tray never showed {colour} (see {path})"
+        time.sleep(0.2)
 
 
 def artifacts_dir(tmp_path: Path) -> Path:
@@ -232,10 +240,8 @@ def test_tray_icon_appears_click_shows_status_and_sigterm_closes(
     log = tmp_path / "nocturne.log"
     try:
         window = xdisplay.find_window("NOCTURNE_OS")
-        time.sleep(0.5)  # let trayer map and paint the icon
         shots = artifacts_dir(tmp_path)
-        first = xdisplay.screenshot(shots / "tray-idle.png")
-        assert count_colour(Image.open(first), COLOURS["idle"]) > 10  # amber: no device yet
+        wait_for_colour(xdisplay, shots / "tray-idle.png", COLOURS["idle"])  # amber: no device
 
         xdisplay.xdotool("mousemove", "--window", window, "8", "8", "click", "1")
         deadline = time.monotonic() + TIMEOUT
@@ -245,13 +251,8 @@ def test_tray_icon_appears_click_shows_status_and_sigterm_closes(
 
         device = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
         assert read_line(device)["ct"] == 54
-        deadline = time.monotonic() + TIMEOUT
-        while True:  # the icon turns green within a refresh or two
-            shot = xdisplay.screenshot(shots / "tray-serving.png")
-            if count_colour(Image.open(shot), COLOURS["serving"]) > 10:
-                break
-            assert time.monotonic() < deadline, "icon never showed a served device"
-            time.sleep(0.3)
+        # The icon turns green within a refresh or two.
+        wait_for_colour(xdisplay, shots / "tray-serving.png", COLOURS["serving"])
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(TIMEOUT) == 0
