@@ -9,6 +9,7 @@ Needs the ``[build]`` extra (PyInstaller). Runs from a source checkout.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -82,6 +83,9 @@ def pyinstaller_args(root: Path, work: Path, dist: Path, platform: str = sys.pla
         "--specpath", str(work),
         "--paths", str(root / "src"),
         "--hidden-import", PYSTRAY_BACKEND.get(platform, "pystray._xorg"),
+        # `emulate` puts these MicroPython stand-ins on sys.path as plain files.
+        "--add-data",
+        f"{root / 'src' / 'nocturne' / 'emulator' / 'shims'}{os.pathsep}nocturne/emulator/shims",
         "--noconfirm",
         "--clean",
         "--log-level", "WARN",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__, flash
 from .config import Config, ConfigError, LoadedConfig, load_config
+from .emulator import cli as emulate
 
 log = logging.getLogger("nocturne")
 
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     autostart = sub.add_parser("autostart", help="start the server when you log in")
     autostart.add_argument("action", choices=["on", "off", "status"])
     flash.add_subparser(sub)
+    emulate.add_subparser(sub)
     build = sub.add_parser("build", help="build the one-file executable (needs PyInstaller)")
     build.add_argument("--no-clean", action="store_true", help="keep build/ and dist/")
     sub.add_parser("config", help="show the config file in use (created if missing)")
@@ -228,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_doctor(args)
     if args.command == "autostart":
         return cmd_autostart(args)
+    if args.command == "emulate":
+        return emulate.run(args)
     if args.command == "flash":
         return flash.run(args)
     if args.command == "build":

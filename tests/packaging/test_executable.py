@@ -83,3 +83,14 @@ def test_executable_serves_a_device_and_stops_cleanly(executable, tmp_path):
             proc.kill()
     log = (tmp_path / "nocturne.log").read_text(encoding="utf-8")
     assert "Listening for devices" in log and "Stopping" in log
+
+
+def test_executable_runs_the_emulator(executable, tmp_path):
+    """`NocturneServer emulate`: the bundled shims and the firmware beside the exe."""
+    done = subprocess.run(
+        [str(executable), "emulate", "--headless", "--seconds", "3", "--port", str(free_port()),
+         "--host", "127.0.0.1", "--fs", str(tmp_path)],
+        capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CONNECTING" in done.stdout  # the firmware booted, joined WiFi, looks for the server

@@ -75,7 +75,9 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
     )
     p.add_argument("--headless", action="store_true", help="no terminal view (status lines only)")
     p.add_argument("--scale", type=int, default=None, help="pixel scale (terminal 1, else 4)")
-    p.add_argument("--colour", "--color", choices=tuple(COLOURS), default="white")
+    p.add_argument(
+        "--colour", "--color", choices=tuple(COLOURS), default="white", help="lit pixels' colour"
+    )
     p.add_argument("--seconds", type=float, default=None, help="quit after this many seconds")
     p.add_argument(
         "--press-every",
@@ -139,7 +141,19 @@ def _secrets(args: argparse.Namespace, port: int) -> Any:
         return _DEFAULT
     if args.secrets.lower() == "none":
         return None
-    return load_secrets_file(args.secrets)
+    if not Path(args.secrets).is_file():
+        print(
+            f"nocturne emulate: {args.secrets} not found: the board starts without secrets.py",
+            file=sys.stderr,
+        )
+    secrets = load_secrets_file(args.secrets)
+    if secrets is None:
+        print(
+            f"nocturne emulate: {args.secrets} lacks WIFI_SSID, WIFI_PASSWORD or SERVER_HOST "
+            "(strings): the board shows its no-secrets screen",
+            file=sys.stderr,
+        )
+    return secrets
 
 
 class Session:

@@ -45,6 +45,7 @@ SHORT_PRESS_MS = 120  # how long the emulated finger holds the PRG button for a 
 LONG_PRESS_MS = 1000  # ... and for a long one (the firmware's LONG_MS is 800)
 
 BOARDS = ("v3", "v4", "v4r8")
+LWIP_RCV_WINDOW = 5760  # bytes: the ESP32 lwIP receive window (about 5.7 KB, see server.py)
 
 
 class EmulatorError(Exception):
@@ -52,13 +53,16 @@ class EmulatorError(Exception):
 
 
 def find_firmware(path: str | os.PathLike[str] | None = None) -> Path:
-    """The firmware directory: ``path``, else $NOCTURNE_FIRMWARE, else the repository's."""
+    """The firmware directory: ``path``, else $NOCTURNE_FIRMWARE, else the repository's
+    (or ./firmware, or the one beside the frozen executable)."""
     candidates = [
         path,
         os.environ.get("NOCTURNE_FIRMWARE"),
         _REPO_FIRMWARE,
         Path.cwd() / "firmware",
     ]
+    if getattr(sys, "frozen", False):  # the one-file executable: firmware/ beside it
+        candidates.append(Path(sys.executable).resolve().parent / "firmware")
     for c in candidates:
         if c and (Path(c) / "main.py").is_file() and (Path(c) / "nocturne_fw").is_dir():
             return Path(c).resolve()
@@ -140,6 +144,9 @@ class EmuSocket:
 
     def __init__(self, faults: Faults, registry: list[EmuSocket]) -> None:
         self._s = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+        # lwIP's TCP receive window on the ESP32 port is about 5.7 KB: a board that stops
+        # reading pushes back on the server as soon as a real one would.
+        self._s.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, LWIP_RCV_WINDOW)
         self._faults = faults
         self._registry = registry
         registry.append(self)
@@ -268,23 +275,33 @@ class Device:
         saved_sim = network.sim
         network.sim = self.sim
         os.chdir(self.fs_dir)  # Settings() reads ./settings.json, as on the board's flash
+        # No secrets: main.build() then imports `secrets` itself. Give it an empty module, so
+        # neither the standard library's nor a developer's firmware/secrets.py is found.
+        saved_secrets = sys.modules.get("secrets")
+        if secrets is None:
+            sys.modules["secrets"] = types.ModuleType("secrets")
         try:
             self.app = main.build(secrets=secrets, board_rev=board)
         finally:
             os.chdir(cwd)
             network.sim = saved_sim
+            if secrets is None:
+                if saved_secrets is None:
+                    sys.modules.pop("secrets", None)
+                else:
+                    sys.modules["secrets"] = saved_secrets
         self.app.settings.path = str(self.fs_dir / self.app.settings.path)
         if self.app.link is not None:
             self.app.link.sock_mod = self.sockets
-        self.button = machine.pin(0)
-        self.bus = machine.bus(0)
-        self.wdt = machine.wdt
         from nocturne_fw import board as fw_board
 
         try:
             self.board = fw_board.Board(board)  # pins only (not powered again)
         except ValueError:  # main.build falls back to the default revision too
             self.board = fw_board.Board()
+        self.button = machine.pin(self.board.button)  # PRG, active low
+        self.bus = machine.bus(0)
+        self.wdt = machine.wdt
         self.led = machine.pwm_of(self.board.led)
         self._release_at: int | None = None
         self._presses: list[int] = []
@@ -345,8 +362,18 @@ class Device:
     # -- faults ---------------------------------------------------------------------------
 
     def set_wifi(self, up: bool) -> None:
-        """The access point is there (True) or gone (False)."""
+        """The access point is there (True) or gone (False).
+
+        When it comes back, a station that lost it (or never found it) and was not told to
+        disconnect joins again by itself, as MicroPython's ESP32 port does (it retries the
+        connection in the background after every disconnect)."""
+        import network
+
         self.sim.ap_up = up
+        lost = (network.STAT_BEACON_TIMEOUT, network.STAT_NO_AP_FOUND)
+        if up and self.sim.target is not None and self.sim.status in lost:
+            self.sim.status = network.STAT_CONNECTING
+            self.sim.pending = 2
 
     @property
     def wifi(self) -> bool:

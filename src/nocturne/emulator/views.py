@@ -246,9 +246,11 @@ class PngView:
         self._index = open(self.dir / "frames.txt", "w", encoding="utf-8")  # noqa: SIM115
 
     def show(self, device: Any) -> None:
+        if self.every_ms is not None:
+            return  # timed frames: ``poll`` saves them
         panel = device.panel
         key = (panel.framebuffer(), panel.contrast, panel.inverse, panel.lit, panel.seg_remap)
-        if self.every_ms is None and key == self._last:
+        if key == self._last:
             return
         self._last = key
         self.save(device)
