@@ -93,4 +93,5 @@ def test_executable_runs_the_emulator(executable, tmp_path):
         capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "CONNECTING" in done.stdout  # the firmware booted, joined WiFi, looks for the server
+    # The firmware booted, joined the simulated WiFi and looks for the server.
+    assert "CONNECTING" in done.stdout + done.stderr
