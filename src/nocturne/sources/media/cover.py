@@ -11,9 +11,10 @@ import io
 
 from PIL import Image, ImageOps
 
+from .model import MAX_IMAGE_BYTES
+
 SIZE = 64
 XBM_BYTES = SIZE * SIZE // 8  # 512
-MAX_IMAGE_BYTES = 16 * 1024 * 1024  # a cover bigger than this is not decoded
 MAX_PIXELS = 40_000_000  # refuse decompression bombs long before Pillow's own limit
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+# A cover bigger than this is not read or decoded (kept here, away from Pillow, so the
+# backends can use it without importing Pillow before a cover shows up).
+MAX_IMAGE_BYTES = 16 * 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class NowPlaying:

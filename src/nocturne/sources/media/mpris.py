@@ -25,8 +25,7 @@ from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
 from .. import SourceUnavailable
-from .cover import MAX_IMAGE_BYTES
-from .model import NowPlaying, clean_text, join_artists
+from .model import MAX_IMAGE_BYTES, NowPlaying, clean_text, join_artists
 
 MPRIS_PREFIX = "org.mpris.MediaPlayer2."
 MPRIS_PATH = "/org/mpris/MediaPlayer2"

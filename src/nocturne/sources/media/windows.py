@@ -15,8 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .cover import MAX_IMAGE_BYTES
-from .model import NowPlaying, clean_text, join_artists
+from .model import MAX_IMAGE_BYTES, NowPlaying, clean_text, join_artists
 
 # GlobalSystemMediaTransportControlsSessionPlaybackStatus
 CLOSED, OPENED, CHANGING, STOPPED, PLAYING, PAUSED = range(6)
