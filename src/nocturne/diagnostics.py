@@ -159,6 +159,59 @@ def check_port(host: str, port: int) -> Finding:
     return Finding(True, f"TCP port {port} on {host} is free for the server")
 
 
+async def check_weather(config: Config) -> list[Finding]:
+    """One real read of the configured weather (geocoding included), or nothing to check."""
+    from .app import weather_source
+    from .sources.weather.model import CityNotFound
+
+    source = weather_source(config)
+    if source is None:
+        return [Finding(True, "weather: off (no weather_city, latitude or longitude)")]
+    try:
+        weather = await source.read()
+    except CityNotFound:
+        return [
+            Finding(
+                False,
+                f"weather: Open-Meteo knows no place called {config.weather_city!r}",
+                'Write it as "City" or "City, Country" (for example "Enschede, Netherlands"), '
+                "or set latitude and longitude instead.",
+            )
+        ]
+    except Exception as exc:
+        return [
+            Finding(
+                False,
+                f"weather: {exc}",
+                "Check the internet connection, or weather_api_url / geocoding_api_url.",
+            )
+        ]
+    finally:
+        await source.close()
+    place = source.place.label if source.place is not None else config.weather_city
+    unit = "°F" if config.temperature_unit == "fahrenheit" else "°C"
+    temp = f"{weather.temperature:.0f} {unit}" if weather.temperature is not None else "—"
+    return [Finding(True, f"weather for {place}: {temp}, {weather.description or '—'}")]
+
+
+async def check_ping(config: Config) -> Finding:
+    from .app import ping_source
+
+    source = ping_source(config)
+    if source is None:
+        return Finding(True, "ping: off (ping_host is empty)")
+    try:
+        ms = await source.read()
+    except Exception as exc:
+        return Finding(
+            False,
+            f"ping: {exc}",
+            "Set ping_host/ping_port to something that answers TCP (your router, port 80), "
+            'or ping_host "" to turn the ping off.',
+        )
+    return Finding(True, f"ping: {source.target} answers in {ms:.0f} ms")
+
+
 async def diagnose(config_path: Path | None) -> list[Finding]:
     findings: list[Finding] = []
     try:
@@ -205,6 +258,8 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
                     "Copy the id from `nocturne sensors`.",
                 )
             )
+    findings += await check_weather(config)
+    findings.append(await check_ping(config))
     try:
         local = await read_local(0.2)
     except Exception as exc:  # psutil missing a platform call: say so, keep checking

@@ -258,3 +258,55 @@ async def test_sensors_lists_every_sensor_and_the_choice(tmp_path, lhm_replay):
     assert "→ ct" in ct_line
     assert "'/nope/0', which LHM does not list" in out
     assert "ct  cpu_temp" in out and f"LHM {ct_id}" in out
+
+
+async def doctor(config: Path) -> tuple[int, str]:
+    return await asyncio.to_thread(run_cli, "doctor", "--config", str(config), cwd=config.parent)
+
+
+async def test_doctor_reads_the_weather_and_the_ping(tmp_path, lhm_replay):
+    from nocturne.devtools.weather_replay import OpenMeteoReplay
+
+    from ..conftest import FIXTURES
+
+    weather = OpenMeteoReplay.from_dir(FIXTURES / "weather")
+    await weather.start()
+    target = socket.socket()
+    target.bind(("127.0.0.1", 0))
+    target.listen()
+    try:
+        config = write_config(
+            tmp_path,
+            port=free_port(),
+            lhm_url=lhm_replay.url,
+            weather_city="Enschede",
+            weather_api_url=weather.forecast_url,
+            geocoding_api_url=weather.geocoding_url,
+            ping_host="127.0.0.1",
+            ping_port=target.getsockname()[1],
+        )
+        code, out = await asyncio.to_thread(
+            run_cli, "doctor", "--config", str(config), cwd=tmp_path
+        )
+        assert code == 0, out
+        assert "[ok] weather for Enschede" in out and "Dense drizzle" in out
+        assert f"[ok] ping: 127.0.0.1:{target.getsockname()[1]} answers in" in out
+
+        config = write_config(
+            tmp_path,
+            lhm_url=lhm_replay.url,
+            weather_city="Nowhere-on-earth",
+            weather_api_url=weather.forecast_url,
+            geocoding_api_url=weather.geocoding_url,
+            ping_host="127.0.0.1",
+            ping_port=free_port(),  # nothing listens there
+        )
+        code, out = await asyncio.to_thread(
+            run_cli, "doctor", "--config", str(config), cwd=tmp_path
+        )
+        assert code == 1
+        assert "[PROBLEM] weather: Open-Meteo knows no place called 'Nowhere-on-earth'" in out
+        assert "[PROBLEM] ping:" in out and 'ping_host "" to turn the ping off' in out
+    finally:
+        target.close()
+        await weather.stop()
