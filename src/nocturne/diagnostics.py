@@ -258,8 +258,9 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
                     "Copy the id from `nocturne sensors`.",
                 )
             )
-    findings += await check_weather(config)
-    findings.append(await check_ping(config))
+    if findings[0].ok:  # weather and ping need the user's own settings: a valid config first
+        findings += await check_weather(config)
+        findings.append(await check_ping(config))
     try:
         local = await read_local(0.2)
     except Exception as exc:  # psutil missing a platform call: say so, keep checking

@@ -243,6 +243,7 @@ async def test_doctor_reports_a_broken_config(tmp_path):
     code, out = await asyncio.to_thread(run_cli, "doctor", "--config", str(config), cwd=tmp_path)
     assert code == 1
     assert "[PROBLEM] config:" in out and "line 1, column 2" in out
+    assert "weather" not in out and "ping" not in out  # those need a valid config
 
 
 async def test_sensors_lists_every_sensor_and_the_choice(tmp_path, lhm_replay):
