@@ -15,9 +15,10 @@ from pathlib import Path
 from aiohttp import web
 
 from ..sources.lhm.client import basic_auth
+from .http_replay import Handler, ReplayServer
 
 
-class LhmReplay:
+class LhmReplay(ReplayServer):
     """Serves ``/data.json`` from the current capture bytes."""
 
     def __init__(
@@ -30,13 +31,11 @@ class LhmReplay:
         password: str | None = None,
     ) -> None:
         self.body = body
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.authorization = basic_auth(user, password or "") if user else None
         self.status = 200  # set to 503 etc. to fail
         self.delay = 0.0  # seconds before answering
         self.requests = 0
-        self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
@@ -56,21 +55,8 @@ class LhmReplay:
             return web.Response(status=self.status, text="unavailable")
         return web.Response(body=self.body, content_type="application/json")
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/data.json", self._data)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server  # the bound port when 0 was asked for
-        if server is not None and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def routes(self) -> dict[str, Handler]:
+        return {"/data.json": self._data}
 
 
 async def _main(args: argparse.Namespace) -> None:

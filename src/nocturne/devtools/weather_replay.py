@@ -16,8 +16,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .http_replay import Handler, ReplayServer
 
-class OpenMeteoReplay:
+
+class OpenMeteoReplay(ReplayServer):
     """``/v1/forecast`` answers ``forecast``; ``/v1/search?name=N`` answers ``places[N]``."""
 
     def __init__(
@@ -32,13 +34,11 @@ class OpenMeteoReplay:
         self.forecast = forecast
         self.places = {name.casefold(): body for name, body in places.items()}
         self.no_results = no_results
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.status = 200  # set to 429, 503 ... to fail
         self.delay = 0.0  # seconds before answering
         self.retry_after: str | None = None  # a Retry-After header on failures
         self.queries: list[tuple[str, dict[str, str]]] = []  # (path, query) of every request
-        self._runner: web.AppRunner | None = None
 
     @classmethod
     def from_dir(cls, folder: Path | str, **kw) -> OpenMeteoReplay:
@@ -88,22 +88,8 @@ class OpenMeteoReplay:
     def forecasts(self) -> list[dict[str, str]]:
         return [q for path, q in self.queries if path == "/v1/forecast"]
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/v1/forecast", self._forecast)
-        app.router.add_get("/v1/search", self._search)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server
-        if server is not None and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def routes(self) -> dict[str, Handler]:
+        return {"/v1/forecast": self._forecast, "/v1/search": self._search}
 
 
 async def _main(args: argparse.Namespace) -> None:
