@@ -311,3 +311,25 @@ async def test_doctor_reads_the_weather_and_the_ping(tmp_path, lhm_replay):
     finally:
         target.close()
         await weather.stop()
+
+
+async def test_plain_nocturne_without_a_display_falls_back_to_console(tmp_path, lhm_replay):
+    port = free_port()
+    config = write_config(tmp_path, port=port, lhm_url=lhm_replay.url)
+    env = clean_env()
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nocturne", "--config", str(config),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    running = Running(proc)
+    try:
+        line = await running.wait_for_log("No system tray here")
+        assert "running in console mode" in line
+        await running.wait_for_log("Listening for devices")
+        assert (await read_lines(port, 1))[0]["ct"] == 54
+    finally:
+        code = await running.stop()
+    assert code == 0
+    assert sum("No system tray here" in line for line in running.log) == 1
