@@ -25,7 +25,8 @@ echo "== installing the package and its test dependencies"
 #   dbus, mpv,        a private D-Bus session bus and a real player with its MPRIS plugin,
 #   mpv-mpris           for the media tests
 #   xvfb, trayer,     an X server with a real system tray, and clicks, for the tray tests
-#   xdotool
+#   xdotool             and the emulator's window test
+#   xfonts-base       fonts for Tk in that window
 MISSING=()
 command -v node >/dev/null 2>&1 || MISSING+=(nodejs)
 command -v npm >/dev/null 2>&1 || MISSING+=(npm)
@@ -34,7 +35,7 @@ command -v mpv >/dev/null 2>&1 || MISSING+=(mpv)
 if [ ! -f /usr/lib/mpv-mpris/mpris.so ] && [ ! -f /etc/mpv/scripts/mpris.so ]; then
     MISSING+=(mpv-mpris)
 fi
-command -v Xvfb >/dev/null 2>&1 || MISSING+=(xvfb)
+command -v Xvfb >/dev/null 2>&1 || MISSING+=(xvfb xfonts-base)  # fonts for Tk in the window test
 command -v trayer >/dev/null 2>&1 || MISSING+=(trayer)
 command -v xdotool >/dev/null 2>&1 || MISSING+=(xdotool)
 if [ "${#MISSING[@]}" -gt 0 ]; then
