@@ -72,19 +72,16 @@ class Running:
         return await asyncio.wait_for(self.proc.wait(), TIMEOUT)
 
 
-async def start_console(config: Path) -> Running:
+async def start_console(
+    config: Path, env: dict[str, str] | None = None, *, console: bool = True
+) -> Running:
+    """`nocturne --console --config CONFIG` (plain `nocturne` with console=False)."""
+    mode = ["--console"] if console else []
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "nocturne",
-        "--console",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=clean_env(),
-        cwd=config.parent,
-    )
+        sys.executable, "-m", "nocturne", *mode, "--config", str(config),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=clean_env() if env is None else env, cwd=config.parent,
+    )  # fmt: skip
     return Running(proc)
 
 
@@ -319,11 +316,7 @@ async def test_plain_nocturne_without_a_display_falls_back_to_console(tmp_path, 
     env = clean_env()
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nocturne", "--config", str(config),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,
-    )  # fmt: skip
-    running = Running(proc)
+    running = await start_console(config, env, console=False)
     try:
         line = await running.wait_for_log("No system tray here")
         assert "running in console mode" in line

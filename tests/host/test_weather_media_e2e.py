@@ -7,33 +7,16 @@ import asyncio
 import base64
 import json
 import socket
-import sys
 
 from nocturne.devtools.weather_replay import OpenMeteoReplay
 from nocturne.sources.media.cover import cover_xbm
 
 from ..conftest import FIXTURES
-from .test_cli import TIMEOUT, Running, clean_env, free_port, write_config
+from .test_cli import TIMEOUT, clean_env, free_port, start_console, write_config
 from .test_protocol import documented_keys
 
 TITLE = "Nocturne — Café 夜"
 ARTIST = "Ünïcode Ärtist"
-
-
-async def start_console_with_env(config, env) -> Running:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "nocturne",
-        "--console",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        cwd=config.parent,
-    )
-    return Running(proc)
 
 
 raw_lines: list[bytes] = []  # the bytes of the lines last read by lines_until
@@ -78,7 +61,7 @@ async def test_weather_media_and_ping_reach_the_device(tmp_path, players, sessio
         ping_port=target.getsockname()[1],
     )
     env = dict(clean_env(), DBUS_SESSION_BUS_ADDRESS=session_bus)
-    running = await start_console_with_env(config, env)
+    running = await start_console(config, env)
     try:
         await running.wait_for_log("Listening for devices")
 
@@ -124,7 +107,7 @@ async def test_unknown_city_is_one_clear_line_and_no_weather_keys(tmp_path):
         weather_api_url=replay.forecast_url,
         geocoding_api_url=replay.geocoding_url,
     )
-    running = await start_console_with_env(config, clean_env())
+    running = await start_console(config, clean_env())
     try:
         await running.wait_for_log("Listening for devices")
         line = await running.wait_for_log("Weather unavailable")
