@@ -361,3 +361,13 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     config = config_from_mapping(data, source=str(path))
     config = apply_environment(config, os.environ if environ is None else environ)
     return LoadedConfig(replace(config, path=path.resolve()), created)
+
+
+def configured_port(path: Path | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """The TCP port the server would listen on, from ``path`` (or the file the server would
+    find) and TCP_PORT; never creates the file. Raises ConfigError for a broken file."""
+    environ = os.environ if environ is None else environ
+    path = Path(path) if path is not None else default_config_path()
+    if path.is_file():
+        return load_config(path, environ).config.port
+    return apply_environment(Config(), environ).port
