@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -26,6 +25,8 @@ import time
 from pathlib import Path
 
 import psutil
+
+from nocturne.emulator.rig import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURE = ROOT / "tests/fixtures/lhm/amd-r7-7800x3d_rtx4080super_nct6687d_lhm-0.9.6_comma.json"
@@ -40,12 +41,6 @@ async def main(url):
             await asyncio.sleep(1)
 asyncio.run(main(sys.argv[1]))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def wait_port(port: int, timeout: float = 15.0) -> None:

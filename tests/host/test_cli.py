@@ -13,18 +13,13 @@ from pathlib import Path
 import pytest
 
 from nocturne.devtools.lhm_replay import LhmReplay
+from nocturne.emulator.rig import free_port
 from nocturne.sources.lhm.parser import parse_data_json
 
 from ..conftest import CAPTURE_0_9_6, LHM_CAPTURES
 from .test_protocol import documented_keys
 
 TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_config(tmp_path: Path, **keys) -> Path:

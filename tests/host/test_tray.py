@@ -23,6 +23,7 @@ from PIL import Image
 
 from nocturne.autostart import XdgAutostart
 from nocturne.config import Config
+from nocturne.emulator.rig import free_port
 from nocturne.server_thread import ServerStatus, ServerThread
 from nocturne.tray import COLOURS, draw_icon, icon_state
 
@@ -37,12 +38,6 @@ def xdisplay():
     os.environ["DISPLAY"] = xd.name  # pystray picks its backend and display at import
     yield xd
     stop_xdisplay(xd)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def near(pixel, colour, tolerance=40) -> bool:

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from nocturne.build import NAME, build
+from nocturne.emulator.rig import free_port
 
 TIMEOUT = 60.0
 
@@ -23,12 +24,6 @@ def executable(tmp_path_factory):
     took = time.monotonic() - started
     print(f"\nbuilt {exe.name}: {exe.stat().st_size / 2**20:.1f} MB in {took:.0f} s")
     return exe
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_firmware_is_bundled_beside_the_executable(executable):
