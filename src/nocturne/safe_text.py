@@ -1,0 +1,27 @@
+"""Strings from elsewhere (LHM sensor names, place names, track titles, process names),
+made safe to print: a control character can neither fake a log line nor drive the terminal.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def printable(text: object) -> str:
+    """``text`` with every control, format or unassigned character shown as an escape
+    (``\\n``, ``\\x1b``, ``\\u202e``...), so it is shown as written and does nothing."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    out: list[str] = []
+    for ch in s:
+        if ch.isprintable():
+            out.append(ch)
+        elif ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif unicodedata.category(ch) == "Zs":  # no-break and other spaces: harmless
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
