@@ -16,36 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .snapshot import HARDWARE_FIELDS
+from .fields import OVERRIDE_KEYS
 
 CONFIG_NAME = "config.json"
 APP_DIR_NAME = "NOCTURNE_OS"
 
-# Protocol v1 key -> Hardware field, for the "sensors" override map. Kept here rather than
-# imported from protocol.py so that loading a config never depends on the wire module; a
-# test holds the two tables equal.
-SENSOR_OVERRIDE_KEYS: dict[str, str] = {
-    "ct": "cpu_temp",
-    "cl": "cpu_load",
-    "pw": "cpu_power",
-    "cc": "cpu_clock",
-    "gt": "gpu_temp",
-    "gh": "gpu_hotspot",
-    "gl": "gpu_load",
-    "gv": "gpu_mem_load",
-    "gf": "gpu_fan",
-    "vu": "vram_used",
-    "vt": "vram_total",
-    "ru": "ram_used",
-    "ra": "ram_total",
-    "su": "sys_disk_usage",
-    "du": "data_disk_usage",
-    "cf": "cpu_fan",
-    "s1": "sys_fan1",
-    "s2": "sys_fan2",
-    "ch": "chipset_temp",
-}
-assert set(SENSOR_OVERRIDE_KEYS.values()) <= set(HARDWARE_FIELDS)
+# Protocol v1 key -> Hardware field, for the "sensors" override map (from the field table).
+SENSOR_OVERRIDE_KEYS: dict[str, str] = OVERRIDE_KEYS
 
 
 class ConfigError(Exception):

@@ -6,40 +6,17 @@ import asyncio
 import errno
 import socket
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from .collector import merge_hardware
-from .config import SENSOR_OVERRIDE_KEYS, Config, ConfigError, load_config
-from .protocol import HARDWARE_KEYS
+from .config import Config, ConfigError, load_config
+from .fields import BY_ATTR, FIELDS, unit_of
 from .snapshot import Hardware
 from .sources.lhm.client import ENABLE_HINT, LhmSource, LhmUnavailable
 from .sources.lhm.model import LhmFormatError, LhmReading
 from .sources.local import LocalSource
-
-UNITS = {
-    "temp": "°C",
-    "hotspot": "°C",
-    "load": "%",
-    "usage": "%",
-    "power": "W",
-    "clock": "MHz",
-    "fan": "RPM",
-    "used": "GB",
-    "total": "GB",
-    "down": "KB/s",
-    "up": "KB/s",
-    "read": "KB/s",
-    "write": "KB/s",
-}
-
-
-def unit_of(field: str) -> str:
-    for suffix, unit in UNITS.items():
-        if field.endswith(suffix) or field.rstrip("12").endswith(suffix):
-            return unit
-    return ""
 
 
 async def read_lhm(config: Config) -> tuple[LhmReading | None, str | None]:
@@ -83,7 +60,7 @@ async def print_sensors(config: Config, out: TextIO | None = None) -> int:
     chosen_by_id: dict[str, list[str]] = {}
     if lhm is not None:
         for name, sensor_id in lhm.chosen.items():
-            chosen_by_id.setdefault(sensor_id, []).append(HARDWARE_KEYS[name][0])
+            chosen_by_id.setdefault(sensor_id, []).append(BY_ATTR[name].key)
         version = f" {lhm.version}" if lhm.version else ""
         print(
             f"LibreHardwareMonitor{version} at {config.lhm_url}: {len(lhm.sensors)} sensors",
@@ -107,20 +84,17 @@ async def print_sensors(config: Config, out: TextIO | None = None) -> int:
         print(f"    {name:<16} {_fmt(value):>10} {unit_of(name)}", file=out)
     merged = merge_hardware(lhm.hardware if lhm else None, local)
     print("\nWhat devices receive (override a choice with 'sensors' in config.json):", file=out)
-    for f in fields(Hardware):
-        key = HARDWARE_KEYS[f.name][0]
-        value = getattr(merged, f.name)
+    for f in FIELDS:
+        value = getattr(merged, f.attr)
         origin = "—"
         if value is not None:
-            if lhm is not None and f.name in lhm.chosen and getattr(lhm.hardware, f.name) == value:
-                origin = f"LHM {lhm.chosen[f.name]}"
+            if lhm is not None and f.attr in lhm.chosen and getattr(lhm.hardware, f.attr) == value:
+                origin = f"LHM {lhm.chosen[f.attr]}"
             else:
                 origin = "psutil"
-        if key not in SENSOR_OVERRIDE_KEYS:
+        if not f.overridable:
             origin += " (not overridable)"
-        print(
-            f"    {key:<3} {f.name:<16} {_fmt(value):>10} {unit_of(f.name):<5} {origin}", file=out
-        )
+        print(f"    {f.key:<3} {f.attr:<16} {_fmt(value):>10} {f.unit:<5} {origin}", file=out)
     return 0
 
 

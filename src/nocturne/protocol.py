@@ -11,36 +11,14 @@ import base64
 import json
 from dataclasses import dataclass
 
+from . import scene_ids
+from .fields import FIELDS, PING
 from .snapshot import Snapshot
 
 MAX_LINE = 4096  # bytes per line, newline included, both directions
 
-# Hardware field -> (wire key, decimals); 0 decimals means an integer on the wire.
-HARDWARE_KEYS: dict[str, tuple[str, int]] = {
-    "cpu_temp": ("ct", 0),
-    "gpu_temp": ("gt", 0),
-    "cpu_load": ("cl", 0),
-    "gpu_load": ("gl", 0),
-    "cpu_power": ("pw", 0),
-    "cpu_clock": ("cc", 0),
-    "gpu_hotspot": ("gh", 0),
-    "gpu_mem_load": ("gv", 0),
-    "ram_used": ("ru", 1),
-    "ram_total": ("ra", 1),
-    "vram_used": ("vu", 1),
-    "vram_total": ("vt", 1),
-    "net_down": ("nd", 0),
-    "net_up": ("nu", 0),
-    "disk_read": ("dr", 0),
-    "disk_write": ("dw", 0),
-    "sys_disk_usage": ("su", 0),
-    "data_disk_usage": ("du", 0),
-    "cpu_fan": ("cf", 0),
-    "sys_fan1": ("s1", 0),
-    "sys_fan2": ("s2", 0),
-    "gpu_fan": ("gf", 0),
-    "chipset_temp": ("ch", 0),
-}
+# Hardware field -> (wire key, decimals), from the field table; 0 decimals is an integer.
+HARDWARE_KEYS: dict[str, tuple[str, int]] = {f.attr: (f.key, f.decimals) for f in FIELDS}
 
 # Longest strings sent, in characters (the device's fonts and scenes are sized for these).
 MAX_WEATHER_DESC = 20
@@ -49,8 +27,8 @@ MAX_PROCESS_NAME = 15
 TOP_CPU_COUNT = 3
 TOP_RAM_COUNT = 2
 
-# Scene indices (firmware order) whose drawing uses the process lists tp/tr.
-SCENES_WITH_PROCESSES = frozenset({1, 5, 10})  # CPU, RAM, PROCESSES
+# Scenes whose drawing uses the process lists tp/tr.
+SCENES_WITH_PROCESSES = scene_ids.WITH_PROCESSES
 
 ALERT_CRITICAL = "CRITICAL"
 
@@ -73,7 +51,7 @@ def snapshot_fields(snapshot: Snapshot) -> dict[str, object]:
         if value is not None:
             out[key] = _number(value, decimals)
     if snapshot.ping_ms is not None:
-        out["pg"] = round(snapshot.ping_ms)
+        out[PING.key] = _number(snapshot.ping_ms, PING.decimals)
     weather = snapshot.weather
     if weather is not None:
         if weather.temperature is not None:

@@ -7,52 +7,43 @@ physical (°C, %, W, MHz, GB, KB/s, RPM, ms) and ``None`` means unknown, never 0
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, make_dataclass, replace
+
+from .fields import FIELDS
 
 
-@dataclass(frozen=True, slots=True)
-class Hardware:
-    """Sensor readings. Every field is optional; ``None`` is "this source does not know"."""
+class _HardwareMethods:
+    """What every Hardware reading can do; its fields come from the field table."""
 
-    cpu_temp: float | None = None  # °C, package/die
-    cpu_load: float | None = None  # %, total
-    cpu_power: float | None = None  # W, package
-    cpu_clock: float | None = None  # MHz, average of the cores
-    gpu_temp: float | None = None  # °C, core
-    gpu_hotspot: float | None = None  # °C
-    gpu_load: float | None = None  # %, core
-    gpu_mem_load: float | None = None  # %, memory controller
-    gpu_fan: float | None = None  # RPM
-    vram_used: float | None = None  # GB
-    vram_total: float | None = None  # GB
-    ram_used: float | None = None  # GB
-    ram_total: float | None = None  # GB
-    net_down: float | None = None  # KB/s
-    net_up: float | None = None  # KB/s
-    disk_read: float | None = None  # KB/s
-    disk_write: float | None = None  # KB/s
-    sys_disk_usage: float | None = None  # %, system disk
-    data_disk_usage: float | None = None  # %, another disk (psutil: the largest other mount)
-    cpu_fan: float | None = None  # RPM
-    sys_fan1: float | None = None  # RPM
-    sys_fan2: float | None = None  # RPM
-    chipset_temp: float | None = None  # °C
+    __slots__ = ()
 
     def fill_from(self, other: Hardware) -> Hardware:
         """Return a copy whose unknown fields are taken from ``other``."""
         missing = {
-            f.name: getattr(other, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) is None and getattr(other, f.name) is not None
+            name: value
+            for name in HARDWARE_FIELDS
+            if getattr(self, name) is None and (value := getattr(other, name)) is not None
         }
-        return replace(self, **missing) if missing else self
+        return replace(self, **missing) if missing else self  # type: ignore[type-var]
 
     def known(self) -> dict[str, float]:
         """The fields that have a value, by name."""
-        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+        return {name: v for name in HARDWARE_FIELDS if (v := getattr(self, name)) is not None}
 
 
-HARDWARE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Hardware))
+# Sensor readings, one optional float per row of the field table (its unit there); None is
+# "this source does not know". Built from the table so that a new field is one row in it.
+Hardware = make_dataclass(
+    "Hardware",
+    [(f.attr, "float | None", field(default=None)) for f in FIELDS],
+    bases=(_HardwareMethods,),
+    frozen=True,
+    slots=True,
+)
+Hardware.__module__ = __name__  # make_dataclass(module=) is Python 3.12+
+Hardware.__doc__ = "Sensor readings. Every field is optional; ``None`` is unknown (fields.py)."
+
+HARDWARE_FIELDS: tuple[str, ...] = tuple(f.attr for f in FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
