@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from .collector import Collector
+from .collector import LHM, PING, WEATHER, Collector
 from .config import Config
 from .protocol import SCENES_WITH_PROCESSES
 from .server import DeviceServer
@@ -77,24 +76,17 @@ class NocturneServer:
     async def start(self) -> None:
         await self.devices.start()
         self.collector.start()
-        if self.collector.lhm_feed is not None:
+        if self.collector.feed(LHM) is not None:
             log.info("Reading LibreHardwareMonitor at %s", self.config.lhm_url)
-        if self.collector.weather_feed is None:
+        if self.collector.feed(WEATHER) is None:
             log.info(
                 "No weather: set weather_city (or latitude and longitude) in %s",
                 self.config.path or "config.json",
             )
-        ping = self.collector.ping_feed
+        ping = self.collector.feed(PING)
         if ping is not None:
             log.info("Ping: TCP connect time to %s every few seconds", ping.source.target)
 
     async def stop(self) -> None:
         await self.collector.stop()
         await self.devices.stop()
-
-    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
-        await self.start()
-        try:
-            await (stop or asyncio.Event()).wait()
-        finally:
-            await self.stop()

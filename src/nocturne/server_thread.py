@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .collector import LHM
 from .config import Config
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class ServerThread:
         server = self._server
         if server is None:
             return ServerStatus(False, error=self._error)
-        feed = server.collector.lhm_feed
+        feed = server.collector.feed(LHM)
         return ServerStatus(
             True,
             devices=server.devices.device_count,

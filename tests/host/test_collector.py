@@ -74,7 +74,7 @@ async def test_lhm_down_serves_local_values_and_logs_once_each_way(lhm_replay, c
         await lhm_replay.stop()
         snaps = [await collector.tick() for _ in range(4)]
         # The last good LHM data is kept for a few seconds, then local sensors take over.
-        collector.lhm_feed.latest_at = float("-inf")
+        collector.feed("lhm").latest_at = float("-inf")
         await asyncio.sleep(0.2)  # psutil's CPU load needs 0.1 s between two samples
         down = await collector.tick()
         assert not down.lhm_online

@@ -82,17 +82,17 @@ async def test_collector_sends_pg_then_unknown_not_zero(caplog):
         clock=lambda: 1000.0,  # standing still: only failures make the ping unknown
     )
     try:
-        await collector.ping_feed.start_poll()
+        await collector.feed("ping").start_poll()
         fields = snapshot_fields(collector.compose())
         assert isinstance(fields["pg"], int) and fields["pg"] >= 0
         server.close()  # the target goes away: unknown at once, never 0
         for _ in range(3):
-            await collector.ping_feed.start_poll()
+            await collector.feed("ping").start_poll()
             assert "pg" not in snapshot_fields(collector.compose())
         server = socket.socket()
         server.bind(("127.0.0.1", port))
         server.listen(16)
-        await collector.ping_feed.start_poll()
+        await collector.feed("ping").start_poll()
         assert "pg" in snapshot_fields(collector.compose())
     finally:
         server.close()

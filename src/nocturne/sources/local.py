@@ -106,6 +106,7 @@ class LocalSource:
     """Reads psutil counters; rates are computed between two consecutive reads."""
 
     name = "local sensors (psutil)"
+    interval = 1.0  # rates are per second; the collector reads it on every tick
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -230,8 +231,3 @@ class LocalSource:
         values.update(self._sensors(skip))
         return Hardware(**values)
 
-    async def read(self, skip: frozenset[str] = frozenset()) -> Hardware:
-        return self.read_sync(skip)
-
-    async def close(self) -> None:
-        return None

@@ -26,6 +26,7 @@ class PingSource:
     """``read()`` returns the connect time in milliseconds to ``host:port``."""
 
     name = "Ping"
+    interval = 5.0  # seconds between measurements
 
     def __init__(self, host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.host = host
@@ -72,3 +73,7 @@ class PingSource:
         finally:
             sock.close()
         return elapsed * 1000.0
+
+    async def close(self) -> None:
+        """Nothing to release: each measurement opens and closes its own socket."""
+        return None

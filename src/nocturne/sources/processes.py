@@ -24,6 +24,7 @@ def display_name(name: str) -> str:
 
 class ProcessSource:
     name = "processes"
+    interval = 3.0  # seconds between scans while a device shows them
 
     def __init__(self, top_cpu: int = 3, top_ram: int = 2) -> None:
         self.top_cpu = top_cpu

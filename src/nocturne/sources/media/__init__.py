@@ -40,6 +40,7 @@ class MediaSource:
     """
 
     name = "Media"
+    interval = 1.0  # seconds between looks at the players: a track change shows within one
 
     def __init__(self, backend: MediaBackend) -> None:
         self.backend = backend

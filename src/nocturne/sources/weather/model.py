@@ -45,6 +45,8 @@ class WeatherFormatError(SourceUnavailable):
 class CityNotFound(SourceUnavailable):
     """The geocoding API knows no place by that name (and country)."""
 
+    lasting = True  # asking again in a minute will not find it either
+
     def __init__(self, query: str) -> None:
         self.query = query
         super().__init__(
