@@ -265,26 +265,26 @@ async def test_collector_keeps_last_weather_backs_off_and_logs_once(open_meteo, 
     )
     weather = weather_source(config)
     collector = Collector(config, lhm=None, local=LocalSource(), weather=weather, clock=clock)
-    feed = collector.weather_feed
+    feed = collector.feed("weather")
     assert feed is not None
     try:
-        assert await collector.poll_weather() == collector.weather_interval
+        assert await collector.feed("weather").poll_once() == collector.feed("weather").interval
         assert collector.compose().weather.description == "Dense drizzle"
         open_meteo.forecast = b"<html>Bad gateway</html>"
-        delays = [await collector.poll_weather() for _ in range(3)]
+        delays = [await collector.feed("weather").poll_once() for _ in range(3)]
         open_meteo.forecast = FORECAST
         open_meteo.status = 429
-        delays += [await collector.poll_weather() for _ in range(5)]
+        delays += [await collector.feed("weather").poll_once() for _ in range(5)]
         clock.now += 1800  # half an hour of failures: the last good value is still shown
         assert collector.compose().weather.temperature == 16.8
         clock.now += 3600
         assert collector.compose().weather is None  # too old now: unknown, not stale data
         open_meteo.status = 200
-        assert await collector.poll_weather() == collector.weather_interval
+        assert await collector.feed("weather").poll_once() == collector.feed("weather").interval
         assert collector.compose().weather.code == 55
     finally:
         await collector.stop()
-    assert delays == sorted(delays) and delays[0] < delays[-1] <= collector.weather_interval
+    assert delays == sorted(delays) and delays[0] < delays[-1] <= collector.feed("weather").interval
     downs = [r for r in caplog.records if "Weather unavailable" in r.getMessage()]
     backs = [r for r in caplog.records if "Weather is back" in r.getMessage()]
     assert len(downs) == 1 and len(backs) == 1
@@ -316,9 +316,13 @@ async def test_retry_after_is_respected_and_unknown_city_waits_the_full_interval
     try:
         open_meteo.status = 429
         open_meteo.retry_after = "240"
-        assert await collector.poll_weather() == 240.0  # more than the first back-off step
+        assert (
+            await collector.feed("weather").poll_once() == 240.0
+        )  # more than the first back-off step
         open_meteo.retry_after = "86400"
-        assert await collector.poll_weather() == collector.weather_interval  # capped
+        assert (
+            await collector.feed("weather").poll_once() == collector.feed("weather").interval
+        )  # capped
     finally:
         await collector.stop()
     city = WeatherSource(
@@ -329,7 +333,7 @@ async def test_retry_after_is_respected_and_unknown_city_waits_the_full_interval
     open_meteo.status = 200
     collector = Collector(Config(), lhm=None, local=LocalSource(), weather=city)
     try:
-        assert await collector.poll_weather() == collector.weather_interval
+        assert await collector.feed("weather").poll_once() == collector.feed("weather").interval
         assert collector.compose().weather is None
     finally:
         await collector.stop()

@@ -89,6 +89,7 @@ class WeatherSource:
     """
 
     name = "Weather"
+    interval = 600.0  # seconds between reads (Open-Meteo updates every 15 min)
 
     def __init__(
         self,
