@@ -16,8 +16,9 @@ framebuffer; and the server's fan-out to 100 connections with one stalled.
    process. For ``--lines`` polls, the time from the LHM request to each live device having
    the complete line: the slowest of them per line (median, worst) and the spread.
 
-Budget (DESIGN.md): 100 devices, one stalled, the others get every line within 20 ms of the
-snapshot. Prints figures; asserts nothing. Loopback only.
+Budget: with 100 devices, one of them stalled, the others get every line within 20 ms of the
+snapshot (a board redraws every 10 ms tick, so 20 ms is two ticks: a stalled neighbour must
+cost a live board no visible delay). Prints figures; asserts nothing. Loopback only.
 """
 
 from __future__ import annotations
