@@ -63,7 +63,9 @@ def snapshot_fields(snapshot: Snapshot) -> dict[str, object]:
     procs = snapshot.processes
     if procs is not None and procs.top_cpu is not None:
         out["tp"] = [
-            {"n": _trim(p.name, MAX_PROCESS_NAME), "c": round(p.cpu_percent or 0.0, 1)}
+            # An integer, as the original server sends it: its firmware reads `doc["c"] | 0`,
+            # which gives 0 for a decimal.
+            {"n": _trim(p.name, MAX_PROCESS_NAME), "c": round(p.cpu_percent or 0.0)}
             for p in procs.top_cpu[:TOP_CPU_COUNT]
         ]
     if procs is not None and procs.top_ram is not None:
@@ -89,6 +91,10 @@ def _dumps(fields: dict[str, object]) -> bytes:
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+_COV_UNCHANGED = b',"cov":null}\n'
+_COV_CLEAR = b',"cov":""}\n'
+
+
 @dataclass(frozen=True, slots=True)
 class EncodedSnapshot:
     """A snapshot encoded once; each device gets the same bytes but for ``cov``."""
@@ -103,7 +109,17 @@ class EncodedSnapshot:
             line = self.body + b',"cov":"' + self.cover_b64 + b'"}\n'
             if len(line) <= MAX_LINE:
                 return line
-        return self.body + b',"cov":null}\n'
+        return self.body + _COV_UNCHANGED
+
+    def line_for(self, shown_cover: bytes | None, *, first: bool) -> bytes:
+        """The line for a device that shows ``shown_cover`` (None: none), ``first`` on its
+        first line: the cover when it differs, ``""`` when the device must clear the one it
+        shows (a track without a cover, or nothing playing), else ``null``."""
+        if self.cover is not None:
+            return self.line(with_cover=first or self.cover != shown_cover)
+        if first or shown_cover is not None:
+            return self.body + _COV_CLEAR
+        return self.body + _COV_UNCHANGED
 
 
 def encode_snapshot(snapshot: Snapshot) -> EncodedSnapshot:

@@ -154,3 +154,22 @@ def test_no_line_exceeds_4096_bytes_even_with_hostile_strings():
 )
 def test_device_lines(raw, expected):
     assert parse_device_line(raw) == expected
+
+
+def test_cover_is_cleared_with_an_empty_string_when_the_track_has_none():
+    cover = b"\x81" * 512
+    with_art = encode_snapshot(Snapshot(media=Media(track="One", playing=True, cover=cover)))
+    without = encode_snapshot(Snapshot(media=Media(track="Two", playing=True)))
+    stopped = encode_snapshot(Snapshot())
+    assert base64.b64decode(decode(with_art.line_for(None, first=True))["cov"]) == cover
+    assert decode(with_art.line_for(cover, first=False))["cov"] is None  # unchanged
+    assert decode(without.line_for(cover, first=False))["cov"] == ""  # the next track: none
+    assert decode(stopped.line_for(cover, first=False))["cov"] == ""  # playback stopped
+    assert decode(stopped.line_for(None, first=False))["cov"] is None  # nothing to clear
+    assert decode(stopped.line_for(None, first=True))["cov"] == ""  # a new device: none
+
+
+def test_process_cpu_percent_is_an_integer_as_the_original_sends_it():
+    snap = Snapshot(processes=Processes(top_cpu=(ProcessUsage("game", cpu_percent=30.6),)))
+    (entry,) = decode(encode_snapshot(snap).line(with_cover=False))["tp"]
+    assert entry["c"] == 31 and type(entry["c"]) is int
