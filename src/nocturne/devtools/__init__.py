@@ -1,1 +1,1 @@
-"""Stand-ins for the things around the server (LHM's web server, Open-Meteo), for tests, benches and demos."""
+"""Stand-ins for what is around the server (LHM's web server, Open-Meteo): tests, benches, demos."""
