@@ -51,13 +51,24 @@ if [ "${#MISSING[@]}" -gt 0 ]; then
     fi
 fi
 
-WASM_DIR=tests/firmware/wasm
-if [ -f "$WASM_DIR/package-lock.json" ]; then
-    if [ ! -f "$WASM_DIR/node_modules/.package-lock.json" ] \
-        || [ "$WASM_DIR/package-lock.json" -nt "$WASM_DIR/node_modules/.package-lock.json" ]; then
-        echo "== installing MicroPython (WebAssembly) from npm"
-        (cd "$WASM_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+# npm packages: the MicroPython WebAssembly port, and pyright for the firmware's type check.
+for NPM_DIR in tests/firmware/wasm tests/firmware/typecheck; do
+    if [ ! -f "$NPM_DIR/node_modules/.package-lock.json" ] \
+        || [ "$NPM_DIR/package-lock.json" -nt "$NPM_DIR/node_modules/.package-lock.json" ]; then
+        echo "== installing $NPM_DIR's npm packages"
+        (cd "$NPM_DIR" && npm ci --no-audit --no-fund --loglevel=error)
     fi
+done
+
+# The ESP32-S3 build's API, as stubs, in a folder of their own: installed into .venv they
+# would shadow CPython's own time, socket... for every tool that looks there.
+ESP32_STUBS="micropython-esp32-esp32-generic-s3-stubs==1.29.0.post1"
+if [ "$(cat .stubs/esp32-s3/.installed 2>/dev/null)" != "$ESP32_STUBS" ]; then
+    echo "== installing $ESP32_STUBS (type stubs of the board's MicroPython)"
+    rm -rf .stubs/esp32-s3
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+        --target .stubs/esp32-s3 "$ESP32_STUBS"
+    echo "$ESP32_STUBS" > .stubs/esp32-s3/.installed
 fi
 
 echo "== ruff"
