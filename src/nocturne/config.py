@@ -11,11 +11,18 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .config_file import (
+    ConfigError,
+    file_is_missing,
+    parse_json,
+    read_text,
+    warn_if_others_can_read,
+)
 from .fields import OVERRIDE_KEYS
 
 CONFIG_NAME = "config.json"
@@ -23,10 +30,6 @@ APP_DIR_NAME = "NOCTURNE_OS"
 
 # Protocol v1 key -> Hardware field, for the "sensors" override map (from the field table).
 SENSOR_OVERRIDE_KEYS: dict[str, str] = OVERRIDE_KEYS
-
-
-class ConfigError(Exception):
-    """config.json (or an environment override) cannot be used. The message says how to fix it."""
 
 
 DEFAULT_WEATHER_API_URL = "https://api.open-meteo.com/v1/forecast"
@@ -81,13 +84,24 @@ class Config:
         return self.path.parent / WEATHER_CACHE_NAME if self.path is not None else None
 
 
-DEFAULTS: dict[str, Any] = {
-    "host": "0.0.0.0",
-    "port": 8090,
-    "lhm_url": "http://localhost:8085/data.json",
-    "limits": {"cpu": 75, "gpu": 80},
-    "weather_city": "",
-}
+# The keys a new config.json starts with: the original server's, so its users see them.
+DEFAULT_FILE_KEYS = ("host", "port", "lhm_url", "limits", "weather_city")
+DEFAULT_FILE_LIMIT_KEYS = ("cpu", "gpu")
+
+
+def _plain_number(value: Any) -> Any:
+    """75.0 as 75, so the file reads as a person would write it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def default_file_contents() -> dict[str, Any]:
+    """What a new config.json holds: DEFAULT_FILE_KEYS with the values of ``Config()``."""
+    defaults = asdict(Config())
+    contents = {key: defaults[key] for key in DEFAULT_FILE_KEYS}
+    contents["limits"] = {
+        key: _plain_number(defaults["limits"][key]) for key in DEFAULT_FILE_LIMIT_KEYS
+    }
+    return contents
 
 
 # --- where the file lives ---------------------------------------------------------------
@@ -115,10 +129,15 @@ def default_config_path() -> Path:
 
 
 def write_default_config(path: Path) -> None:
-    """Create ``path`` with the default keys; never overwrites an existing file."""
+    """Create ``path`` with the default keys; never overwrites an existing file.
+
+    Readable by its owner only (0600 on POSIX), as it may come to hold lhm_password; on
+    Windows the mode is ignored and the user profile's ACL applies.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as f:
-        json.dump(DEFAULTS, f, indent=2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "w", encoding="utf-8") as f:
+        json.dump(default_file_contents(), f, indent=2)
         f.write("\n")
 
 
@@ -181,26 +200,8 @@ class _Checker:
         )
 
 
-_TOP_KEYS = [
-    "host",
-    "port",
-    "lhm_url",
-    "lhm_user",
-    "lhm_password",
-    "poll_interval",
-    "limits",
-    "weather_city",
-    "latitude",
-    "longitude",
-    "temperature_unit",
-    "weather_api_url",
-    "geocoding_api_url",
-    "ping_host",
-    "ping_port",
-    "sensors",
-    "max_devices",
-]
-_LIMIT_KEYS = ["cpu", "gpu", "hysteresis"]
+_TOP_KEYS = [f.name for f in fields(Config) if f.name != "path"]
+_LIMIT_KEYS = [f.name for f in fields(Limits)]
 
 
 def config_from_mapping(data: Any, source: str = "config.json") -> Config:
@@ -312,31 +313,21 @@ class LoadedConfig:
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> LoadedConfig:
     """Read, validate and return the config; create the file with defaults when missing.
 
-    Raises ConfigError with a message naming the file and what to fix.
+    Raises ConfigError, and only ConfigError, with a message naming the file and what to fix.
     """
     path = Path(path) if path is not None else default_config_path()
     created = False
-    if not path.exists():
+    if file_is_missing(path):
         try:
             write_default_config(path)
         except OSError as exc:
             raise ConfigError(f"{path}: cannot create the default config: {exc.strerror}") from exc
         created = True
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg}). "
-            "Fix that line, or delete the file to get the defaults back."
-        ) from exc
+    data = parse_json(path, read_text(path))
     config = config_from_mapping(data, source=str(path))
     config = apply_environment(config, os.environ if environ is None else environ)
+    if config.lhm_password:
+        warn_if_others_can_read(path)
     return LoadedConfig(replace(config, path=path.resolve()), created)
 
 
@@ -345,6 +336,6 @@ def configured_port(path: Path | None = None, environ: Mapping[str, str] | None 
     find) and TCP_PORT; never creates the file. Raises ConfigError for a broken file."""
     environ = os.environ if environ is None else environ
     path = Path(path) if path is not None else default_config_path()
-    if path.is_file():
-        return load_config(path, environ).config.port
-    return apply_environment(Config(), environ).port
+    if file_is_missing(path):
+        return apply_environment(Config(), environ).port
+    return load_config(path, environ).config.port
