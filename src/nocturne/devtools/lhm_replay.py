@@ -3,6 +3,12 @@
 For tests, benchmarks and demos without Windows: ``python -m nocturne.devtools.lhm_replay
 CAPTURE.json [--port 8085]``. In code, ``LhmReplay`` can switch captures, require a password,
 go down, answer slowly or send a broken body, so every failure path can be exercised.
+
+It answers like LibreHardwareMonitor's own web server (``HttpServer.cs``, ``SendJsonAsync``)
+where that costs or matters: the body gzipped whenever the request's Accept-Encoding names
+gzip (at zlib's level 6, what .NET's GZipStream uses by default), with Content-Length,
+``Cache-Control: no-cache`` and ``Access-Control-Allow-Origin: *``; keep-alive as HTTP/1.1
+gives it; and a 401 page when Basic authentication fails.
 """
 
 from __future__ import annotations
@@ -10,12 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gzip
 from pathlib import Path
 
 from aiohttp import web
 
 from ..sources.lhm.client import basic_auth
 from .http_replay import Handler, ReplayServer
+
+GZIP_LEVEL = 6  # .NET's GZipStream at CompressionLevel.Optimal, as LHM creates it
+UNAUTHORIZED_PAGE = "<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD><BODY>401</BODY></HTML>"
 
 
 class LhmReplay(ReplayServer):
@@ -36,6 +46,7 @@ class LhmReplay(ReplayServer):
         self.status = 200  # set to 503 etc. to fail
         self.delay = 0.0  # seconds before answering
         self.requests = 0
+        self.gzipped = 0  # requests answered with a gzipped body
 
     @property
     def url(self) -> str:
@@ -48,12 +59,23 @@ class LhmReplay(ReplayServer):
         self.requests += 1
         given = request.headers.get("Authorization")
         if self.authorization is not None and given != self.authorization:
-            return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="LHM"'})
+            return web.Response(
+                status=401,
+                headers={"WWW-Authenticate": 'Basic realm="Libre Hardware Monitor"'},
+                text=UNAUTHORIZED_PAGE,
+                content_type="text/html",
+            )
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.status != 200:
             return web.Response(status=self.status, text="unavailable")
-        return web.Response(body=self.body, content_type="application/json")
+        headers = {"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"}
+        body = self.body
+        if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+            body = gzip.compress(body, compresslevel=GZIP_LEVEL)
+            headers["Content-Encoding"] = "gzip"
+            self.gzipped += 1
+        return web.Response(body=body, content_type="application/json", headers=headers)
 
     def routes(self) -> dict[str, Handler]:
         return {"/data.json": self._data}

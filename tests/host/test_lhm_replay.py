@@ -1,0 +1,45 @@
+"""The LHM replay answers like LibreHardwareMonitor's web server: gzip when asked."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from pathlib import Path
+
+from nocturne.devtools.lhm_replay import LhmReplay
+
+CAPTURE = (
+    Path(__file__).resolve().parents[1]
+    / "fixtures/lhm/amd-r7-7800x3d_rtx4080super_nct6687d_lhm-0.9.6_comma.json"
+)
+
+
+async def _get(port: int, accept_encoding: str | None) -> tuple[dict[str, str], bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    extra = f"Accept-Encoding: {accept_encoding}\r\n" if accept_encoding is not None else ""
+    writer.write(f"GET /data.json HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n".encode())
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return headers, body
+
+
+async def test_gzip_when_the_request_asks_for_it_identity_otherwise():
+    replay = LhmReplay(CAPTURE.read_bytes())
+    await replay.start()
+    try:
+        headers, body = await _get(replay.port, "gzip, deflate")
+        assert headers["content-encoding"] == "gzip"
+        assert int(headers["content-length"]) == len(body) < len(CAPTURE.read_bytes()) // 4
+        assert gzip.decompress(body) == CAPTURE.read_bytes()
+        assert headers["cache-control"] == "no-cache"
+        assert headers["access-control-allow-origin"] == "*"
+        headers, body = await _get(replay.port, None)
+        assert "content-encoding" not in headers and body == CAPTURE.read_bytes()
+        headers, _ = await _get(replay.port, "GZIP")  # LHM matches gzip in any case
+        assert headers["content-encoding"] == "gzip"
+        assert replay.gzipped == 2 and replay.requests == 3
+    finally:
+        await replay.stop()
