@@ -9,12 +9,15 @@ import logging
 import logging.handlers
 import signal
 import sys
+import traceback
 from argparse import SUPPRESS
 from pathlib import Path
+from typing import Any
 
 from . import __version__, flash
 from .config import Config, ConfigError, LoadedConfig, load_config
 from .emulator import cli as emulate
+from .safe_text import printable
 
 log = logging.getLogger("nocturne")
 
@@ -23,13 +26,42 @@ LOG_BACKUPS = 2
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+_TRACEBACK_FRAMING = (
+    "Traceback ",
+    "  File ",
+    "\nDuring handling of the above exception",
+    "\nThe above exception was the direct cause",
+)
+
+
+class PrintableFormatter(logging.Formatter):
+    """Shows control characters as escapes, so a remote string in a message (a sensor or
+    place name, a track title, an error a server sent) cannot fake a log line or drive the
+    terminal; a traceback keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        out = []
+        for chunk in traceback.TracebackException(*ei).format():
+            if chunk.startswith(_TRACEBACK_FRAMING):  # our code's lines: kept as lines
+                out.append("\n".join(printable(line) for line in chunk.split("\n")))
+            else:  # the exception's text, which may quote anything: one line
+                out.append(printable(chunk.removesuffix("\n")) + "\n")
+        return "".join(out).removesuffix("\n")
+
+    def formatStack(self, stack_info: str) -> str:
+        return "\n".join(printable(line) for line in stack_info.split("\n"))
+
+
 def setup_logging(log_path: Path | None, *, console: bool, verbose: bool = False) -> None:
     """Log to the console and to a rotating ``nocturne.log`` (a few MB at most)."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    formatter = logging.Formatter(LOG_FORMAT)
+    formatter = PrintableFormatter(LOG_FORMAT)
     if console:
         stream = logging.StreamHandler(sys.stderr)
         stream.setFormatter(formatter)
@@ -130,7 +162,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     try:
         loaded = _load(args)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(printable(exc), file=sys.stderr)
         return 2
     print(f"{'created' if loaded.created else 'using'} {loaded.config.path}")
     return 0

@@ -13,6 +13,7 @@ from typing import TextIO
 from .collector import merge_hardware
 from .config import Config, ConfigError, load_config
 from .fields import BY_ATTR, FIELDS, unit_of
+from .safe_text import printable
 from .snapshot import Hardware
 from .sources.lhm.client import ENABLE_HINT, LhmSource, LhmUnavailable
 from .sources.lhm.model import LhmFormatError, LhmReading
@@ -61,24 +62,26 @@ async def print_sensors(config: Config, out: TextIO | None = None) -> int:
     if lhm is not None:
         for name, sensor_id in lhm.chosen.items():
             chosen_by_id.setdefault(sensor_id, []).append(BY_ATTR[name].key)
-        version = f" {lhm.version}" if lhm.version else ""
+        version = f" {printable(lhm.version)}" if lhm.version else ""
         print(
-            f"LibreHardwareMonitor{version} at {config.lhm_url}: {len(lhm.sensors)} sensors",
+            f"LibreHardwareMonitor{version} at {printable(config.lhm_url)}: "
+            f"{len(lhm.sensors)} sensors",
             file=out,
         )
         hardware = None
         for s in lhm.sensors:
             if s.hardware != hardware:
                 hardware = s.hardware
-                print(f"\n  {hardware} [{s.kind}]", file=out)
+                print(f"\n  {printable(hardware)} [{printable(s.kind)}]", file=out)
             keys = ",".join(chosen_by_id.get(s.id, ()))
             mark = f"→ {keys}" if keys else ""
-            value = f"{_fmt(s.value)} {s.unit}".strip()
-            print(f"    {mark:<8} {s.type:<12} {s.name[:28]:<28} {value:>12}  {s.id}", file=out)
+            value = printable(f"{_fmt(s.value)} {s.unit}".strip())
+            kind, name, sensor_id = printable(s.type), printable(s.name)[:28], printable(s.id)
+            print(f"    {mark:<8} {kind:<12} {name:<28} {value:>12}  {sensor_id}", file=out)
         for missing in lhm.missing_overrides:
             print(f"\n  config.json 'sensors' names {missing!r}, which LHM does not list", file=out)
     else:
-        print(f"LibreHardwareMonitor: not used ({lhm_error})", file=out)
+        print(f"LibreHardwareMonitor: not used ({printable(lhm_error)})", file=out)
     print("\nLocal sensors (psutil):", file=out)
     for name, value in local.known().items():
         print(f"    {name:<16} {_fmt(value):>10} {unit_of(name)}", file=out)
@@ -89,7 +92,7 @@ async def print_sensors(config: Config, out: TextIO | None = None) -> int:
         origin = "—"
         if value is not None:
             if lhm is not None and f.attr in lhm.chosen and getattr(lhm.hardware, f.attr) == value:
-                origin = f"LHM {lhm.chosen[f.attr]}"
+                origin = f"LHM {printable(lhm.chosen[f.attr])}"
             else:
                 origin = "psutil"
         if not f.overridable:
@@ -249,9 +252,10 @@ async def run_doctor(config_path: Path | None, out: TextIO | None = None) -> int
     out = out or sys.stdout
     findings = await diagnose(config_path)
     for f in findings:
-        print(f"[{'ok' if f.ok else 'PROBLEM'}] {f.what}", file=out)
+        # Findings quote LHM, Open-Meteo and the config file: none may drive the terminal.
+        print(f"[{'ok' if f.ok else 'PROBLEM'}] {printable(f.what)}", file=out)
         if f.fix:
-            print(f"        fix: {f.fix}", file=out)
+            print(f"        fix: {printable(f.fix)}", file=out)
     problems = sum(not f.ok for f in findings)
     print(f"\n{problems} problem(s) found" if problems else "\nAll good.", file=out)
     return 1 if problems else 0

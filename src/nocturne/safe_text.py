@@ -9,7 +9,8 @@ import unicodedata
 
 def printable(text: object) -> str:
     """``text`` with every control, format or unassigned character shown as an escape
-    (``\\n``, ``\\x1b``, ``\\u202e``...), so it is shown as written and does nothing."""
+    (``\\n``, ``\\x1b``, ``\\u202e``, ``\\U000e0001``...), so it is shown as written and
+    does nothing."""
     s = str(text)
     if s.isprintable():
         return s
@@ -23,5 +24,10 @@ def printable(text: object) -> str:
             out.append(ch)
         else:
             code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+            if code < 0x100:
+                out.append(f"\\x{code:02x}")
+            elif code < 0x10000:
+                out.append(f"\\u{code:04x}")
+            else:  # as Python writes it: \u takes exactly four digits
+                out.append(f"\\U{code:08x}")
     return "".join(out)

@@ -22,6 +22,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from .autostart import Autostart
+from .safe_text import printable
 from .server_thread import ServerStatus, ServerThread
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ def open_path(path: Path) -> None:
     subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def status_line(status: ServerStatus) -> str:
+    """The status as the menu and tooltip show it; an error's text may quote a remote server."""
+    return printable(status.text)
+
+
 class TrayApp:
     """Owns the pystray Icon; every menu action is a method, so each can be tested."""
 
@@ -103,12 +109,12 @@ class TrayApp:
 
     @staticmethod
     def _title(status: ServerStatus) -> str:
-        return f"NOCTURNE_OS · {status.text}"
+        return f"NOCTURNE_OS · {status_line(status)}"
 
     def menu(self) -> Any:
         item, menu = self.pystray.MenuItem, self.pystray.Menu
         return menu(
-            item(lambda _: self.server.status().text, self.show_status, default=True),
+            item(lambda _: status_line(self.server.status()), self.show_status, default=True),
             item(
                 lambda _: (
                     "Remove from startup" if self.autostart.is_enabled() else "Add to startup"
@@ -125,7 +131,7 @@ class TrayApp:
     # --- actions ---
 
     def show_status(self, *_: object) -> None:
-        text = self.server.status().text
+        text = status_line(self.server.status())
         log.info("Status: %s", text)
         if getattr(self.icon, "HAS_NOTIFICATION", False):
             try:

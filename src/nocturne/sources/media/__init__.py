@@ -14,6 +14,7 @@ import logging
 import sys
 from typing import Protocol
 
+from ...safe_text import printable
 from ...snapshot import Media
 from .model import NowPlaying
 
@@ -61,7 +62,12 @@ class MediaSource:
                     cover = await asyncio.to_thread(cover_xbm, data)
                     self.conversions += 1
             except Exception as exc:  # a cover never stops the track from showing
-                log.warning("No cover for %r from %s: %s", now.title, now.player, exc)
+                log.warning(
+                    "No cover for '%s' from %s: %s",
+                    printable(now.title),
+                    printable(now.player),
+                    printable(exc),
+                )
         self._art_key, self._cover = now.art_key, cover
         return cover
 
