@@ -24,6 +24,7 @@ from .config_file import (
     warn_if_others_can_read,
 )
 from .fields import OVERRIDE_KEYS
+from .json_names import json_type_name
 
 CONFIG_NAME = "config.json"
 APP_DIR_NAME = "NOCTURNE_OS"
@@ -144,22 +145,6 @@ def write_default_config(path: Path) -> None:
 # --- validation ---------------------------------------------------------------------------
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
 class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -169,7 +154,7 @@ class _Checker:
         if len(shown) > 60:
             shown = shown[:57] + "..."
         return ConfigError(
-            f"{self.source}: key '{key}': expected {expected}, found {shown} ({_type_name(found)})"
+            f"{self.source}: key '{key}': expected {expected}, found {shown} ({json_type_name(found)})"
         )
 
     def string(self, key: str, value: Any, *, allow_empty: bool = True) -> str:
@@ -209,7 +194,7 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
     check = _Checker(source)
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{source}: expected a JSON object {{...}} at the top, found {_type_name(data)}"
+            f"{source}: expected a JSON object {{...}} at the top, found {json_type_name(data)}"
         )
     for key in data:
         if key not in _TOP_KEYS:
