@@ -154,7 +154,8 @@ class _Checker:
         if len(shown) > 60:
             shown = shown[:57] + "..."
         return ConfigError(
-            f"{self.source}: key '{key}': expected {expected}, found {shown} ({json_type_name(found)})"
+            f"{self.source}: key '{key}': expected {expected}, "
+            f"found {shown} ({json_type_name(found)})"
         )
 
     def string(self, key: str, value: Any, *, allow_empty: bool = True) -> str:
