@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .firmware_files import FirmwareNotFound, board_files, find_firmware_dir
 from .tray import draw_icon
 
 NAME = "NocturneServer"
@@ -114,15 +115,18 @@ def prepare(work: Path) -> None:
 
 
 def copy_firmware(root: Path, dist: Path) -> Path:
-    """The board's files next to the exe, without caches and local secrets."""
+    """The board's files next to the exe (where the executable's firmware lookup finds them):
+    what `flash` copies to a board, without caches, notes and local secrets."""
+    try:
+        source = find_firmware_dir(root / "firmware")
+    except FirmwareNotFound as exc:
+        raise BuildError(str(exc)) from exc
     target = dist / "firmware"
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(
-        root / "firmware",
-        target,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "secrets.py", ".*"),
-    )
+    for rel in board_files(source):
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / rel, target / rel)
     return target
 
 

@@ -1,4 +1,5 @@
-"""Where the board's files (``firmware/``: main.py, boot.py, nocturne_fw/) are found.
+"""Where the board's files (``firmware/``: main.py, boot.py, nocturne_fw/) are found, and
+which of them go to the board.
 
 One lookup for every command that needs them (``flash``, ``emulate``, ``build``): an explicit
 folder, then ``$NOCTURNE_FIRMWARE``, then the copy inside an installed wheel
@@ -11,11 +12,15 @@ from __future__ import annotations
 import os
 import sys
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ENV_VAR = "NOCTURNE_FIRMWARE"
 PACKAGED_NAME = "_firmware"  # the folder name inside the installed package
 _CHECKOUT = Path(__file__).resolve().parents[2] / "firmware"
+# What never goes to the board (nor into the wheel, nor beside the one-file executable): a
+# developer's own secrets.py, the example, caches, notes and hidden files.
+SKIP_NAMES = frozenset({"secrets.example.py", "secrets.py", "__pycache__", "README.md"})
+SKIP_SUFFIXES = (".pyc", ".pyo", ".md")
 
 
 class FirmwareNotFound(Exception):
@@ -69,3 +74,20 @@ def find_firmware_dir(override: str | os.PathLike[str] | None = None) -> Path:
         f"{tried}). Reinstall nocturne-os, run from a source checkout, or pass the folder "
         f"with --firmware-dir (or set {ENV_VAR})."
     )
+
+
+def _skipped(name: str) -> bool:
+    return name in SKIP_NAMES or name.startswith(".") or name.endswith(SKIP_SUFFIXES)
+
+
+def board_files(firmware_dir: Path) -> list[PurePosixPath]:
+    """Every file that goes to the board, relative to ``firmware_dir``, sorted; caches,
+    examples, notes and secrets.py left out."""
+    found: list[PurePosixPath] = []
+    for root, dirs, files in os.walk(firmware_dir):
+        dirs[:] = sorted(d for d in dirs if not _skipped(d))
+        rel = Path(root).relative_to(firmware_dir)
+        for name in sorted(files):
+            if not _skipped(name):
+                found.append(PurePosixPath(*rel.parts, name))
+    return sorted(found)

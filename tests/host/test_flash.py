@@ -23,8 +23,9 @@ import serial
 import serial.tools.list_ports
 from serial.tools.list_ports_common import ListPortInfo
 
-from nocturne import flash
-from nocturne.flash import FlashError, FlashPlan, Secrets
+from nocturne import firmware_files, flash
+from nocturne.flash import FlashError, FlashPlan, Secrets, board_secrets, prompts
+from nocturne.flash import ports as flash_ports
 
 PY = sys.executable
 HAS_PTY = hasattr(os, "openpty") and sys.platform != "win32"
@@ -306,8 +307,8 @@ def test_permission_denied_names_the_group_fix_on_linux(
         raise exc
 
     monkeypatch.setattr(serial.Serial, "open", denied)
-    monkeypatch.setattr(flash.sys, "platform", "linux")
-    monkeypatch.setattr(flash, "_port_group", lambda port: "dialout")
+    monkeypatch.setattr(flash_ports.sys, "platform", "linux")
+    monkeypatch.setattr(flash_ports, "_port_group", lambda port: "dialout")
     with pytest.raises(FlashError) as err:
         flash.check_port_access("/dev/ttyACM0")
     message = str(err.value)
@@ -318,14 +319,14 @@ def test_permission_denied_names_the_group_fix_on_linux(
 
 
 def test_permission_denied_on_arch_uses_the_owning_group(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flash.sys, "platform", "linux")
-    monkeypatch.setattr(flash, "_port_group", lambda port: "uucp")
+    monkeypatch.setattr(flash_ports.sys, "platform", "linux")
+    monkeypatch.setattr(flash_ports, "_port_group", lambda port: "uucp")
     message = flash.permission_message("/dev/ttyACM0")
     assert "sudo usermod -aG uucp $USER" in message and "'dialout'" in message
 
 
 def test_permission_denied_on_windows_means_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flash.sys, "platform", "win32")
+    monkeypatch.setattr(flash_ports.sys, "platform", "win32")
     message = flash.permission_message("COM5")
     assert "another program has it open" in message and "COM5" in message
 
@@ -346,7 +347,7 @@ def test_permission_denied_through_main(
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(serial.Serial, "open", denied)
-    monkeypatch.setattr(flash.sys, "platform", "linux")
+    monkeypatch.setattr(flash_ports.sys, "platform", "linux")
     ran: list[Any] = []
     fw = make_firmware_tree(tmp_path)
     args = flash_args("--port", "/dev/ttyACM0", "--ssid", "x", "--password", "12345678",
@@ -395,25 +396,38 @@ def test_missing_empty_and_uf2_images(tmp_path: Path) -> None:
 # --- where the firmware lives and what is copied -------------------------------------------
 
 
-def test_firmware_dir_in_a_source_checkout() -> None:
-    package = Path(flash.__file__).resolve().parent
-    assert flash.firmware_dir_candidates() == [REPO_FIRMWARE, package / "firmware"]
+def test_firmware_dir_in_a_source_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(firmware_files.ENV_VAR, raising=False)
+    assert firmware_files.firmware_dir_candidates() == [REPO_FIRMWARE]  # no wheel copy here
+    assert flash.find_firmware_dir() == REPO_FIRMWARE
+
+
+def test_firmware_dir_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fw = make_firmware_tree(tmp_path)
+    monkeypatch.setenv(firmware_files.ENV_VAR, str(fw))
+    assert flash.find_firmware_dir() == fw  # before the checkout's
+    monkeypatch.setenv(firmware_files.ENV_VAR, str(tmp_path / "nowhere"))
+    assert flash.find_firmware_dir() == REPO_FIRMWARE  # a wrong setting is passed over
 
 
 def test_firmware_dir_when_frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     meipass, exe_dir = tmp_path / "_MEI123", tmp_path / "app"
     exe_dir.mkdir()
+    monkeypatch.delenv(firmware_files.ENV_VAR, raising=False)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(meipass), raising=False)
     monkeypatch.setattr(sys, "executable", str(exe_dir / "nocturne.exe"))
-    assert flash.firmware_dir_candidates() == [meipass / "firmware", exe_dir / "firmware"]
+    monkeypatch.setattr(firmware_files, "_CHECKOUT", tmp_path / "no-checkout")  # as in a bundle
+    assert firmware_files.firmware_dir_candidates() == [
+        meipass / "firmware",
+        exe_dir / "firmware",
+        tmp_path / "no-checkout",
+    ]
     with pytest.raises(FlashError, match="--firmware-dir"):
         flash.find_firmware_dir()
-    (exe_dir / "firmware").mkdir()
-    (exe_dir / "firmware" / "main.py").write_text("")
+    make_firmware_tree(exe_dir)
     assert flash.find_firmware_dir() == exe_dir / "firmware"  # next to the exe
-    (meipass / "firmware").mkdir(parents=True)
-    (meipass / "firmware" / "main.py").write_text("")
+    make_firmware_tree(meipass)
     assert flash.find_firmware_dir() == meipass / "firmware"  # bundled inside wins
     assert flash.tool_command("mpremote") == ["mpremote"]  # run in-process, no python
 
@@ -488,7 +502,7 @@ def test_missing_ssid_without_a_terminal_names_the_option(tmp_path: Path) -> Non
 
 
 def test_prompts_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flash, "lan_ip", lambda: "192.168.7.7")
+    monkeypatch.setattr(prompts, "lan_ip", lambda: "192.168.7.7")
     asked: list[str] = []
     answers = iter(["  MyWifi ", ""])  # SSID, then Enter for the default host
 
@@ -504,16 +518,20 @@ def test_prompts_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_server_port_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TCP_PORT", raising=False)
+
+    def port_with(config: Path) -> int:
+        args = flash_args("--ssid", "n", "--password", "", "--host", "h", "--config", str(config))
+        return flash.gather_secrets(args, interactive=False).port
+
     missing = tmp_path / "missing.json"
-    assert flash.server_port(missing) == 8090
+    assert port_with(missing) == 8090
     assert not missing.exists()  # never created
     config = tmp_path / "config.json"
     config.write_text('{"port": 9123}')
-    assert flash.server_port(config) == 9123
+    assert port_with(config) == 9123
     config.write_text('{"port": "x"}')
-    args = flash_args("--ssid", "n", "--password", "", "--host", "h", "--config", str(config))
     with pytest.raises(FlashError, match="port"):
-        flash.gather_secrets(args, interactive=False)
+        port_with(config)
 
 
 class FakeUdp:
@@ -542,7 +560,7 @@ def test_lan_ip_connects_udp_without_sending(monkeypatch: pytest.MonkeyPatch) ->
     import socket
 
     FakeUdp.instances.clear()
-    monkeypatch.setattr(flash.socket, "socket", FakeUdp)
+    monkeypatch.setattr(board_secrets.socket, "socket", FakeUdp)
     assert flash.lan_ip() == "192.168.1.42"
     (sock,) = FakeUdp.instances
     assert sock.kind == socket.SOCK_DGRAM and sock.closed
@@ -554,10 +572,10 @@ def test_lan_ip_failures(monkeypatch: pytest.MonkeyPatch) -> None:
         def connect(self, address: tuple[str, int]) -> None:
             raise OSError(errno.ENETUNREACH, "Network is unreachable")
 
-    monkeypatch.setattr(flash.socket, "socket", Unreachable)
+    monkeypatch.setattr(board_secrets.socket, "socket", Unreachable)
     with pytest.raises(FlashError, match="--host"):
         flash.lan_ip()
-    monkeypatch.setattr(flash.socket, "socket", lambda f, k: FakeUdp(f, k, "127.0.1.1"))
+    monkeypatch.setattr(board_secrets.socket, "socket", lambda f, k: FakeUdp(f, k, "127.0.1.1"))
     with pytest.raises(FlashError, match="--host"):
         flash.lan_ip()
 
@@ -756,7 +774,6 @@ def test_add_subparser_fits_cli_py() -> None:
         True,
         "v4r8",
     )
-    assert args.func is flash.run
     args = parser.parse_args(["flash", "--config", "b.json", "--port", "COM3", "--ssid", "s"])
     assert (args.config, args.port, args.ssid, args.password, args.firmware) == (
         "b.json", "COM3", "s", None, None

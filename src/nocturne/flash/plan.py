@@ -1,0 +1,106 @@
+"""What ``nocturne flash`` will do (FlashPlan), its dry-run printout, and carrying it out.
+
+Steps, each one a plain command the user could type (``--dry-run`` prints them):
+
+1. (only with ``--firmware FILE.bin``) erase the flash and write the MicroPython image
+   (ESP32_GENERIC_S3, one image for V3 and V4) at offset 0 with esptool;
+2. copy ``firmware/`` (main.py, boot.py, nocturne_fw/…) and a generated ``secrets.py``
+   to the board's filesystem with one mpremote invocation, then hard-reset the board.
+
+esptool and mpremote come with the ``[device]`` extra (``pip install nocturne-os[device]``);
+pyserial comes with them. From a source checkout they run as ``python -m esptool`` /
+``python -m mpremote``; in a frozen executable they run inside this process.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+from .board_secrets import Secrets, render_secrets
+from .commands import Runner, esptool_commands, format_command, mpremote_command, run_command
+from .errors import FlashError
+from .image import MICROPYTHON_DOWNLOAD
+from .ports import wait_for_port
+from .staging import SECRETS_NAME, stage_entries, stage_firmware
+
+
+@dataclass(frozen=True)
+class FlashPlan:
+    port: str
+    firmware_dir: Path
+    files: tuple[PurePosixPath, ...]
+    secrets: Secrets
+    stage_dir: Path
+    image: Path | None = None
+    erase: bool = True
+
+    @property
+    def entries(self) -> list[str]:
+        return stage_entries(self.files)
+
+    def esptool_commands(self) -> list[list[str]]:
+        return (
+            [] if self.image is None else esptool_commands(self.port, self.image, erase=self.erase)
+        )
+
+    def mpremote_command(self) -> list[str]:
+        return mpremote_command(self.port, self.stage_dir, self.entries)
+
+    def commands(self) -> list[list[str]]:
+        return [*self.esptool_commands(), self.mpremote_command()]
+
+
+def describe_plan(plan: FlashPlan) -> str:
+    """What a dry run prints: the commands, with comments on what they act on."""
+    lines = ["# nocturne flash --dry-run: nothing is run, written or opened."]
+    steps = plan.esptool_commands()
+    if steps:
+        what = "erase the board and write" if plan.erase else "write"
+        lines.append(f"# 1. {what} MicroPython ({plan.image}) on {plan.port}:")
+        lines += [format_command(c) for c in steps]
+    lines.append(
+        f"# {2 if steps else 1}. stage {len(plan.files)} files from {plan.firmware_dir} and a "
+        f"generated {SECRETS_NAME} in a new temporary folder (shown as {plan.stage_dir}), copy "
+        "them to the board and reset it:"
+    )
+    lines.append(format_command(plan.mpremote_command()))
+    lines.append("# files: " + ", ".join(f.as_posix() for f in plan.files))
+    lines.append(f"# {SECRETS_NAME} (password hidden):")
+    lines += [
+        f"#   {line}" for line in render_secrets(plan.secrets, mask_password=True).splitlines()
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def execute_plan(plan: FlashPlan, runner: Runner = run_command, *, wait: bool = True) -> None:
+    """Flash (when an image is given), then stage and copy the files and reset the board."""
+    for i, command in enumerate(plan.esptool_commands()):
+        if i and wait:
+            wait_for_port(plan.port)  # after erase-flash's reset, before write-flash
+        print(f"$ {format_command(command)}", flush=True)
+        if runner(command) != 0:
+            raise FlashError(
+                "esptool failed (see above). If it could not connect: hold the PRG (BOOT) "
+                "button, press and release RST, release PRG, and run the same command again."
+            )
+    if plan.image is not None and wait and not wait_for_port(plan.port):
+        raise FlashError(
+            f"MicroPython is written, but {plan.port} did not come back after the reset. "
+            f"Press RST on the board, then copy the files with: nocturne flash --port "
+            f"{plan.port} (without --firmware)"
+        )
+    with tempfile.TemporaryDirectory(prefix="nocturne-flash-") as tmp:
+        stage_dir = Path(tmp)
+        staged = replace(plan, stage_dir=stage_dir)
+        stage_firmware(plan.firmware_dir, plan.files, render_secrets(plan.secrets), stage_dir)
+        command = staged.mpremote_command()
+        print(f"$ {format_command(command)}", flush=True)
+        if runner(command) != 0:
+            raise FlashError(
+                "Copying the files failed (see mpremote's message above). If the board did "
+                "not answer as MicroPython, flash MicroPython first: nocturne flash --firmware "
+                f"ESP32_GENERIC_S3-....bin (download: {MICROPYTHON_DOWNLOAD}). The program "
+                "on the board must let Ctrl-C stop it."
+            )
