@@ -1,8 +1,11 @@
 """TCP fan-out to devices. Owns sockets only: accepts devices, sends lines, reads commands.
 
-Each device has its own one-slot outbox (the latest line wins) and its own writer task,
-so a slow or dead device never delays the others: it is dropped when a write has not
-drained within ``stall_timeout`` seconds.
+A connection becomes a device when it says ``HELO``; one that says nothing for
+``hello_timeout`` seconds is closed, so silent sockets never hold a device's slot. Each
+device has a one-slot outbox (the latest line wins) and its own writer task, so a slow or
+dead device never delays the others. A watchdog drops a device that has taken no byte for
+``stall_timeout`` seconds while bytes wait for it; the kernel fails a vanished one (see
+``tcp_liveness``). Every connection is one task that awaits its writer before it ends.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ import contextlib
 import itertools
 import logging
 import socket
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
+from .device_connection import DeviceConnection
 from .protocol import (
     MAX_LINE,
     EncodedSnapshot,
@@ -22,15 +27,18 @@ from .protocol import (
     encode_snapshot,
     parse_device_line,
 )
+from .rate_limited_log import RateLimitedWarning
+from .safe_text import printable
 from .snapshot import Snapshot
+from .tcp_liveness import USER_TIMEOUT, tune_device_socket
 
 log = logging.getLogger(__name__)
 
-# A device that stops reading fills its own receive window (about 5.7 KB in the ESP32's lwIP),
-# then our kernel send buffer, then the transport buffer; only then does drain() wait and the
-# stall timer run. Small buffers keep that chain short.
-SEND_BUFFER = 16 * 1024  # SO_SNDBUF, bytes
-WRITE_BUFFER_HIGH = 4 * 1024  # transport bytes queued before drain() waits
+WRITE_BUFFER_HIGH = 4 * 1024  # transport bytes queued before the writer waits
+READ_CHUNK = 16 * 1024
+HELLO_TIMEOUT = 5.0  # seconds a new connection has to say HELO (boards say it at once)
+STALL_TIMEOUT = 10.0  # seconds without a byte taken, while bytes wait, before a drop
+MAX_WAITING = 64  # connections not yet past HELO; beyond that the oldest is closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,35 +50,6 @@ class DeviceInfo:
     screen: int | None  # last scene index it reported, None before it said any
 
 
-class _Device:
-    __slots__ = (
-        "id",
-        "peer",
-        "reader",
-        "writer",
-        "screen",
-        "pending",
-        "wake",
-        "last_cover",
-        "bad_lines",
-        "tasks",
-    )
-
-    def __init__(
-        self, dev_id: int, peer: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ):
-        self.id = dev_id
-        self.peer = peer
-        self.reader = reader
-        self.writer = writer
-        self.screen: int | None = None
-        self.pending: EncodedSnapshot | None = None
-        self.wake = asyncio.Event()
-        self.last_cover: bytes | None = None
-        self.bad_lines = 0
-        self.tasks: list[asyncio.Task[None]] = []
-
-
 class DeviceServer:
     """Serves protocol v1 lines to up to ``max_devices`` devices."""
 
@@ -80,44 +59,64 @@ class DeviceServer:
         port: int,
         *,
         max_devices: int = 16,
-        stall_timeout: float = 10.0,
+        stall_timeout: float = STALL_TIMEOUT,
+        hello_timeout: float = HELLO_TIMEOUT,
+        listen_socket: socket.socket | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.max_devices = max_devices
         self.stall_timeout = stall_timeout
+        self.hello_timeout = hello_timeout
+        self._listen_socket = listen_socket  # already bound (a test's network namespace)
         self._server: asyncio.Server | None = None
-        self._devices: dict[int, _Device] = {}
+        self._waiting: dict[int, DeviceConnection] = {}  # accepted, no HELO yet
+        self._devices: dict[int, DeviceConnection] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._watchdog: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._latest: EncodedSnapshot | None = None
         self._latest_snapshot: Snapshot | None = None
+        self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
+        self._silent = RateLimitedWarning(
+            log, "Closed %d more connection(s) that sent no HELO in the last %d s"
+        )
 
     # --- life cycle ---
 
     async def start(self) -> None:
         """Bind and listen. Raises OSError (e.g. the port is taken) with the address in it."""
         try:
-            self._server = await asyncio.start_server(
-                self._accept, self.host, self.port, limit=MAX_LINE, reuse_address=True
-            )
+            if self._listen_socket is not None:
+                self._server = await asyncio.start_server(
+                    self._accept, sock=self._listen_socket, limit=MAX_LINE
+                )
+            else:
+                self._server = await asyncio.start_server(
+                    self._accept, self.host, self.port, limit=MAX_LINE, reuse_address=True
+                )
         except OSError as exc:
             raise OSError(
                 exc.errno, f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
             ) from exc
         sock = self._server.sockets[0]
-        self.port = sock.getsockname()[1]
+        self.host, self.port = sock.getsockname()[:2]
+        self._watchdog = asyncio.create_task(self._watch())
         log.info("Listening for devices on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
         """Stop listening and disconnect every device."""
         if self._server is not None:
             self._server.close()
-        devices = list(self._devices.values())
-        tasks = [t for dev in devices for t in dev.tasks]
-        for dev in devices:
-            self._drop(dev, None)
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        for conn in [*self._waiting.values(), *self._devices.values()]:
+            self._drop(conn, None)
+        waits: list[Awaitable[object]] = [*self._tasks]
+        if self._watchdog is not None:
+            waits.append(self._watchdog)
+        await asyncio.gather(*waits, return_exceptions=True)
+        self._watchdog = None
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
@@ -131,6 +130,11 @@ class DeviceServer:
     @property
     def device_count(self) -> int:
         return len(self._devices)
+
+    @property
+    def refused_count(self) -> int:
+        """Devices refused since start because ``max_devices`` were connected."""
+        return self._refusals.total
 
     # --- fan-out ---
 
@@ -152,107 +156,165 @@ class DeviceServer:
             self._latest = encode_snapshot(self._latest_snapshot)
         return self._latest
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    # --- connections ---
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peername = writer.get_extra_info("peername")
         peer = f"{peername[0]}:{peername[1]}" if peername else "?"
-        if len(self._devices) >= self.max_devices:
-            log.warning(
-                "Refused device %s: %d devices already connected (max_devices in config.json)",
-                peer,
-                self.max_devices,
-            )
-            writer.close()
-            return
         sock = writer.get_extra_info("socket")
         if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+            tune_device_socket(sock)
         writer.transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
-        dev = _Device(next(self._ids), peer, reader, writer)
-        self._devices[dev.id] = dev
-        log.info("Device %d connected from %s (%d connected)", dev.id, peer, len(self._devices))
-        encoded = self._encoded()
-        if encoded is not None:
-            dev.pending = encoded
-            dev.wake.set()
-        dev.tasks = [
-            asyncio.create_task(self._write_loop(dev)),
-            asyncio.create_task(self._read_loop(dev)),
-        ]
-        # The accept callback returns at once; the two tasks own the device from here.
+        loop = asyncio.get_running_loop()
+        conn = DeviceConnection(next(self._ids), peer, reader, writer, loop.time())
+        if len(self._waiting) >= MAX_WAITING:
+            oldest = next(iter(self._waiting.values()))
+            self._silent.warn(
+                "Closed connection from %s: %d connections had not said HELO yet",
+                oldest.peer,
+                MAX_WAITING,
+            )
+            self._drop(oldest, None)
+        self._waiting[conn.id] = conn
+        log.debug("Connection %d from %s, waiting for HELO", conn.id, peer)
+        conn.task = self._spawn(self._serve(conn))
 
-    def _drop(self, dev: _Device, reason: str | None, *, stalled: bool = False) -> None:
-        if self._devices.pop(dev.id, None) is None:
+    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _serve(self, conn: DeviceConnection) -> None:
+        """The whole life of one connection; its writer task never outlives it."""
+        reason = "closed by the server"
+        try:
+            reason = await self._read_loop(conn)
+        except TimeoutError:
+            reason = f"no acknowledgement for {USER_TIMEOUT:g} s (power or network gone?)"
+        except (ConnectionError, OSError) as exc:
+            reason = f"read failed ({exc.__class__.__name__})"
+        finally:
+            self._drop(conn, reason)
+            write_task = conn.write_task
+            if write_task is not None:
+                write_task.cancel()
+                await asyncio.gather(write_task, return_exceptions=True)
+
+    def _admit(self, conn: DeviceConnection) -> None:
+        conn.said_hello = True
+        self._waiting.pop(conn.id, None)
+        for dev in [d for d in self._devices.values() if d.writer.transport.is_closing()]:
+            self._drop(dev, "connection lost")
+        if len(self._devices) >= self.max_devices:
+            self._refusals.warn(
+                "Refused device %s: %d devices already connected (max_devices in config.json)",
+                conn.peer,
+                self.max_devices,
+            )
+            self._drop(conn, None)
             return
-        if reason:
-            log.info("Device %d (%s) disconnected: %s", dev.id, dev.peer, reason)
-        if stalled:
-            dev.writer.transport.abort()  # close() would wait for the unread bytes to drain
-        else:
-            dev.writer.close()
-        for task in dev.tasks:
-            if task is not asyncio.current_task():
-                task.cancel()
+        self._devices[conn.id] = conn
+        conn.progress_at = asyncio.get_running_loop().time()
+        log.info(
+            "Device %d connected from %s (%d connected)", conn.id, conn.peer, len(self._devices)
+        )
+        conn.pending = self._encoded()
+        if conn.pending is not None:
+            conn.wake.set()
+        conn.write_task = self._spawn(self._write_loop(conn))
 
-    async def _write_loop(self, dev: _Device) -> None:
+    def _drop(self, conn: DeviceConnection, reason: str | None) -> None:
+        """Forget ``conn`` and close it; its slot is free from here on. Idempotent."""
+        was_device = self._devices.pop(conn.id, None) is not None
+        self._waiting.pop(conn.id, None)
+        if conn.closed:
+            return
+        if reason and was_device:
+            log.info("Device %d (%s) disconnected: %s", conn.id, conn.peer, reason)
+        conn.close()  # its reader sees the end of the stream: _serve finishes the rest
+
+    async def _write_loop(self, dev: DeviceConnection) -> None:
         try:
             while True:
                 await dev.wake.wait()
                 dev.wake.clear()
                 encoded = dev.pending
-                if encoded is None:
+                if encoded is None or dev.closed:
                     continue
                 with_cover = encoded.cover is not None and encoded.cover != dev.last_cover
-                dev.writer.write(encoded.line(with_cover=with_cover))
+                dev.write(encoded.line(with_cover=with_cover))
                 if with_cover:
                     dev.last_cover = encoded.cover
-                try:
-                    await asyncio.wait_for(dev.writer.drain(), self.stall_timeout)
-                except asyncio.TimeoutError:
-                    self._drop(
-                        dev, f"stalled, not reading for {self.stall_timeout:g} s", stalled=True
-                    )
-                    return
+                # No timeout here: the watchdog decides when a device has stalled.
+                await dev.writer.drain()
         except (ConnectionError, OSError) as exc:
             self._drop(dev, f"write failed ({exc.__class__.__name__})")
-        except asyncio.CancelledError:
-            raise
 
-    async def _read_loop(self, dev: _Device) -> None:
-        try:
-            while True:
-                try:
-                    raw = await dev.reader.readline()
-                except ValueError:
-                    # Longer than MAX_LINE: asyncio has discarded it (up to its newline).
-                    self._bad_line(dev, "line over 4096 bytes")
-                    continue
-                if not raw:
-                    self._drop(dev, "closed by the device")
-                    return
-                command = parse_device_line(raw)
-                if isinstance(command, ShowScreen):
-                    if command.index != dev.screen:
-                        log.debug("Device %d shows screen %d", dev.id, command.index)
-                    dev.screen = command.index
-                elif isinstance(command, Hello):
-                    log.debug("Device %d said HELO", dev.id)
-                elif raw.strip():
-                    self._bad_line(dev, "not a command")
-        except (ConnectionError, OSError) as exc:
-            self._drop(dev, f"read failed ({exc.__class__.__name__})")
-        except asyncio.CancelledError:
-            raise
+    async def _read_loop(self, conn: DeviceConnection) -> str:
+        """Read until the connection ends; returns why it ended."""
+        while not conn.closed:
+            data = await conn.reader.read(READ_CHUNK)
+            if not data:
+                return "closed by the device"
+            for line in conn.lines.feed(data):
+                if conn.closed:
+                    break
+                self._on_line(conn, line)
+        return "closed by the server"
 
-    def _bad_line(self, dev: _Device, why: str) -> None:
-        dev.bad_lines += 1
+    def _on_line(self, conn: DeviceConnection, line: bytes | None) -> None:
+        if line is None:
+            self._bad_line(conn, f"a line over {MAX_LINE} bytes")
+            return
+        command = parse_device_line(line)
+        if isinstance(command, Hello):
+            if conn.said_hello:
+                log.debug("Device %d said HELO again", conn.id)
+            else:
+                self._admit(conn)
+        elif isinstance(command, ShowScreen):
+            if command.index != conn.screen:
+                log.debug("Device %d shows screen %d", conn.id, command.index)
+            conn.screen = command.index
+        elif line.strip():
+            self._bad_line(conn, "not a command")
+
+    def _bad_line(self, conn: DeviceConnection, why: str) -> None:
+        conn.bad_lines += 1
         # 1, 10, 100, ...: a flood of garbage costs a handful of log lines, not one per line.
-        if dev.bad_lines in (1, 10, 100, 1000) or dev.bad_lines % 10000 == 0:
+        if conn.bad_lines in (1, 10, 100, 1000) or conn.bad_lines % 10000 == 0:
             log.warning(
                 "Device %d (%s): ignored %d unrecognised line(s), latest: %s",
-                dev.id,
-                dev.peer,
-                dev.bad_lines,
+                conn.id,
+                printable(conn.peer),
+                conn.bad_lines,
                 why,
             )
+
+    # --- watchdog ---
+
+    async def _watch(self) -> None:
+        """Closes silent connections and drops stalled devices, a few times a second."""
+        tick = max(0.05, min(1.0, self.stall_timeout / 4, self.hello_timeout / 4))
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(tick)
+            now = loop.time()
+            for conn in [c for c in self._waiting.values()]:
+                if now - conn.accepted_at >= self.hello_timeout:
+                    self._silent.warn(
+                        "Closed connection from %s: no HELO within %g s",
+                        conn.peer,
+                        self.hello_timeout,
+                    )
+                    self._drop(conn, None)
+            for dev in list(self._devices.values()):
+                try:
+                    stalled = dev.stalled_for(now)
+                except OSError:
+                    continue
+                if stalled >= self.stall_timeout:
+                    self._drop(dev, f"stalled: took no data for {stalled:.0f} s")
+            self._refusals.flush()
+            self._silent.flush()

@@ -58,9 +58,10 @@ async def test_device_gets_latest_line_on_connect_then_every_publish(server):
 
 async def test_screen_reports_are_tracked(server):
     _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"HELO\n")
     await wait_until(lambda: server.device_count == 1)
     assert server.devices()[0].screen is None
-    writer.write(b"HELO\nscreen:5\n")
+    writer.write(b"screen:5\n")
     await wait_until(lambda: server.devices()[0].screen == 5)
     writer.write(b"screen:9\n")
     await wait_until(lambda: server.devices()[0].screen == 9)
@@ -72,6 +73,7 @@ async def test_cover_on_first_line_and_on_change_only(server):
     cover_a, cover_b = b"\xaa" * 512, b"\x55" * 512
     server.publish(snap(50, cover_a))
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"HELO\n")
     assert base64.b64decode((await read_json(reader))["cov"]) == cover_a
     server.publish(snap(51, cover_a))
     assert (await read_json(reader))["cov"] is None
@@ -81,6 +83,7 @@ async def test_cover_on_first_line_and_on_change_only(server):
     assert (await read_json(reader))["cov"] is None
     # A device connecting later gets the current cover on its first line.
     reader2, writer2 = await asyncio.open_connection("127.0.0.1", server.port)
+    writer2.write(b"HELO\n")
     assert base64.b64decode((await read_json(reader2))["cov"]) == cover_b
     writer.close()
     writer2.close()
@@ -90,6 +93,8 @@ async def test_garbage_flood_is_dropped_and_others_keep_every_line(server, caplo
     caplog.set_level(logging.WARNING, logger="nocturne.server")
     good_r, good_w = await asyncio.open_connection("127.0.0.1", server.port)
     _bad_r, bad_w = await asyncio.open_connection("127.0.0.1", server.port)
+    good_w.write(b"HELO\n")
+    bad_w.write(b"HELO\n")
     await wait_until(lambda: server.device_count == 2)
     rng = random.Random(1234)
     chunks = [
@@ -130,7 +135,9 @@ async def test_device_that_never_reads_is_dropped_and_never_delays_others(server
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stalled.setblocking(False)
     await asyncio.get_running_loop().sock_connect(stalled, ("127.0.0.1", server.port))
+    await asyncio.get_running_loop().sock_sendall(stalled, b"HELO\n")
     good_r, good_w = await asyncio.open_connection("127.0.0.1", server.port)
+    good_w.write(b"HELO\n")
     await wait_until(lambda: server.device_count == 2)
     big = Snapshot(media=Media(artist="x" * 30, track="y" * 30, playing=True), hardware=Hardware())
     temps = []
@@ -156,8 +163,11 @@ async def test_connections_over_the_cap_are_refused(caplog):
     await srv.start()
     try:
         conns = [await asyncio.open_connection("127.0.0.1", srv.port) for _ in range(2)]
+        for _, w in conns:
+            w.write(b"HELO\n")
         await wait_until(lambda: srv.device_count == 2)
-        reader, _ = await asyncio.open_connection("127.0.0.1", srv.port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+        writer.write(b"HELO\n")
         assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""  # closed at once
         assert srv.device_count == 2
         assert "max_devices" in caplog.text
@@ -172,7 +182,8 @@ async def test_stop_closes_every_device():
     await srv.start()
     srv.publish(snap(50))
     conns = [await asyncio.open_connection("127.0.0.1", srv.port) for _ in range(3)]
-    for reader, _ in conns:
+    for reader, writer in conns:
+        writer.write(b"HELO\n")
         await read_json(reader)
     await srv.stop()
     for reader, writer in conns:
