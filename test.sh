@@ -27,6 +27,8 @@ echo "== installing the package and its test dependencies"
 #   xvfb, trayer,     an X server with a real system tray, and clicks, for the tray tests
 #   xdotool             and the emulator's window test
 #   xfonts-base       fonts for Tk in that window
+#   mosquitto         a real MQTT broker for the MQTT / Home Assistant tests
+#   prometheus        promtool, which checks the /metrics text
 MISSING=()
 command -v node >/dev/null 2>&1 || MISSING+=(nodejs)
 command -v npm >/dev/null 2>&1 || MISSING+=(npm)
@@ -38,6 +40,8 @@ fi
 command -v Xvfb >/dev/null 2>&1 || MISSING+=(xvfb xfonts-base)  # fonts for Tk in the window test
 command -v trayer >/dev/null 2>&1 || MISSING+=(trayer)
 command -v xdotool >/dev/null 2>&1 || MISSING+=(xdotool)
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || MISSING+=(mosquitto)
+command -v promtool >/dev/null 2>&1 || MISSING+=(prometheus)
 if [ "${#MISSING[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "== installing ${MISSING[*]} from Debian's packages"

@@ -6,6 +6,10 @@ import logging
 
 from .collector import LHM, PING, WEATHER, Collector
 from .config import Config
+from .exports.discovery import Node
+from .exports.mqtt import MqttExporter
+from .exports.readings import weather_unit
+from .exports.web import WebExporter
 from .protocol import SCENES_WITH_PROCESSES
 from .server import DeviceServer
 from .sources.lhm.client import LhmSource
@@ -66,6 +70,20 @@ class NocturneServer:
             media=media_source() if media is True else (media or None),
         )
         self.collector.subscribe(self.devices.publish)
+        # Exports: each keeps the newest snapshot and publishes on its own task.
+        self.web = (
+            WebExporter(config.web, weather_unit=weather_unit(config.temperature_unit))
+            if config.web
+            else None
+        )
+        self.mqtt = (
+            MqttExporter(config.mqtt, Node.from_settings(config.mqtt, config.temperature_unit))
+            if config.mqtt
+            else None
+        )
+        for exporter in (self.web, self.mqtt):
+            if exporter is not None:
+                self.collector.subscribe(exporter.offer)
 
     def wants_processes(self) -> bool:
         """True while a device shows a scene with process lists, or has not said what it shows."""
@@ -76,6 +94,9 @@ class NocturneServer:
     async def start(self) -> None:
         await self.devices.start()
         self.collector.start()
+        for exporter in (self.web, self.mqtt):
+            if exporter is not None:
+                await exporter.start()
         if self.collector.feed(LHM) is not None:
             log.info("Reading LibreHardwareMonitor at %s", self.config.lhm_url)
         if self.collector.feed(WEATHER) is None:
@@ -88,5 +109,8 @@ class NocturneServer:
             log.info("Ping: TCP connect time to %s every few seconds", ping.source.target)
 
     async def stop(self) -> None:
+        for exporter in (self.mqtt, self.web):
+            if exporter is not None:
+                await exporter.stop()
         await self.collector.stop()
         await self.devices.stop()

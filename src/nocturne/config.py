@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -48,6 +49,35 @@ class Limits:
     hysteresis: float = 3.0  # °C below the limit before the alert clears
 
 
+# MQTT topic levels and Home Assistant node ids: what both accept.
+MQTT_NAME = re.compile(r"[A-Za-z0-9_-]+")
+MQTT_TOPIC = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSettings:
+    """config.json "mqtt": the broker to publish to, for Home Assistant and other PCs."""
+
+    host: str
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: str | None = None  # with tls: the broker's CA; None = the system's CAs
+    base_topic: str = "nocturne"
+    discovery_prefix: str = "homeassistant"
+    node_id: str = ""  # "" = this PC's name, made topic-safe
+    interval: float = 10.0  # seconds between state messages (README says why 10)
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """config.json "web": where GET /metrics and /api/snapshot are served."""
+
+    host: str = "127.0.0.1"
+    port: int = 8095
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     host: str = "0.0.0.0"
@@ -67,6 +97,8 @@ class Config:
     ping_port: int = DEFAULT_PING_PORT  # TCP port whose connect time is the ping
     sensors: Mapping[str, str] = field(default_factory=dict)  # protocol key -> LHM SensorId
     max_devices: int = 16
+    mqtt: MqttSettings | None = None  # None: no MQTT
+    web: WebSettings | None = field(default_factory=WebSettings)  # None: no web endpoints
     path: Path | None = None  # the file this came from
 
     @property
@@ -180,6 +212,17 @@ class _Checker:
             raise self.fail(key, f"an http:// URL such as {example}", value)
         return text
 
+    def boolean(self, key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, "true or false", value)
+        return value
+
+    def topic(self, key: str, value: Any, pattern: re.Pattern[str], example: str) -> str:
+        text = self.string(key, value).strip()
+        if not pattern.fullmatch(text):
+            raise self.fail(key, f"letters, digits, _ and - (like {example})", value)
+        return text
+
     def unknown(self, key: str, known: list[str]) -> ConfigError:
         return ConfigError(
             f"{self.source}: unknown key '{key}'; the known keys are: {', '.join(known)}"
@@ -188,6 +231,56 @@ class _Checker:
 
 _TOP_KEYS = [f.name for f in fields(Config) if f.name != "path"]
 _LIMIT_KEYS = [f.name for f in fields(Limits)]
+_MQTT_KEYS = [f.name for f in fields(MqttSettings)]
+_WEB_KEYS = [f.name for f in fields(WebSettings)]
+
+
+def _object(check: _Checker, key: str, value: Any, known: list[str], example: str) -> None:
+    if not isinstance(value, dict):
+        raise check.fail(key, f"an object like {example}", value)
+    for name in value:
+        if name not in known:
+            raise check.unknown(f"{key}.{name}", [f"{key}.{k}" for k in known])
+
+
+def _mqtt_settings(check: _Checker, data: Any) -> MqttSettings:
+    _object(check, "mqtt", data, _MQTT_KEYS, '{"host": "192.168.1.10"}')
+    if "host" not in data:
+        raise ConfigError(f"{check.source}: key 'mqtt.host' is missing: the broker's address")
+    kw: dict[str, Any] = {"host": check.string("mqtt.host", data["host"], allow_empty=False)}
+    kw["host"] = kw["host"].strip()
+    if "port" in data:
+        kw["port"] = check.integer("mqtt.port", data["port"], 1, 65535)
+    for key in ("username", "password", "ca_file"):
+        if data.get(key) is not None:
+            kw[key] = check.string(f"mqtt.{key}", data[key], allow_empty=False)
+    if "tls" in data:
+        kw["tls"] = check.boolean("mqtt.tls", data["tls"])
+    if "ca_file" in kw:
+        if not kw.get("tls"):
+            raise ConfigError(f"{check.source}: key 'mqtt.ca_file' is set: set \"tls\": true too")
+        if not Path(kw["ca_file"]).is_file():
+            raise check.fail("mqtt.ca_file", "the path of a CA certificate file", data["ca_file"])
+    if "password" in kw and "username" not in kw:
+        raise ConfigError(f"{check.source}: key 'mqtt.password' is set: set 'mqtt.username' too")
+    for key, example in (("base_topic", '"nocturne"'), ("discovery_prefix", '"homeassistant"')):
+        if key in data:
+            kw[key] = check.topic(f"mqtt.{key}", data[key], MQTT_TOPIC, example)
+    if data.get("node_id"):
+        kw["node_id"] = check.topic("mqtt.node_id", data["node_id"], MQTT_NAME, '"office_pc"')
+    if "interval" in data:
+        kw["interval"] = check.number("mqtt.interval", data["interval"], 1, 3600)
+    return MqttSettings(**kw)
+
+
+def _web_settings(check: _Checker, data: Any) -> WebSettings:
+    _object(check, "web", data, _WEB_KEYS, '{"host": "127.0.0.1", "port": 8095}')
+    kw: dict[str, Any] = {}
+    if "host" in data:
+        kw["host"] = check.string("web.host", data["host"], allow_empty=False).strip()
+    if "port" in data:
+        kw["port"] = check.integer("web.port", data["port"], 1, 65535)
+    return WebSettings(**kw)
 
 
 def config_from_mapping(data: Any, source: str = "config.json") -> Config:
@@ -269,6 +362,10 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
                 )
             check.string(f"sensors.{key}", sensor_id, allow_empty=False)
         kw["sensors"] = dict(sensors)
+    if data.get("mqtt") is not None:
+        kw["mqtt"] = _mqtt_settings(check, data["mqtt"])
+    if "web" in data:
+        kw["web"] = None if data["web"] is None else _web_settings(check, data["web"])
     return Config(**kw)
 
 

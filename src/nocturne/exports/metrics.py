@@ -1,0 +1,134 @@
+"""Prometheus metrics: one gauge per field of the table, in base units, from the latest Snapshot.
+
+Names follow Prometheus' conventions: ``nocturne_<what>_<base unit>`` (celsius, ratio for
+percentages, bytes, bytes_per_second, hertz, watts, seconds; rpm, which has no base unit).
+Fans and disks share one metric with a label each. A field missing from ``METRICS`` is still
+exported, as ``nocturne_<attribute>_<base unit>``. Unknown readings have no sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from .. import __version__
+from ..fields import CELSIUS, Field
+from ..snapshot import Snapshot
+from .readings import NUMERIC_FIELDS, UNITS
+
+PREFIX = "nocturne_"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricName:
+    """How one field appears in /metrics: its name without prefix and unit, its labels."""
+
+    stem: str
+    labels: tuple[tuple[str, str], ...] = ()
+    help: str | None = None  # for a metric several fields share; else the field's label
+
+
+METRICS: dict[str, MetricName] = {
+    "cpu_temp": MetricName("cpu_temperature"),
+    "gpu_temp": MetricName("gpu_temperature"),
+    "gpu_hotspot": MetricName("gpu_hotspot_temperature"),
+    "chipset_temp": MetricName("chipset_temperature"),
+    "cpu_load": MetricName("cpu_load"),
+    "gpu_load": MetricName("gpu_load"),
+    "gpu_mem_load": MetricName("gpu_memory_controller_load"),
+    "cpu_power": MetricName("cpu_package_power"),
+    "cpu_clock": MetricName("cpu_clock"),
+    "ram_used": MetricName("memory_used"),
+    "ram_total": MetricName("memory_total"),
+    "vram_used": MetricName("gpu_memory_used"),
+    "vram_total": MetricName("gpu_memory_total"),
+    "net_down": MetricName("network_receive"),
+    "net_up": MetricName("network_transmit"),
+    "disk_read": MetricName("disk_read"),
+    "disk_write": MetricName("disk_write"),
+    "sys_disk_usage": MetricName("disk_used", (("disk", "system"),), "Disk space used"),
+    "data_disk_usage": MetricName("disk_used", (("disk", "data"),), "Disk space used"),
+    "cpu_fan": MetricName("fan_speed", (("fan", "cpu"),), "Fan speed"),
+    "sys_fan1": MetricName("fan_speed", (("fan", "system1"),), "Fan speed"),
+    "sys_fan2": MetricName("fan_speed", (("fan", "system2"),), "Fan speed"),
+    "gpu_fan": MetricName("fan_speed", (("fan", "gpu"),), "Fan speed"),
+    "ping_ms": MetricName("ping", help="TCP connect time to ping_host"),
+}
+
+
+def metric_name(field: Field) -> str:
+    """The full metric name of a field, e.g. ``nocturne_cpu_temperature_celsius``."""
+    stem = METRICS[field.attr].stem if field.attr in METRICS else field.attr
+    return f"{PREFIX}{stem}_{UNITS[field.unit].base_unit}"
+
+
+def in_base_unit(field: Field, value: float) -> float:
+    return value * UNITS[field.unit].to_base
+
+
+def fahrenheit_to_celsius(value: float) -> float:
+    return (value - 32.0) * 5.0 / 9.0
+
+
+class SnapshotCollector(Collector):
+    """A prometheus_client collector reading the latest Snapshot on every scrape."""
+
+    def __init__(self, latest: Callable[[], Snapshot], *, weather_unit: str = CELSIUS) -> None:
+        self._latest = latest
+        self._weather_unit = weather_unit
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self._latest()
+        families: dict[str, GaugeMetricFamily] = {}
+        for field in NUMERIC_FIELDS:
+            value = (
+                snapshot.ping_ms
+                if field.attr == "ping_ms"
+                else getattr(snapshot.hardware, field.attr)
+            )
+            if value is None:
+                continue
+            spec = METRICS.get(field.attr, MetricName(field.attr))
+            name = metric_name(field)
+            family = families.get(name)
+            if family is None:
+                family = GaugeMetricFamily(
+                    name, spec.help or field.label, labels=[k for k, _ in spec.labels]
+                )
+                families[name] = family
+            family.add_metric([v for _, v in spec.labels], in_base_unit(field, value))
+        yield from families.values()
+        weather = snapshot.weather
+        if weather is not None and weather.temperature is not None:
+            celsius = weather.temperature
+            if self._weather_unit != CELSIUS:
+                celsius = fahrenheit_to_celsius(celsius)
+            yield GaugeMetricFamily(
+                f"{PREFIX}weather_temperature_celsius", "Outdoor temperature", value=celsius
+            )
+        if snapshot.media is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}media_playing",
+                "1 while the media player plays",
+                value=1.0 if snapshot.media.playing else 0.0,
+            )
+        yield GaugeMetricFamily(
+            f"{PREFIX}lhm_up",
+            "1 while LibreHardwareMonitor answers",
+            value=1.0 if snapshot.lhm_online else 0.0,
+        )
+        yield InfoMetricFamily(
+            f"{PREFIX}build", "NOCTURNE_OS version", value={"version": __version__}
+        )
+
+
+def metrics_registry(
+    latest: Callable[[], Snapshot], *, weather_unit: str = CELSIUS
+) -> CollectorRegistry:
+    """A registry of its own (not the process-wide default) holding the snapshot's gauges."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(latest, weather_unit=weather_unit))
+    return registry

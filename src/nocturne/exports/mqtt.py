@@ -1,0 +1,164 @@
+"""MQTT: the Snapshot to a broker, for Home Assistant (discovery) and anything else listening.
+
+The collector hands every snapshot to :meth:`MqttExporter.offer`, which only keeps it; a task
+of its own connects, announces the entities (retained discovery messages), sets the status
+``online`` (the last will turns it ``offline`` when the server dies) and publishes the latest
+snapshot's known readings as one retained JSON state message at most every ``interval``
+seconds, and only when they changed. A broker that is down or slow delays nothing else: the
+task retries with a growing back-off and logs once per change between up and down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+
+import aiomqtt
+import orjson
+
+from ..config import MqttSettings
+from ..snapshot import Snapshot
+from .discovery import OFFLINE, ONLINE, Node, discovery_messages
+from .readings import known_readings
+
+log = logging.getLogger(__name__)
+
+BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # seconds before retry 1, 2, 3 ...; then the last
+CONNECT_TIMEOUT = 10.0  # seconds for the connection and for each publish to be acknowledged
+GOODBYE_TIMEOUT = 2.0  # seconds stop() waits to say "offline" before it just disconnects
+
+
+def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
+    """The TLS context for a broker with ``tls``: its CA file, or the system's CAs."""
+    if not settings.tls:
+        return None
+    return ssl.create_default_context(cafile=settings.ca_file)
+
+
+class MqttExporter:
+    """Publishes snapshots to one broker; ``offer`` is the collector's (sync) callback."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        node: Node,
+        *,
+        backoff: tuple[float, ...] = BACKOFF,
+    ) -> None:
+        self.settings = settings
+        self.node = node
+        self.backoff = backoff
+        self._latest: Snapshot | None = None
+        self._fresh = asyncio.Event()
+        self._client: aiomqtt.Client | None = None  # while connected
+        self._task: asyncio.Task[None] | None = None
+        self._last_state: bytes | None = None
+        self._was_up: bool | None = None  # None: not tried yet
+        self.states_published = 0
+
+    @property
+    def broker(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def offer(self, snapshot: Snapshot) -> None:
+        """Keep the newest snapshot for the next state message; never blocks."""
+        self._latest = snapshot
+        self._fresh.set()
+
+    def state_payload(self, snapshot: Snapshot) -> bytes:
+        """The state message: the known readings, compact JSON."""
+        return orjson.dumps(known_readings(snapshot))
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="mqtt")
+
+    async def stop(self) -> None:
+        """Say ``offline`` (a clean disconnect sends no last will), then disconnect."""
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    client.publish(self.node.status_topic, OFFLINE, qos=1, retain=True),
+                    GOODBYE_TIMEOUT,
+                )
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._task, GOODBYE_TIMEOUT)
+            self._task = None
+
+    def _new_client(self) -> aiomqtt.Client:
+        return aiomqtt.Client(
+            self.settings.host,
+            self.settings.port,
+            username=self.settings.username,
+            password=self.settings.password,
+            identifier=f"nocturne-{self.node.node_id}",
+            will=aiomqtt.Will(self.node.status_topic, OFFLINE, qos=1, retain=True),
+            tls_context=tls_context(self.settings),
+            timeout=CONNECT_TIMEOUT,
+        )
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                async with self._new_client() as client:
+                    await self._announce(client)
+                    self._client = client
+                    failures = 0
+                    self._log_up()
+                    await self._publish_states(client)
+            except (aiomqtt.MqttError, OSError) as exc:
+                self._log_down(exc)
+            finally:
+                self._client = None
+            await asyncio.sleep(self.backoff[min(failures, len(self.backoff) - 1)])
+            failures += 1
+
+    async def _announce(self, client: aiomqtt.Client) -> None:
+        for topic, payload in discovery_messages(self.node):
+            await client.publish(topic, orjson.dumps(payload), qos=1, retain=True)
+        await client.publish(self.node.status_topic, ONLINE, qos=1, retain=True)
+        self._last_state = None  # a new session: send the state even if unchanged
+
+    async def _publish_states(self, client: aiomqtt.Client) -> None:
+        while True:
+            await self._fresh.wait()
+            self._fresh.clear()
+            assert self._latest is not None
+            payload = self.state_payload(self._latest)
+            if payload != self._last_state:
+                await client.publish(self.node.state_topic, payload, qos=1, retain=True)
+                self._last_state = payload
+                self.states_published += 1
+            await asyncio.sleep(self.settings.interval)
+
+    def _log_up(self) -> None:
+        if self._was_up is not True:
+            log.info(
+                "MQTT: publishing to %s as %s (Home Assistant discovery under %s/)",
+                self.broker,
+                self.node.node_id,
+                self.node.discovery_prefix,
+            )
+        self._was_up = True
+
+    def _log_down(self, exc: BaseException) -> None:
+        if self._was_up is not False:
+            what = "lost the broker" if self._was_up else "cannot reach the broker"
+            log.warning(
+                "MQTT: %s at %s (%s); retrying, up to every %g s",
+                what,
+                self.broker,
+                exc,
+                self.backoff[-1],
+            )
+        self._was_up = False
