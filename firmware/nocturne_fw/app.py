@@ -3,10 +3,13 @@
 Every timing rule reads ``self.now``, taken once per tick from the injected
 ``ticks_ms``; tests drive a ``ManualClock`` and call ``tick()`` themselves.
 
-Screens: scenes 0..12 (see scenes.py) and system screens (``SYS_*``). What is
-shown, in priority order: predator (screen off) > quick menu > boot splash >
-missing secrets > no WiFi / connecting (until the first line ever) > signal
-lost (no line for ``LOST_MS`` once the link was up) > the current scene.
+Words: a *scene* is one of the carousel's pages (``scene_ids.HUB`` ..
+``scene_ids.DISKS``); a *screen* is what the panel shows: a scene or a system
+screen (``scene_ids.SYS_*``). ``self.scene`` is the carousel's scene,
+``self.screen`` the shown screen. What is shown, in priority order: predator
+(screen off) > quick menu > boot splash > missing secrets > no WiFi /
+connecting (until the first line ever) > signal lost (no line for ``LOST_MS``
+once the link was up) > the current scene.
 
 Alerts: on a NEW ``CRITICAL`` the app jumps once to the target scene (and wakes
 a screen turned off by the menu); while the alert lasts the display inverts
@@ -19,6 +22,7 @@ from micropython import const
 from nocturne_fw import clock, net
 from nocturne_fw import input as btn
 from nocturne_fw import menu as mnu
+from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_add, ticks_diff
 from nocturne_fw.graph import Graph
 from nocturne_fw.state import MEDIA_NONE, State
@@ -34,16 +38,7 @@ GLITCH_MS = const(140)  # glitch length after an automatic scene change
 WDT_MS = const(30000)  # watchdog: far above the longest blocking call (2 s connect)
 
 MAX_ERRORS = const(100)  # consecutive failing ticks (1 s) before giving up
-SCENES = const(13)
 GRAPH_N = const(128)  # samples per graph: one per column, ~2 minutes at 1 line/s
-
-SYS_BOOT = const(100)
-SYS_CONNECT = const(101)
-SYS_NO_WIFI = const(102)
-SYS_LOST = const(103)
-SYS_SECRETS = const(104)
-SYS_MENU = const(105)
-SYS_OFF = const(106)
 
 
 class App:
@@ -81,10 +76,10 @@ class App:
         self.g_up = Graph(GRAPH_N, fixed=0)
         self.now = self.ticks_ms()
         self.t0 = self.now
-        self.scene = settings.scene if 0 <= settings.scene < SCENES else 0
+        self.scene = settings.scene if 0 <= settings.scene < ids.COUNT else ids.HUB
         self.t_scene = self.now  # when the scene was entered (carousel)
         self.off = False  # predator mode
-        self.screen = SYS_BOOT
+        self.screen = ids.SYS_BOOT
         self.dirty = True
         self.t_drawn = self.now
         self.frames = 0
@@ -98,7 +93,7 @@ class App:
         self.t_menu = 0
         if link is not None:
             link.on_line = self.state.feed
-            link.report_screen(self.scene)
+            link.report_scene(self.scene)
         self.apply_settings()
 
     # -- the loop ----------------------------------------------------------------
@@ -163,22 +158,22 @@ class App:
 
     def _pick_screen(self):
         if self.off:
-            return SYS_OFF
+            return ids.SYS_OFF
         if self.menu.open:
-            return SYS_MENU
+            return ids.SYS_MENU
         if ticks_diff(self.now, self.t0) < BOOT_MS:
-            return SYS_BOOT
+            return ids.SYS_BOOT
         if not self.secrets_ok:
-            return SYS_SECRETS
+            return ids.SYS_SECRETS
         link = self.link
         if link is None:
             return self.scene
         if not link.ever_up:
             if link.state <= net.S_JOIN and link.fails:  # a join failed: still retrying
-                return SYS_NO_WIFI
-            return SYS_CONNECT
+                return ids.SYS_NO_WIFI
+            return ids.SYS_CONNECT
         if self.lost():
-            return SYS_LOST
+            return ids.SYS_LOST
         return self.scene
 
     def lost(self):
@@ -187,14 +182,14 @@ class App:
         return link is not None and link.ever_up and link.since_line(self.now) > LOST_MS
 
     def set_scene(self, n, glitch=False):
-        n %= SCENES
+        n %= ids.COUNT
         if n != self.scene:
             self.scene = n
             self.dirty = True
             if glitch:
                 self.t_glitch = self.now
             if self.link is not None:
-                self.link.report_screen(n)
+                self.link.report_scene(n)
         self.t_scene = self.now
 
     # -- input -------------------------------------------------------------------
@@ -299,13 +294,13 @@ class App:
         s = self.settings
         if not s.carousel or self.off or self.menu.open or self.alert_active():
             return
-        if self.screen >= SCENES:  # a system screen: the carousel waits
+        if self.screen >= ids.COUNT:  # a system screen: the carousel waits
             self.t_scene = self.now
             return
         if ticks_diff(self.now, self.t_scene) >= s.interval * 1000:
             n = self.scene + 1
-            for _ in range(SCENES - 1):  # skip scenes with nothing to show
-                if self.has_data(n % SCENES):
+            for _ in range(ids.COUNT - 1):  # skip scenes with nothing to show
+                if self.has_data(n % ids.COUNT):
                     break
                 n += 1
             self.set_scene(n, glitch=True)
@@ -315,15 +310,15 @@ class App:
         a button press still shows it)."""
         st = self.state
         v = st.v
-        if n == 3 or n == 4:  # GPU, GPU LOAD
+        if n == ids.GPU or n == ids.GPU_LOAD:
             return v["gt"] is not None or v["gl"] is not None
-        if n == 8:  # ATMOS
+        if n == ids.ATMOS:
             return v["wt"] is not None or v["wi"] is not None
-        if n == 9:  # MEDIA
+        if n == ids.MEDIA:
             return st.media != MEDIA_NONE
-        if n == 10:  # PROCESSES
+        if n == ids.PROCESSES:
             return st.tp_n > 0
-        if n == 11:  # FANS
+        if n == ids.FANS:
             return (
                 v["cf"] is not None
                 or v["gf"] is not None
@@ -331,7 +326,7 @@ class App:
                 or v["s2"] is not None
                 or v["ch"] is not None
             )
-        if n == 12:  # DISKS
+        if n == ids.DISKS:
             return v["su"] is not None or v["du"] is not None or v["dr"] is not None
         return True
 

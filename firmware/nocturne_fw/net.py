@@ -63,17 +63,17 @@ class Link:
         self.connects = 0  # TCP connects (all time)
         self.ever_up = False  # a line has been received since boot
         self.rssi = None  # dBm, None when unknown
-        self.screen = -1  # scene to report
-        self.sent_screen = -1
+        self.scene = -1  # the shown scene, reported as screen:N
+        self.sent_scene = -1
         self.error = ""  # short reason of the last failure, for the screen
 
     # -- public ----------------------------------------------------------------
 
-    def report_screen(self, n):
+    def report_scene(self, n):
         """The shown scene; sent now if linked, else right after the next HELO."""
-        self.screen = n
-        if self.state == S_UP and n != self.sent_screen:
-            self._send_screen()
+        self.scene = n
+        if self.state == S_UP and n != self.sent_scene:
+            self._send_scene()
 
     def wifi_up(self):
         try:
@@ -176,9 +176,9 @@ class Link:
             s.setblocking(False)
             self.sock = s
             self._send(_HELO)
-            self.sent_screen = -1
-            if self.screen >= 0:
-                self._send_screen()
+            self.sent_scene = -1
+            if self.scene >= 0:
+                self._send_scene()
         except Exception:
             if s is not None and self.sock is None:
                 try:
@@ -195,10 +195,10 @@ class Link:
         # Non-blocking, few bytes: the socket's send buffer always has room.
         self.sock.send(data)
 
-    def _send_screen(self):
+    def _send_scene(self):
         try:
-            self._send(("screen:%d\n" % self.screen).encode())
-            self.sent_screen = self.screen
+            self._send(("screen:%d\n" % self.scene).encode())
+            self.sent_scene = self.scene
         except Exception:
             pass  # a dead socket shows up on the next read
 

@@ -1,54 +1,38 @@
 """Scenes and system screens: what the 128 x 64 OLED shows.
 
 ``Renderer.draw(fb, screen, app)`` redraws the whole frame: ``screen`` is a
-scene index (0..12) or one of ``app.SYS_*``. Scenes read only ``app.state``
-(cached display strings, see state.py), the graphs and the link status; they
-never touch the network. Unknown values show as the dash State caches, never 0.
+scene (``scene_ids.HUB`` .. ``scene_ids.DISKS``) or a system screen
+(``scene_ids.SYS_*``). Scenes read only ``app.state`` (cached display strings,
+see state.py), the graphs and the link status; they never touch the network.
+Unknown values show as the dash State caches, never 0.
 
- 0 HUB        CPU, GPU, RAM and network at a glance
- 1 CPU        temperature, load, power, clock, top process, fan
- 2 CPU LOAD   load graph
- 3 GPU        temperature, load, hot spot, memory load, VRAM, fan
- 4 GPU LOAD   load graph
- 5 RAM        used / total, top processes by RAM
- 6 NET        down, up, ping, WiFi signal
- 7 NET GRAPH  down and up graphs, each auto-scaled
- 8 ATMOS      weather icon, temperature, description
- 9 MEDIA      64 x 64 cover, state, artist and track (scrolling when long)
-10 PROCESSES  top 3 by CPU
-11 FANS       CPU, GPU, system fans, chipset temperature
-12 DISKS      system and data disk usage, read and write rates
+The carousel, in scene id order:
+
+HUB        CPU, GPU, RAM and network at a glance
+CPU        temperature, load, power, clock, top process, fan
+CPU LOAD   load graph
+GPU        temperature, load, hot spot, memory load, VRAM, fan
+GPU LOAD   load graph
+RAM        used / total, top processes by RAM
+NET        down, up, ping, WiFi signal
+NET GRAPH  down and up graphs, each auto-scaled
+ATMOS      weather icon, temperature, description
+MEDIA      64 x 64 cover, state, artist and track (scrolling when long)
+PROCESSES  top 3 by CPU
+FANS       CPU, GPU, system fans, chipset temperature
+DISKS      system and data disk usage, read and write rates
 """
 
 import framebuf
 from micropython import const
 from nocturne_fw import app as A
 from nocturne_fw import display as D
-from nocturne_fw import font_big as FB
-from nocturne_fw import font_medium as FM
-from nocturne_fw import font_small as FS
-from nocturne_fw import icons, net, text
+from nocturne_fw import font_big, font_medium, font_small, icons, net, text
 from nocturne_fw import menu as mnu
+from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_diff
+from nocturne_fw.scene_ids import COUNT, MEDIA, NAMES
 from nocturne_fw.state import DASH
-
-NAMES = (
-    "HUB",
-    "CPU",
-    "CPU LOAD",
-    "GPU",
-    "GPU LOAD",
-    "RAM",
-    "NET",
-    "NET GRAPH",
-    "ATMOS",
-    "MEDIA",
-    "PROCESSES",
-    "FANS",
-    "DISKS",
-)
-COUNT = const(13)
-MEDIA = const(9)
 
 VERSION = "FW 0.1  PROTOCOL V1"
 
@@ -114,10 +98,10 @@ class Renderer:
         if s == MEDIA:
             st = app.state
             return (
-                text.text_width(st.txt["trk"], FM) > 128 - PANEL_X
-                or text.text_width(st.txt["art"], FS) > 128 - PANEL_X
+                text.text_width(st.txt["trk"], font_medium) > 128 - PANEL_X
+                or text.text_width(st.txt["art"], font_small) > 128 - PANEL_X
             )
-        return s == A.SYS_CONNECT or s == A.SYS_BOOT
+        return s == ids.SYS_CONNECT or s == ids.SYS_BOOT
 
     # -- shared pieces -------------------------------------------------------------
 
@@ -145,7 +129,7 @@ class Renderer:
         name = NAMES[i]
         D.header(fb, name, self.bars, self.link, alert, x0)
         if alert and x0 == 0:
-            text.draw(fb, "CRITICAL", 104, 0, FS, 1, RIGHT)
+            text.draw(fb, "CRITICAL", 104, 0, font_small, 1, RIGHT)
             D.alert_frame(fb)
         if x0 == 0:
             D.footer(fb, COUNT, i)
@@ -173,52 +157,54 @@ class Renderer:
         fb.hline(0, 34, 128, 1)
         for col, lab, temp, load in ((0, "CPU", "ct", "cl"), (1, "GPU", "gt", "gl")):
             x = 2 + 65 * col
-            D.label_value(fb, x, 11, lab, t[temp], _S_DEGC, FM)
-            D.value_unit(fb, x + 59, 11, t[load], _S_PCT, FS, FS, RIGHT)
-        D.label_value(fb, 2, 37, "RAM", t["ru"], "G", FM)
-        D.value_unit(fb, 61, 37, t["ra"], _S_GB, FS, FS, RIGHT)
-        text.draw(fb, "NET", 67, 37, FS)
+            D.label_value(fb, x, 11, lab, t[temp], _S_DEGC, font_medium)
+            D.value_unit(fb, x + 59, 11, t[load], _S_PCT, font_small, font_small, RIGHT)
+        D.label_value(fb, 2, 37, "RAM", t["ru"], "G", font_medium)
+        D.value_unit(fb, 61, 37, t["ra"], _S_GB, font_small, font_small, RIGHT)
+        text.draw(fb, "NET", 67, 37, font_small)
         _arrow(fb, 102, 37, True)
-        D.value_unit(fb, 126, 37, t["nu"], st.unit["nu"], FS, FS, RIGHT)
+        D.value_unit(fb, 126, 37, t["nu"], st.unit["nu"], font_small, font_small, RIGHT)
         _arrow(fb, 67, 48, False)
-        D.value_unit(fb, 75, 46, t["nd"], st.unit["nd"], FM)
+        D.value_unit(fb, 75, 46, t["nd"], st.unit["nd"], font_medium)
 
     def cpu(self, fb, app):
         self._part(fb, app, "ct", "cl", _CPU_ROWS, _CPU_KEYS, _CPU_UNITS)
         st = app.state
-        text.draw(fb, "TOP", 0, 45, FS)
+        text.draw(fb, "TOP", 0, 45, font_small)
         if st.tp_n:
-            text.draw(fb, st.tp_name[0], 18, 45, FS)
-            D.value_unit(fb, 127, 45, st.tp_txt[0], _S_PCT, FS, FS, RIGHT)
+            text.draw(fb, st.tp_name[0], 18, 45, font_small)
+            D.value_unit(fb, 127, 45, st.tp_txt[0], _S_PCT, font_small, font_small, RIGHT)
         else:
-            text.draw(fb, DASH, 18, 45, FS)
-        text.draw(fb, "FAN", 0, 53, FS)
-        D.value_unit(fb, 18, 53, st.txt["cf"], _S_RPM, FS)
+            text.draw(fb, DASH, 18, 45, font_small)
+        text.draw(fb, "FAN", 0, 53, font_small)
+        D.value_unit(fb, 18, 53, st.txt["cf"], _S_RPM, font_small)
 
     def gpu(self, fb, app):
         self._part(fb, app, "gt", "gl", _GPU_ROWS, _GPU_KEYS, _GPU_UNITS)
         t = app.state.txt
-        text.draw(fb, "VRAM", 0, 45, FS)
-        x = 22 + text.draw(fb, t["vu"], 22, 45, FS)
-        x += text.draw(fb, _S_SLASH, x, 45, FS)
-        x += text.draw(fb, t["vt"], x, 45, FS)
+        text.draw(fb, "VRAM", 0, 45, font_small)
+        x = 22 + text.draw(fb, t["vu"], 22, 45, font_small)
+        x += text.draw(fb, _S_SLASH, x, 45, font_small)
+        x += text.draw(fb, t["vt"], x, 45, font_small)
         if t["vt"] is not DASH:
-            text.draw(fb, _S_GB, x + 2, 45, FS)
-        D.value_unit(fb, 127, 45, _pct_txt(app.state.p["vram"]), _S_PCT, FS, FS, RIGHT)
-        text.draw(fb, "FAN", 0, 53, FS)
-        D.value_unit(fb, 22, 53, t["gf"], _S_RPM, FS)
+            text.draw(fb, _S_GB, x + 2, 45, font_small)
+        D.value_unit(
+            fb, 127, 45, _pct_txt(app.state.p["vram"]), _S_PCT, font_small, font_small, RIGHT
+        )
+        text.draw(fb, "FAN", 0, 53, font_small)
+        D.value_unit(fb, 22, 53, t["gf"], _S_RPM, font_small)
 
     def _part(self, fb, app, temp, load, labels, keys, units):
         st = app.state
         t = st.txt
-        x = text.draw(fb, t[temp], 0, 11, FB)
+        x = text.draw(fb, t[temp], 0, 11, font_big)
         if t[temp] is not DASH:
-            text.draw(fb, _S_DEG, x, 11, FB)
+            text.draw(fb, _S_DEG, x, 11, font_big)
         for r in range(3):
             y = 11 + 8 * r
-            text.draw(fb, labels[r], 62, y, FS)
+            text.draw(fb, labels[r], 62, y, font_small)
             v = t[keys[r]]
-            D.value_unit(fb, 127, y, v, units[r], FS, FS, RIGHT)
+            D.value_unit(fb, 127, y, v, units[r], font_small, font_small, RIGHT)
         D.bar(fb, 0, 36, 128, 7, st.p[load])
 
     def cpu_graph(self, fb, app):
@@ -229,8 +215,8 @@ class Renderer:
 
     def _graph(self, fb, app, g, load, temp):
         t = app.state.txt
-        D.value_unit(fb, 0, 11, t[load], _S_PCT, FM)
-        D.value_unit(fb, 127, 13, t[temp], _S_DEGC, FS, FS, RIGHT)
+        D.value_unit(fb, 0, 11, t[load], _S_PCT, font_medium)
+        D.value_unit(fb, 127, 13, t[temp], _S_DEGC, font_small, font_small, RIGHT)
         fb.rect(0, 24, 128, 36, 1)
         for x in range(2, 126, 4):  # 50 % guide, dotted
             fb.pixel(x, 41, 1)
@@ -239,43 +225,43 @@ class Renderer:
     def ram(self, fb, app):
         st = app.state
         t = st.txt
-        x = text.draw(fb, t["ru"], 0, 11, FB)
-        x += 2 + text.draw(fb, _S_SLASH, x + 2, 22, FS)
-        x += text.draw(fb, t["ra"], x, 22, FS)
+        x = text.draw(fb, t["ru"], 0, 11, font_big)
+        x += 2 + text.draw(fb, _S_SLASH, x + 2, 22, font_small)
+        x += text.draw(fb, t["ra"], x, 22, font_small)
         if t["ra"] is not DASH:
-            text.draw(fb, _S_GB, x + 2, 22, FS)
+            text.draw(fb, _S_GB, x + 2, 22, font_small)
         D.bar(fb, 0, 35, 104, 7, st.p["ram"])
-        D.value_unit(fb, 127, 35, _pct_txt(st.p["ram"]), _S_PCT, FS, FS, RIGHT)
+        D.value_unit(fb, 127, 35, _pct_txt(st.p["ram"]), _S_PCT, font_small, font_small, RIGHT)
         for r in range(2):
             y = 45 + 8 * r
             if r < st.tr_n:
-                text.draw(fb, st.tr_name[r], 0, y, FS)
-                text.draw(fb, st.tr_txt[r], 127, y, FS, 1, RIGHT)
+                text.draw(fb, st.tr_name[r], 0, y, font_small)
+                text.draw(fb, st.tr_txt[r], 127, y, font_small, 1, RIGHT)
             elif r == 0:
-                text.draw(fb, DASH, 0, y, FS)
+                text.draw(fb, DASH, 0, y, font_small)
 
     def net(self, fb, app):
         st = app.state
         t = st.txt
         _arrow(fb, 0, 15, False)
-        x = 8 + text.draw(fb, t["nd"], 8, 11, FB)
+        x = 8 + text.draw(fb, t["nd"], 8, 11, font_big)
         if t["nd"] is not DASH:
-            x += 1 + text.draw(fb, st.unit["nd"], x + 1, 22, FS)
-            text.draw(fb, _S_BS, x, 22, FS)
+            x += 1 + text.draw(fb, st.unit["nd"], x + 1, 22, font_small)
+            text.draw(fb, _S_BS, x, 22, font_small)
         _arrow(fb, 0, 39, True)
-        x = 8 + text.draw(fb, t["nu"], 8, 35, FB)
+        x = 8 + text.draw(fb, t["nu"], 8, 35, font_big)
         if t["nu"] is not DASH:
-            x += 1 + text.draw(fb, st.unit["nu"], x + 1, 46, FS)
-            text.draw(fb, _S_BS, x, 46, FS)
-        text.draw(fb, "PING", 127, 11, FS, 1, RIGHT)
-        D.value_unit(fb, 127, 19, t["pg"], _S_MS, FM, FS, RIGHT)
-        text.draw(fb, "WIFI", 127, 35, FS, 1, RIGHT)
+            x += 1 + text.draw(fb, st.unit["nu"], x + 1, 46, font_small)
+            text.draw(fb, _S_BS, x, 46, font_small)
+        text.draw(fb, "PING", 127, 11, font_small, 1, RIGHT)
+        D.value_unit(fb, 127, 19, t["pg"], _S_MS, font_medium, font_small, RIGHT)
+        text.draw(fb, "WIFI", 127, 35, font_small, 1, RIGHT)
         link = app.link
         if link is not None and link.rssi is not None:
-            w = text.draw(fb, "dBm", 127, 46, FS, 1, RIGHT)
-            D.draw_int(fb, link.rssi, 126 - w, 43, FM, 1, RIGHT)
+            w = text.draw(fb, "dBm", 127, 46, font_small, 1, RIGHT)
+            D.draw_int(fb, link.rssi, 126 - w, 43, font_medium, 1, RIGHT)
         else:
-            text.draw(fb, DASH, 127, 43, FM, 1, RIGHT)
+            text.draw(fb, DASH, 127, 43, font_medium, 1, RIGHT)
 
     def net_graph(self, fb, app):
         self._net_graph(fb, app.state, 0, app.g_down, "nd", 10)
@@ -291,21 +277,21 @@ class Renderer:
         # labels on a dark box so the graph never hides them
         fb.fill_rect(0, y, 46, 8, 0)
         _arrow(fb, 0, y + 1, k == 1)
-        D.value_unit(fb, 7, y + 1, st.txt[key], st.unit[key], FS)
-        w = text.text_width(self.scale_s[k], FS)
+        D.value_unit(fb, 7, y + 1, st.txt[key], st.unit[key], font_small)
+        w = text.text_width(self.scale_s[k], font_small)
         fb.fill_rect(127 - w - 2, y, w + 2, 8, 0)
-        text.draw(fb, self.scale_s[k], 127, y + 1, FS, 1, RIGHT)
+        text.draw(fb, self.scale_s[k], 127, y + 1, font_small, 1, RIGHT)
 
     def atmos(self, fb, app):
         st = app.state
         t = st.txt
         fb.blit(icons.weather(st.v["wi"]), 4, 12, 0)
-        x = text.draw(fb, t["wt"], 36, 11, FB)
+        x = text.draw(fb, t["wt"], 36, 11, font_big)
         if t["wt"] is not DASH:
-            text.draw(fb, _S_DEG, 36 + x, 11, FB)
+            text.draw(fb, _S_DEG, 36 + x, 11, font_big)
         fb.hline(0, 38, 128, 1)
-        desc = self._fit(0, t["wd"], FM, 128)
-        text.draw(fb, desc, 64, 44, FM, 1, CENTER)
+        desc = self._fit(0, t["wd"], font_medium, 128)
+        text.draw(fb, desc, 64, 44, font_medium, 1, CENTER)
 
     def media(self, fb, app):
         st = app.state
@@ -314,8 +300,8 @@ class Renderer:
             self.track_serial = st.track_serial
             self.t_track = now
         el = ticks_diff(now, self.t_track)
-        self._marquee(fb, st.txt["art"], FS, 26, el)
-        self._marquee(fb, st.txt["trk"], FM, 36, el)
+        self._marquee(fb, st.txt["art"], font_small, 26, el)
+        self._marquee(fb, st.txt["trk"], font_medium, 36, el)
         fb.fill_rect(64, 10, 2, 50, 0)
         if st.has_cover:
             if self.cover_buf is not st.cover:
@@ -328,7 +314,7 @@ class Renderer:
             fb.blit(icons.get("NOTE"), 16, 16, 0)
         m = st.media
         fb.blit(icons.get(_STATUS_ICON[m]), PANEL_X + 1, 13, 0)
-        text.draw(fb, _STATUS[m], PANEL_X + 12, 13, FS)
+        text.draw(fb, _STATUS[m], PANEL_X + 12, 13, font_small)
         self._frame(fb, MEDIA, app, 64)
 
     def _marquee(self, fb, s, font, y, el):
@@ -347,13 +333,13 @@ class Renderer:
     def processes(self, fb, app):
         st = app.state
         if not st.tp_n:
-            text.draw(fb, DASH, 64, 28, FM, 1, CENTER)
+            text.draw(fb, DASH, 64, 28, font_medium, 1, CENTER)
             return
         for r in range(st.tp_n):
             y = 11 + 16 * r
-            D.draw_int(fb, r + 1, 0, y, FS)
-            text.draw(fb, st.tp_name[r], 8, y, FS)
-            D.value_unit(fb, 127, y, st.tp_txt[r], _S_PCT, FS, FS, RIGHT)
+            D.draw_int(fb, r + 1, 0, y, font_small)
+            text.draw(fb, st.tp_name[r], 8, y, font_small)
+            D.value_unit(fb, 127, y, st.tp_txt[r], _S_PCT, font_small, font_small, RIGHT)
             D.bar(fb, 8, y + 8, 120, 5, st.tp_val[r])
 
     def fans(self, fb, app):
@@ -362,36 +348,36 @@ class Renderer:
         for r in range(4):
             y = 11 + 10 * r
             lab, key = rows[r]
-            text.draw(fb, lab, 0, y + 2, FS)
-            D.value_unit(fb, 127, y, t[key], _S_RPM, FM, FS, RIGHT)
-        text.draw(fb, "CHIPSET", 0, 53, FS)
-        D.value_unit(fb, 127, 51, t["ch"], _S_DEGC, FM, FS, RIGHT)
+            text.draw(fb, lab, 0, y + 2, font_small)
+            D.value_unit(fb, 127, y, t[key], _S_RPM, font_medium, font_small, RIGHT)
+        text.draw(fb, "CHIPSET", 0, 53, font_small)
+        D.value_unit(fb, 127, 51, t["ch"], _S_DEGC, font_medium, font_small, RIGHT)
 
     def disks(self, fb, app):
         st = app.state
         t = st.txt
         for r, lab, key in ((0, "SYSTEM", "su"), (1, "DATA", "du")):
             y = 11 + 16 * r
-            text.draw(fb, lab, 0, y, FS)
-            D.value_unit(fb, 127, y, t[key], _S_PCT, FS, FS, RIGHT)
+            text.draw(fb, lab, 0, y, font_small)
+            D.value_unit(fb, 127, y, t[key], _S_PCT, font_small, font_small, RIGHT)
             D.bar(fb, 0, y + 8, 128, 6, st.p[key])
         for c, lab, key in ((0, "R", "dr"), (1, "W", "dw")):
             x = 66 * c
-            text.draw(fb, lab, x, 49, FS)
-            w = D.value_unit(fb, x + 8, 46, t[key], st.unit[key], FM)
+            text.draw(fb, lab, x, 49, font_small)
+            w = D.value_unit(fb, x + 8, 46, t[key], st.unit[key], font_medium)
             if t[key] is not DASH:
-                text.draw(fb, _S_BS, x + 9 + w, 49, FS)
+                text.draw(fb, _S_BS, x + 9 + w, 49, font_small)
 
     # -- system screens ------------------------------------------------------------------
 
     def boot(self, fb, app):
         el = ticks_diff(app.now, app.t0)
-        text.draw(fb, "NOCTURNE", 64, 10, FM, 1, CENTER)
+        text.draw(fb, "NOCTURNE", 64, 10, font_medium, 1, CENTER)
         fb.hline(20, 24, 88, 1)
-        text.draw(fb, "_OS", 64, 27, FM, 1, CENTER)
+        text.draw(fb, "_OS", 64, 27, font_medium, 1, CENTER)
         pct = el * 100 // A.BOOT_MS
         D.bar(fb, 24, 44, 80, 6, 100 if pct > 100 else pct)
-        text.draw(fb, VERSION, 64, 55, FS, 1, CENTER)
+        text.draw(fb, VERSION, 64, 55, font_small, 1, CENTER)
 
     def connect(self, fb, app):
         link = app.link
@@ -399,63 +385,63 @@ class Renderer:
         title = "JOINING WIFI" if joining else "CONNECTING"
         if link.state == net.S_UP:
             title = "WAITING DATA"
-        text.draw(fb, title, 64, 2, FM, 1, CENTER)
+        text.draw(fb, title, 64, 2, font_medium, 1, CENTER)
         fb.hline(0, 15, 128, 1)
-        text.draw(fb, "WIFI", 0, 20, FS)
-        text.draw(fb, self._fit(1, link.ssid, FS, 100), 26, 20, FS)
-        text.draw(fb, "RSSI", 0, 29, FS)
+        text.draw(fb, "WIFI", 0, 20, font_small)
+        text.draw(fb, self._fit(1, link.ssid, font_small, 100), 26, 20, font_small)
+        text.draw(fb, "RSSI", 0, 29, font_small)
         if link.rssi is not None and not joining:
-            w = D.draw_int(fb, link.rssi, 26, 29, FS)
-            text.draw(fb, "DBM", 28 + w, 29, FS)
+            w = D.draw_int(fb, link.rssi, 26, 29, font_small)
+            text.draw(fb, "DBM", 28 + w, 29, font_small)
             D.wifi_bars(fb, 116, 28, D.rssi_bars(link.rssi))
         else:
-            text.draw(fb, DASH, 26, 29, FS)
-        text.draw(fb, "HOST", 0, 38, FS)
-        x = 26 + text.draw(fb, self._fit(2, link.host, FS, 70), 26, 38, FS)
-        x += text.draw(fb, ":", x, 38, FS)
-        D.draw_int(fb, link.port, x, 38, FS)
+            text.draw(fb, DASH, 26, 29, font_small)
+        text.draw(fb, "HOST", 0, 38, font_small)
+        x = 26 + text.draw(fb, self._fit(2, link.host, font_small, 70), 26, 38, font_small)
+        x += text.draw(fb, ":", x, 38, font_small)
+        D.draw_int(fb, link.port, x, 38, font_small)
         # spinner: 3 of 12 dots lit, moving every ANIM_MS
         k = (app.now // 100) % 12
         for i in range(12):
             on = (i - k) % 12 < 3
             fb.fill_rect(28 + 6 * i, 54, 4 if on else 2, 2, 1)
         if link.fails:
-            text.draw(fb, link.error, 127, 20, FS, 1, RIGHT)
+            text.draw(fb, link.error, 127, 20, font_small, 1, RIGHT)
 
     def no_wifi(self, fb, app):
         link = app.link
         fb.blit(icons.get("NO_WIFI"), 2, 4, 0)
-        text.draw(fb, "NO WIFI", 32, 4, FM)
-        text.draw(fb, "CHECK SSID/PASSWORD", 32, 17, FS)
+        text.draw(fb, "NO WIFI", 32, 4, font_medium)
+        text.draw(fb, "CHECK SSID/PASSWORD", 32, 17, font_small)
         fb.hline(0, 30, 128, 1)
-        text.draw(fb, "SSID", 0, 35, FS)
-        text.draw(fb, self._fit(1, link.ssid, FS, 100), 26, 35, FS)
+        text.draw(fb, "SSID", 0, 35, font_small)
+        text.draw(fb, self._fit(1, link.ssid, font_small, 100), 26, 35, font_small)
         _retry(fb, link, app.now, 48)
 
     def lost(self, fb, app):
         link = app.link
-        text.draw(fb, "SIGNAL LOST", 64, 4, FM, 1, CENTER)
+        text.draw(fb, "SIGNAL LOST", 64, 4, font_medium, 1, CENTER)
         fb.hline(0, 17, 128, 1)
-        x = text.draw(fb, "NO DATA FOR ", 0, 23, FS)
-        w = D.draw_int(fb, link.since_line(app.now) // 1000, x, 23, FS)
-        text.draw(fb, "S", x + w, 23, FS)
+        x = text.draw(fb, "NO DATA FOR ", 0, 23, font_small)
+        w = D.draw_int(fb, link.since_line(app.now) // 1000, x, 23, font_small)
+        text.draw(fb, "S", x + w, 23, font_small)
         if link.error:
-            text.draw(fb, link.error, 127, 23, FS, 1, RIGHT)
-        text.draw(fb, "WIFI", 0, 33, FS)
+            text.draw(fb, link.error, 127, 23, font_small, 1, RIGHT)
+        text.draw(fb, "WIFI", 0, 33, font_small)
         D.wifi_bars(fb, 26, 32, D.rssi_bars(link.rssi) if link.wifi_up() else 0)
         if link.state == net.S_UP:
-            text.draw(fb, "LINK UP, WAITING", 0, 48, FS)
+            text.draw(fb, "LINK UP, WAITING", 0, 48, font_small)
         else:
             _retry(fb, link, app.now, 48)
 
     def secrets(self, fb, app):
-        text.draw(fb, "NO SECRETS.PY", 64, 2, FM, 1, CENTER)
+        text.draw(fb, "NO SECRETS.PY", 64, 2, font_medium, 1, CENTER)
         fb.hline(0, 15, 128, 1)
-        text.draw(fb, "COPY SECRETS.EXAMPLE.PY", 0, 20, FS)
-        text.draw(fb, "TO SECRETS.PY ON THE", 0, 29, FS)
-        text.draw(fb, "BOARD, SET WIFI_SSID,", 0, 38, FS)
-        text.draw(fb, "WIFI_PASSWORD AND", 0, 47, FS)
-        text.draw(fb, "SERVER_HOST. RESET.", 0, 56, FS)
+        text.draw(fb, "COPY SECRETS.EXAMPLE.PY", 0, 20, font_small)
+        text.draw(fb, "TO SECRETS.PY ON THE", 0, 29, font_small)
+        text.draw(fb, "BOARD, SET WIFI_SSID,", 0, 38, font_small)
+        text.draw(fb, "WIFI_PASSWORD AND", 0, 47, font_small)
+        text.draw(fb, "SERVER_HOST. RESET.", 0, 56, font_small)
 
     def menu(self, fb, app):
         m = app.menu
@@ -473,12 +459,12 @@ class Renderer:
             if i == m.sel:
                 fb.fill_rect(0, y - 1, 124, 9, 1)
                 c = 0
-            text.draw(fb, mnu.LABELS[i], 2, y, FS, c)
-            text.draw(fb, m.value(i), 121, y, FS, c, RIGHT)
+            text.draw(fb, mnu.LABELS[i], 2, y, font_small, c)
+            text.draw(fb, m.value(i), 121, y, font_small, c, RIGHT)
         # scroll bar: where the 5-row window sits in the 7 items
         fb.vline(126, 10, 45, 1)
         fb.fill_rect(125, 10 + first * 45 // mnu.COUNT, 3, 45 * 5 // mnu.COUNT, 1)
-        text.draw(fb, "SHORT NEXT  LONG SET", 64, 57, FS, 1, CENTER)
+        text.draw(fb, "SHORT NEXT  LONG SET", 64, 57, font_small, 1, CENTER)
 
     def off(self, fb, app):
         pass
@@ -487,11 +473,11 @@ class Renderer:
 def _retry(fb, link, now, y):
     d = link.retry_in(now)
     if d:
-        x = text.draw(fb, "RETRY IN ", 0, y, FS)
-        w = D.draw_int(fb, (d + 999) // 1000, x, y, FS)
-        text.draw(fb, "S", x + w, y, FS)
+        x = text.draw(fb, "RETRY IN ", 0, y, font_small)
+        w = D.draw_int(fb, (d + 999) // 1000, x, y, font_small)
+        text.draw(fb, "S", x + w, y, font_small)
     else:
-        text.draw(fb, "TRYING NOW", 0, y, FS)
+        text.draw(fb, "TRYING NOW", 0, y, font_small)
 
 
 def _arrow(fb, x, y, up):
@@ -529,28 +515,30 @@ def _scale_label(kb):
     return "%dG" % (kb // (1024 * 1024))
 
 
-_SCENES = (
-    Renderer.hub,
-    Renderer.cpu,
-    Renderer.cpu_graph,
-    Renderer.gpu,
-    Renderer.gpu_graph,
-    Renderer.ram,
-    Renderer.net,
-    Renderer.net_graph,
-    Renderer.atmos,
-    Renderer.media,
-    Renderer.processes,
-    Renderer.fans,
-    Renderer.disks,
-)
+_BY_ID = {
+    ids.HUB: Renderer.hub,
+    ids.CPU: Renderer.cpu,
+    ids.CPU_LOAD: Renderer.cpu_graph,
+    ids.GPU: Renderer.gpu,
+    ids.GPU_LOAD: Renderer.gpu_graph,
+    ids.RAM: Renderer.ram,
+    ids.NET: Renderer.net,
+    ids.NET_GRAPH: Renderer.net_graph,
+    ids.ATMOS: Renderer.atmos,
+    ids.MEDIA: Renderer.media,
+    ids.PROCESSES: Renderer.processes,
+    ids.FANS: Renderer.fans,
+    ids.DISKS: Renderer.disks,
+}
+# Index = scene id: the draw loop indexes a tuple (a dict lookup hashes every frame).
+_SCENES = tuple(_BY_ID[i] for i in range(COUNT))
 
 _SYSTEM = {
-    A.SYS_BOOT: Renderer.boot,
-    A.SYS_CONNECT: Renderer.connect,
-    A.SYS_NO_WIFI: Renderer.no_wifi,
-    A.SYS_LOST: Renderer.lost,
-    A.SYS_SECRETS: Renderer.secrets,
-    A.SYS_MENU: Renderer.menu,
-    A.SYS_OFF: Renderer.off,
+    ids.SYS_BOOT: Renderer.boot,
+    ids.SYS_CONNECT: Renderer.connect,
+    ids.SYS_NO_WIFI: Renderer.no_wifi,
+    ids.SYS_LOST: Renderer.lost,
+    ids.SYS_SECRETS: Renderer.secrets,
+    ids.SYS_MENU: Renderer.menu,
+    ids.SYS_OFF: Renderer.off,
 }

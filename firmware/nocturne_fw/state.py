@@ -18,6 +18,7 @@ Everything a scene draws is formatted here, once per line (≈ 1 Hz), into
 import json
 
 from micropython import const
+from nocturne_fw.scene_ids import ALERT_TARGETS
 
 try:
     from binascii import a2b_base64
@@ -81,9 +82,6 @@ TOP_RAM = const(2)  # tr: up to 2 processes by RAM
 MEDIA_NONE = const(0)  # nothing known
 MEDIA_PLAYING = const(1)
 MEDIA_PAUSED = const(2)
-
-# Scene indices an alert can target (see scenes.py)
-ALERT_SCENES = {"CPU": 1, "GPU": 3}
 
 
 def iround(x):
@@ -270,7 +268,7 @@ class State:
         pct["ram"] = _pct(v["ru"], v["ra"])
         pct["vram"] = _pct(v["vu"], v["vt"])
         self.alert = v["alert"] == "CRITICAL"
-        self.alert_scene = ALERT_SCENES.get(v["target_screen"], -1) if self.alert else -1
+        self.alert_scene = ALERT_TARGETS.get(v["target_screen"], -1) if self.alert else -1
         self._procs(obj.get("tp"), obj.get("tr"))
         self.serial += 1
 

@@ -14,6 +14,7 @@ import framebuf
 from nocturne_fw import app as A
 from nocturne_fw import clock, scenes
 from nocturne_fw import net as N
+from nocturne_fw import scene_ids as ids
 from nocturne_fw.settings import Settings
 
 T0 = 5000  # ms on the fixture clock at boot
@@ -146,11 +147,11 @@ def media_scrolled():
     app = make(FULL % b64(moon_cover()))
     app.state.feed(LONG_MEDIA)
     app._new_data()
-    app.renderer.draw(app.fb, 9, app)  # notes the track change time
+    app.renderer.draw(app.fb, ids.MEDIA, app)  # notes the track change time
     app.clock.advance(2600)
     app.now = app.clock()
     app.link.t_line = app.now
-    return render_scene(app, 9)
+    return render_scene(app, ids.MEDIA)
 
 
 def alert():
@@ -164,7 +165,7 @@ def glitched():
     app = make(FULL % b64(moon_cover()))
     app.t_glitch = 12345
     app.glitch = True
-    return render_scene(app, 1)
+    return render_scene(app, ids.CPU)
 
 
 def system(screen, setup=None):
@@ -222,33 +223,36 @@ def _menu(app):
 
 
 SCREENS = (
-    ("scene_00_hub", scene(0)),
-    ("scene_00_hub_unknown", scene(0, line="{}")),
-    ("scene_01_cpu", scene(1)),
+    ("scene_00_hub", scene(ids.HUB)),
+    ("scene_00_hub_unknown", scene(ids.HUB, line="{}")),
+    ("scene_01_cpu", scene(ids.CPU)),
     ("scene_01_cpu_alert", alert),
     ("scene_01_cpu_glitch", glitched),
-    ("scene_02_cpu_graph", scene(2, graphs=True)),
-    ("scene_03_gpu", scene(3)),
-    ("scene_04_gpu_graph", scene(4, graphs=True)),
-    ("scene_05_ram", scene(5)),
-    ("scene_06_net", scene(6)),
-    ("scene_07_net_graph", scene(7, graphs=True)),
-    ("scene_08_atmos", scene(8)),
-    ("scene_08_atmos_thunder", scene(8, line='{"wt":-3,"wd":"Thunderstorm, hail","wi":96}')),
-    ("scene_08_atmos_clear", scene(8, line='{"wt":24,"wd":"Clear sky","wi":0}')),
-    ("scene_09_media", scene(9)),
+    ("scene_02_cpu_graph", scene(ids.CPU_LOAD, graphs=True)),
+    ("scene_03_gpu", scene(ids.GPU)),
+    ("scene_04_gpu_graph", scene(ids.GPU_LOAD, graphs=True)),
+    ("scene_05_ram", scene(ids.RAM)),
+    ("scene_06_net", scene(ids.NET)),
+    ("scene_07_net_graph", scene(ids.NET_GRAPH, graphs=True)),
+    ("scene_08_atmos", scene(ids.ATMOS)),
+    (
+        "scene_08_atmos_thunder",
+        scene(ids.ATMOS, line='{"wt":-3,"wd":"Thunderstorm, hail","wi":96}'),
+    ),
+    ("scene_08_atmos_clear", scene(ids.ATMOS, line='{"wt":24,"wd":"Clear sky","wi":0}')),
+    ("scene_09_media", scene(ids.MEDIA)),
     ("scene_09_media_scrolled", media_scrolled),
-    ("scene_10_processes", scene(10)),
-    ("scene_11_fans", scene(11)),
-    ("scene_12_disks", scene(12)),
-    ("scene_12_disks_unknown", scene(12, line='{"su":61}')),
-    ("sys_boot", system(A.SYS_BOOT, _boot)),
-    ("sys_joining", system(A.SYS_CONNECT, _joining)),
-    ("sys_connecting", system(A.SYS_CONNECT, _connect)),
-    ("sys_no_wifi", system(A.SYS_NO_WIFI, _no_wifi)),
-    ("sys_signal_lost", system(A.SYS_LOST, _lost)),
-    ("sys_no_secrets", system(A.SYS_SECRETS)),
-    ("sys_menu", system(A.SYS_MENU, _menu)),
+    ("scene_10_processes", scene(ids.PROCESSES)),
+    ("scene_11_fans", scene(ids.FANS)),
+    ("scene_12_disks", scene(ids.DISKS)),
+    ("scene_12_disks_unknown", scene(ids.DISKS, line='{"su":61}')),
+    ("sys_boot", system(ids.SYS_BOOT, _boot)),
+    ("sys_joining", system(ids.SYS_CONNECT, _joining)),
+    ("sys_connecting", system(ids.SYS_CONNECT, _connect)),
+    ("sys_no_wifi", system(ids.SYS_NO_WIFI, _no_wifi)),
+    ("sys_signal_lost", system(ids.SYS_LOST, _lost)),
+    ("sys_no_secrets", system(ids.SYS_SECRETS)),
+    ("sys_menu", system(ids.SYS_MENU, _menu)),
 )
 
 NAMES = [n for n, _ in SCREENS]

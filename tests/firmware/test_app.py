@@ -8,6 +8,7 @@ from fakes import Rig
 from nocturne_fw import app as A
 from nocturne_fw import input as B
 from nocturne_fw import net as N
+from nocturne_fw import scene_ids as ids
 
 LINE = b'{"ct":40,"cl":10,"gl":5,"nd":100,"nu":10,"alert":"","target_screen":""}\n'
 CPU_ALERT = b'{"ct":97,"alert":"CRITICAL","target_screen":"CPU"}\n'
@@ -21,9 +22,9 @@ def sent(rig):
 def test_boot_then_connecting_then_scene(tmp_path):
     r = Rig(tmp_path)
     r.run(100)
-    assert r.app.screen == A.SYS_BOOT
+    assert r.app.screen == ids.SYS_BOOT
     r.run(A.BOOT_MS)
-    assert r.app.screen == A.SYS_CONNECT  # linked, but no line yet
+    assert r.app.screen == ids.SYS_CONNECT  # linked, but no line yet
     assert sent(r) == "HELO\nscreen:0\n"
     r.server.push(LINE)
     r.run(20)
@@ -35,17 +36,17 @@ def test_no_wifi_screen_when_join_fails(tmp_path):
     r = Rig(tmp_path)
     r.wlan.ap_up = False
     r.run(A.BOOT_MS + N.JOIN_TIMEOUT_MS + 100)
-    assert r.app.screen == A.SYS_NO_WIFI
+    assert r.app.screen == ids.SYS_NO_WIFI
     assert r.link.error == "NO WIFI"
     r.wlan.ap_up = True
     r.run(N.BACKOFF_MIN_MS + 100)
-    assert r.app.screen == A.SYS_CONNECT and r.link.state == N.S_UP
+    assert r.app.screen == ids.SYS_CONNECT and r.link.state == N.S_UP
 
 
 def test_missing_secrets_screen(tmp_path):
     r = Rig(tmp_path, net_on=False, secrets_ok=False)
     r.run(A.BOOT_MS + 100)
-    assert r.app.screen == A.SYS_SECRETS
+    assert r.app.screen == ids.SYS_SECRETS
 
 
 def test_short_press_next_scene_and_report(tmp_path):
@@ -54,9 +55,9 @@ def test_short_press_next_scene_and_report(tmp_path):
     r.press(100)
     assert r.app.scene == 1
     assert sent(r).endswith("screen:1\n")
-    for _ in range(12):
+    for _ in range(ids.COUNT - 1):
         r.press(100)
-    assert r.app.scene == 0  # 13 scenes wrap
+    assert r.app.scene == ids.HUB  # the carousel wraps
 
 
 def test_carousel_interval_and_pause_in_menu(tmp_path):
@@ -78,7 +79,7 @@ def test_carousel_interval_and_pause_in_menu(tmp_path):
     assert r.app.scene == 3
     # menu open: carousel waits
     r.press(900)
-    assert r.app.screen == A.SYS_MENU
+    assert r.app.screen == ids.SYS_MENU
     r.run(12000, feed_every=1000, line=LINE)
     assert r.app.scene == 3
 
@@ -87,7 +88,7 @@ def test_menu_long_press_select_and_timeout(tmp_path):
     r = Rig(tmp_path, carousel=True, interval=10)
     r.up()
     r.press(900)  # long: open
-    assert r.app.menu.open and r.app.screen == A.SYS_MENU
+    assert r.app.menu.open and r.app.screen == ids.SYS_MENU
     r.press(900)  # long: toggle carousel (item 0)
     assert r.settings.carousel is False
     r.press(100)  # short: next item = interval
@@ -126,7 +127,7 @@ def test_predator_mode_and_wake(tmp_path):
     r.press(900)
     r.app.menu.sel = A.mnu.I_SCREEN_OFF
     r.press(900)
-    assert r.app.off and not r.oled.on and r.app.screen == A.SYS_OFF
+    assert r.app.off and not r.oled.on and r.app.screen == ids.SYS_OFF
     shows = r.oled.shows
     r.leds.clear()
     r.run(4000, feed_every=1000, line=LINE)
@@ -145,7 +146,7 @@ def test_alert_jumps_once_flashes_and_user_can_leave(tmp_path):
     r.app.set_scene(7)
     r.server.push(CPU_ALERT)
     r.run(20)
-    assert r.app.scene == 1  # jumped to CPU
+    assert r.app.scene == ids.CPU  # jumped
     assert r.oled.inverted == 1 and r.leds[-1] == 255
     # invert toggles every 500 ms while the alert lasts
     r.oled.inverts.clear()
@@ -166,7 +167,7 @@ def test_alert_jumps_once_flashes_and_user_can_leave(tmp_path):
     # it comes back, on the GPU: jump again
     r.server.push(GPU_ALERT)
     r.run(20)
-    assert r.app.scene == 3
+    assert r.app.scene == ids.GPU
 
 
 def test_alert_led_disabled(tmp_path):
@@ -185,7 +186,7 @@ def test_alert_wakes_screen_off(tmp_path):
     assert r.app.off
     r.server.push(GPU_ALERT)
     r.run(20)
-    assert not r.app.off and r.app.scene == 3
+    assert not r.app.off and r.app.scene == ids.GPU
 
 
 def test_signal_lost_after_5s_then_back(tmp_path):
@@ -195,7 +196,7 @@ def test_signal_lost_after_5s_then_back(tmp_path):
     r.run(A.LOST_MS - 30)
     assert r.app.screen == 0
     r.run(60)
-    assert r.app.screen == A.SYS_LOST
+    assert r.app.screen == ids.SYS_LOST
     r.server.push(LINE)
     r.run(20)
     assert r.app.screen == 0
@@ -205,7 +206,7 @@ def test_signal_lost_stops_alert_flash(tmp_path):
     r = Rig(tmp_path)
     r.up(CPU_ALERT)
     r.run(A.LOST_MS + 100)
-    assert r.app.screen == A.SYS_LOST and r.oled.inverted == 0
+    assert r.app.screen == ids.SYS_LOST and r.oled.inverted == 0
 
 
 def test_server_restart_reconnects_with_backoff(tmp_path):
@@ -226,7 +227,7 @@ def test_server_restart_reconnects_with_backoff(tmp_path):
             starts.append(r.now)
     gaps = [b - a for a, b in pairwise(starts)]
     assert gaps[:3] == [2000, 4000, 8000]
-    assert r.app.screen == A.SYS_LOST
+    assert r.app.screen == ids.SYS_LOST
     # the server comes back: within the capped backoff the device is back
     r.server.up = True
     r.run(N.BACKOFF_MAX_MS + 100)
@@ -255,7 +256,7 @@ def test_wifi_drop_rejoins(tmp_path):
     r.run(20)
     assert conn.closed and r.link.state in (N.S_IDLE, N.S_JOIN)
     r.run(6000)
-    assert r.app.screen == A.SYS_LOST
+    assert r.app.screen == ids.SYS_LOST
     r.wlan.ap_up = True
     r.run(N.JOIN_TIMEOUT_MS + N.BACKOFF_MAX_MS)
     assert r.link.state == N.S_UP
@@ -292,11 +293,11 @@ def test_carousel_skips_scenes_without_data(tmp_path):
     for _ in range(13):
         r.run(5000, feed_every=1000, line=line)
         seen.append(r.app.scene)
-    assert set(seen) == {0, 1, 2, 5, 6, 7}
+    assert set(seen) == {ids.HUB, ids.CPU, ids.CPU_LOAD, ids.RAM, ids.NET, ids.NET_GRAPH}
     # a press still shows a scene without data
-    r.app.set_scene(2)
+    r.app.set_scene(ids.CPU_LOAD)
     r.press(100)
-    assert r.app.scene == 3
+    assert r.app.scene == ids.GPU
 
 
 def test_a_failing_tick_does_not_stop_the_loop(tmp_path, monkeypatch):

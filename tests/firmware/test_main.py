@@ -12,6 +12,7 @@ import network
 import pytest
 from nocturne_fw import app as A
 from nocturne_fw import clock
+from nocturne_fw import scene_ids as ids
 from nocturne_fw import settings as S
 
 from nocturne.emulator.ssd1306_virtual import VirtualSSD1306
@@ -50,7 +51,7 @@ def test_missing_secrets_shows_the_fix(rig):
     app = rig.apps[0]
     assert not app.secrets_ok and app.link is None
     ticks(app, rig.clk, A.BOOT_MS + 100)
-    assert app.screen == A.SYS_SECRETS
+    assert app.screen == ids.SYS_SECRETS
     assert rig.panel.lit and any(any(row) for row in rig.panel.picture())
     assert machine.wdt is not None and machine.wdt.feeds > 0
     assert machine.wdt.timeout == A.WDT_MS

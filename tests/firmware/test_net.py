@@ -59,8 +59,8 @@ def test_oversize_tail_and_head_in_one_chunk(link):
 
 def test_helo_then_screen(link):
     assert bytes(link.srv.conn.sent) == b"HELO\n"
-    link.report_screen(4)
-    link.report_screen(4)
+    link.report_scene(4)
+    link.report_scene(4)
     assert bytes(link.srv.conn.sent) == b"HELO\nscreen:4\n"
 
 

@@ -61,7 +61,7 @@ def test_unknown_values_never_show_zero():
 
 def test_all_scenes_render_for_every_state(tmp_path):
     """Each scene draws without error for empty, full and hostile-but-valid states."""
-    from nocturne_fw import app as A
+    from nocturne_fw import scene_ids as ids
 
     lines = [
         "{}",
@@ -72,5 +72,5 @@ def test_all_scenes_render_for_every_state(tmp_path):
     ]
     for line in lines:
         app = screens.make(line)
-        for s in [*range(A.SCENES), A.SYS_CONNECT, A.SYS_NO_WIFI, A.SYS_LOST, A.SYS_MENU]:
+        for s in [*range(ids.COUNT), ids.SYS_CONNECT, ids.SYS_NO_WIFI, ids.SYS_LOST, ids.SYS_MENU]:
             screens.render_scene(app, s)
