@@ -57,9 +57,18 @@ def test_missing_secrets_shows_the_fix(rig):
     assert machine.wdt.timeout == A.WDT_MS
 
 
-def test_stdlib_secrets_module_is_not_mistaken_for_ours(rig):
-    # On CPython `import secrets` finds the standard library module: no WIFI_SSID.
-    assert rig.main.load_secrets() is None or hasattr(rig.main.load_secrets(), "WIFI_SSID")
+def test_stdlib_secrets_module_is_not_mistaken_for_ours(rig, monkeypatch):
+    import secrets as found
+
+    # On CPython `import secrets` finds the standard library's module: no WIFI_SSID.
+    assert not hasattr(found, "WIFI_SSID")
+    assert rig.main.load_secrets() is None
+    ours = types.ModuleType("secrets")
+    ours.WIFI_SSID, ours.WIFI_PASSWORD, ours.SERVER_HOST = "NightNet", "pw", "10.0.0.2"
+    monkeypatch.setitem(sys.modules, "secrets", ours)
+    assert rig.main.load_secrets() is ours
+    ours.SERVER_HOST = None  # a needed name that is not text
+    assert rig.main.load_secrets() is None
 
 
 def test_end_to_end_over_real_tcp(rig):

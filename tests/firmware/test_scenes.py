@@ -12,8 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+import glass
 import pytest
 import screens
+from nocturne_fw import font_big, font_medium, font_small
+from nocturne_fw import scene_ids as ids
+from nocturne_fw.state import DASH
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -52,17 +56,29 @@ def test_rendering_is_deterministic():
         assert screens.render(name) == screens.render(name)
 
 
-def test_unknown_values_never_show_zero():
-    """HUB with an empty line: no digit '0' anywhere (unknown is a dash)."""
-    a = screens.render("scene_00_hub_unknown")
-    b = screens.render("scene_00_hub")
-    assert a != b
+ZERO_FONTS = (font_small, font_medium, font_big)
+
+
+@pytest.mark.parametrize("scene", range(ids.COUNT), ids=list(ids.NAMES))
+def test_unknown_values_never_show_zero(scene):
+    """Every scene after an empty line (every value unknown): no "0" in any font, anywhere."""
+    frame = bytes(screens.render_scene(screens.make("{}"), scene))
+    for font in ZERO_FONTS:
+        assert glass.find(frame, "0", font) == [], (ids.NAMES[scene], font.__name__)
+
+
+def test_unknown_values_show_the_dash_where_the_value_goes():
+    """HUB, empty line: CPU and GPU temperature and RAM used show the dash, in the value
+    font, where the full line shows their numbers."""
+    frame = bytes(screens.render("scene_00_hub_unknown"))
+    dashes = glass.find(frame, DASH, font_medium)
+    assert (2, 20) in dashes and (67, 20) in dashes and (2, 46) in dashes, dashes
+    full = bytes(screens.render("scene_00_hub"))
+    assert glass.find(full, "52", font_medium) == [(2, 20)]
 
 
 def test_all_scenes_render_for_every_state(tmp_path):
     """Each scene draws without error for empty, full and hostile-but-valid states."""
-    from nocturne_fw import scene_ids as ids
-
     lines = [
         "{}",
         screens.FULL % screens.b64(screens.moon_cover()),
