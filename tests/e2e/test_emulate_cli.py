@@ -257,3 +257,24 @@ async def test_window_view_on_a_private_x_server(rig: Rig, tmp_path: Path):
             emu.wait()
         xvfb.kill()
         xvfb.wait()
+
+
+def test_broken_config_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from nocturne.emulator.cli import main
+
+    config = tmp_path / "config.json"
+    config.write_text('{"port": "eighty"}', encoding="utf-8")
+    assert main(["--config", str(config), "--headless", "--seconds", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nocturne emulate: ") and str(config) in err and "port" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_firmware_not_found_names_the_way_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from nocturne.emulator.cli import main
+
+    missing = tmp_path / "no-firmware"
+    assert main(["--port", "1", "--firmware-dir", str(missing), "--headless"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nocturne emulate: ") and str(missing) in err
+    assert "--firmware-dir" in err and "NOCTURNE_FIRMWARE" in err and err.count("\n") == 1

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import signal
 import sys
 import time
@@ -55,7 +53,7 @@ def parse_fault(spec: str) -> Fault:
 def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) -> None:
     p.add_argument("--host", default="127.0.0.1", help="server to connect to (default: this PC)")
     p.add_argument(
-        "--port", type=int, default=None, help="server port (default: the config's port, 8090)"
+        "--port", type=int, default=None, help="server port (default: the config's port)"
     )
     p.add_argument(
         "--secrets",
@@ -99,7 +97,13 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
         metavar="DIR",
         help="the board's filesystem (settings.json); default: a fresh temporary one",
     )
-    p.add_argument("--firmware", metavar="DIR", help="firmware directory (default: ./firmware)")
+    p.add_argument(
+        "--firmware",
+        "--firmware-dir",
+        dest="firmware",
+        metavar="DIR",
+        help="firmware directory (default: $NOCTURNE_FIRMWARE, the installed copy, the checkout)",
+    )
     if with_config:
         p.add_argument("--config", metavar="PATH", help="config.json whose port to use")
 
@@ -115,23 +119,7 @@ def add_subparser(subparsers: Any, *, with_config: bool = False) -> argparse.Arg
         ),
     )
     configure_parser(parser, with_config=with_config)
-    parser.set_defaults(func=run)
     return parser
-
-
-def config_port(config: str | None) -> int:
-    """The ``port`` of the config file (given, or the one the server would find), else 8090.
-    Never creates a config file."""
-    from ..config import default_config_path
-
-    path = Path(config) if config else default_config_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-        port = data.get("port", 8090) if isinstance(data, dict) else 8090
-        port = int(os.environ.get("TCP_PORT", port))
-    except (OSError, ValueError):
-        return 8090
-    return port if isinstance(port, int) and 0 < port < 65536 else 8090
 
 
 def _secrets(args: argparse.Namespace, port: int) -> Any:
@@ -160,11 +148,13 @@ class Session:
     """One emulated device with its views, keys and scheduled faults."""
 
     def __init__(self, args: argparse.Namespace, out: Any = None) -> None:
+        from ..config import configured_port
         from .device import Device, Emulator
 
         self.args = args
         self.out = sys.stdout if out is None else out
-        port = args.port if args.port is not None else config_port(getattr(args, "config", None))
+        config = getattr(args, "config", None)
+        port = args.port if args.port is not None else configured_port(config and Path(config))
         self.device = Device(
             args.host,
             port,
@@ -314,6 +304,7 @@ class Session:
 
 def run(args: argparse.Namespace) -> int:
     """``nocturne emulate`` with parsed options."""
+    from ..config import ConfigError
     from .device import EmulatorError
 
     if args.png_every is not None and not args.png:
@@ -321,7 +312,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         session = Session(args)
-    except EmulatorError as exc:
+    except (EmulatorError, ConfigError) as exc:
         print(f"nocturne emulate: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:  # tkinter missing

@@ -38,8 +38,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ..firmware_files import FirmwareNotFound, find_firmware_dir
+
 SHIMS_DIR = Path(__file__).resolve().parent / "shims"
-_REPO_FIRMWARE = Path(__file__).resolve().parents[3] / "firmware"
 
 SHORT_PRESS_MS = 120  # how long the emulated finger holds the PRG button for a short press
 LONG_PRESS_MS = 1000  # ... and for a long one (the firmware's LONG_MS is 800)
@@ -53,23 +54,11 @@ class EmulatorError(Exception):
 
 
 def find_firmware(path: str | os.PathLike[str] | None = None) -> Path:
-    """The firmware directory: ``path``, else $NOCTURNE_FIRMWARE, else the repository's
-    (or ./firmware, or the one beside the frozen executable)."""
-    candidates = [
-        path,
-        os.environ.get("NOCTURNE_FIRMWARE"),
-        _REPO_FIRMWARE,
-        Path.cwd() / "firmware",
-    ]
-    if getattr(sys, "frozen", False):  # the one-file executable: firmware/ beside it
-        candidates.append(Path(sys.executable).resolve().parent / "firmware")
-    for c in candidates:
-        if c and (Path(c) / "main.py").is_file() and (Path(c) / "nocturne_fw").is_dir():
-            return Path(c).resolve()
-    raise EmulatorError(
-        "firmware/ not found (main.py and nocturne_fw/): run from the NOCTURNE_OS checkout, "
-        "or pass --firmware DIR (or set NOCTURNE_FIRMWARE)"
-    )
+    """The firmware directory, through the one lookup (``nocturne.firmware_files``)."""
+    try:
+        return find_firmware_dir(path)
+    except FirmwareNotFound as exc:
+        raise EmulatorError(str(exc)) from None
 
 
 def install_paths(firmware: Path | None = None) -> Path:
