@@ -138,28 +138,22 @@ class State:
     """Latest good data from the server, with display strings cached per key."""
 
     def __init__(self):
-        self.v = {}  # key -> value, None when unknown
-        self.txt = {}  # key -> display string (DASH when unknown)
-        self.unit = {}  # K_RATE keys -> "K" / "M" / "G" ("" when unknown)
-        for k, kind in KEYS:
-            self.v[k] = None
-            self.txt[k] = DASH
-            if kind == K_RATE:
-                self.unit[k] = ""
-        self.p = {}  # percent keys (and "ram", "vram": used/total) -> int 0..100, -1 unknown
-        for k in _PCT_KEYS:
-            self.p[k] = -1
-        self.p["ram"] = -1
-        self.p["vram"] = -1
+        # The shown values and, for each table, a spare that the next line is prepared
+        # in; a line that fails half-way leaves only the spare written.
+        self.v, self._v = _values(), _values()  # key -> value, None when unknown
+        self.txt, self._txt = _texts(), _texts()  # key -> display string (DASH: unknown)
+        self.unit, self._unit = _units(), _units()  # K_RATE keys -> "K"/"M"/"G", "": unknown
+        # percent keys (and "ram", "vram": used/total) -> int 0..100, -1 unknown
+        self.p, self._p = _percents(), _percents()
         self.cover = bytearray(COVER_BYTES)  # XBM rows, MSB first = framebuf MONO_HLSB
         self.has_cover = False
         self.tp_n = 0  # how many top CPU processes are known
-        self.tp_name = [DASH] * TOP_CPU
-        self.tp_txt = [DASH] * TOP_CPU  # "12.5"
-        self.tp_val = [0] * TOP_CPU  # percent as int, for bars
+        self.tp_name, self._tp_name = [DASH] * TOP_CPU, [DASH] * TOP_CPU
+        self.tp_txt, self._tp_txt = [DASH] * TOP_CPU, [DASH] * TOP_CPU  # "12.5"
+        self.tp_val, self._tp_val = [0] * TOP_CPU, [0] * TOP_CPU  # percent as int, for bars
         self.tr_n = 0
-        self.tr_name = [DASH] * TOP_RAM
-        self.tr_txt = [DASH] * TOP_RAM  # "1.2G"
+        self.tr_name, self._tr_name = [DASH] * TOP_RAM, [DASH] * TOP_RAM
+        self.tr_txt, self._tr_txt = [DASH] * TOP_RAM, [DASH] * TOP_RAM  # "1.2G"
         self.media = MEDIA_NONE
         self.alert = False  # a CRITICAL alert is active
         self.alert_scene = -1  # scene the alert points at, -1 if none
@@ -198,7 +192,12 @@ class State:
             if cover is None or len(cover) != COVER_BYTES:
                 self.bad += 1
                 return False
-        self._commit(obj, cover)
+        try:
+            tp_n, tr_n = self._prepare(obj)
+        except Exception:  # MemoryError on a full heap, or a bug: the shown state stays
+            self.bad += 1
+            return False
+        self._swap(obj, cover, tp_n, tr_n)
         return True
 
     def _valid(self, obj):
@@ -219,11 +218,11 @@ class State:
             return False
         return _list_ok(obj.get("tp"), "c", TOP_CPU) and _list_ok(obj.get("tr"), "r", TOP_RAM)
 
-    def _commit(self, obj, cover):
-        v = self.v
-        txt = self.txt
-        old_art = v["art"]
-        old_trk = v["trk"]
+    def _prepare(self, obj):
+        """Format the line into the spare tables; return (tp_n, tr_n). Nothing shown changes."""
+        v = self._v
+        txt = self._txt
+        unit = self._unit
         for k, kind in KEYS:
             x = obj.get(k)
             if kind == K_STR and x is not None:
@@ -236,18 +235,40 @@ class State:
             if x is None:
                 txt[k] = DASH
                 if kind == K_RATE:
-                    self.unit[k] = ""
+                    unit[k] = ""
             elif kind == K_INT:
                 txt[k] = fmt_int(x)
             elif kind == K_DEC:
                 txt[k] = fmt_dec(x)
             elif kind == K_RATE:
-                txt[k], self.unit[k] = fmt_rate(x)
+                txt[k], unit[k] = fmt_rate(x)
             elif kind == K_STR:
                 txt[k] = x
             else:
                 txt[k] = "1" if x else "0"
-        if v["art"] != old_art or v["trk"] != old_trk:
+        pct = self._p
+        for k in _PCT_KEYS:
+            pct[k] = _pct(v[k], 100)
+        pct["ram"] = _pct(v["ru"], v["ra"])
+        pct["vram"] = _pct(v["vu"], v["vt"])
+        return self._procs(obj.get("tp"), obj.get("tr"))
+
+    def _swap(self, obj, cover, tp_n, tr_n):
+        """Show the prepared line: assignments only, nothing here can fail."""
+        v = self._v
+        art_changed = v["art"] != self.v["art"] or v["trk"] != self.v["trk"]
+        self.v, self._v = v, self.v
+        self.txt, self._txt = self._txt, self.txt
+        self.unit, self._unit = self._unit, self.unit
+        self.p, self._p = self._p, self.p
+        self.tp_name, self._tp_name = self._tp_name, self.tp_name
+        self.tp_txt, self._tp_txt = self._tp_txt, self.tp_txt
+        self.tp_val, self._tp_val = self._tp_val, self.tp_val
+        self.tr_name, self._tr_name = self._tr_name, self.tr_name
+        self.tr_txt, self._tr_txt = self._tr_txt, self.tr_txt
+        self.tp_n = tp_n
+        self.tr_n = tr_n
+        if art_changed:
             self.track_serial += 1
         if v["mp"]:
             self.media = MEDIA_PLAYING
@@ -255,41 +276,35 @@ class State:
             self.media = MEDIA_PAUSED
         else:
             self.media = MEDIA_NONE
-        cov = obj.get("cov")
-        if cov is not None:
+        if obj.get("cov") is not None:
             if cover:
                 self.cover[:] = cover
                 self.has_cover = True
             else:  # "" clears
                 self.has_cover = False
-        pct = self.p
-        for k in _PCT_KEYS:
-            pct[k] = _pct(v[k], 100)
-        pct["ram"] = _pct(v["ru"], v["ra"])
-        pct["vram"] = _pct(v["vu"], v["vt"])
         self.alert = v["alert"] == "CRITICAL"
-        self.alert_scene = ALERT_TARGETS.get(v["target_screen"], -1) if self.alert else -1
-        self._procs(obj.get("tp"), obj.get("tr"))
+        target = v["target_screen"]  # the wire names the scene: "CPU" or "GPU"
+        self.alert_scene = ALERT_TARGETS.get(target, -1) if self.alert else -1
         self.serial += 1
 
     def _procs(self, tp, tr):
-        n = 0
+        """Top processes into the spare lists; return (tp_n, tr_n)."""
+        tp_n = 0
         if tp:
             for p in tp[:TOP_CPU]:
                 c = p.get("c")
-                self.tp_name[n] = _clip(p.get("n") or "?")
-                self.tp_txt[n] = DASH if c is None else fmt_dec(c)
-                self.tp_val[n] = 0 if c is None else iround(c)
-                n += 1
-        self.tp_n = n
-        n = 0
+                self._tp_name[tp_n] = _clip(p.get("n") or "?")
+                self._tp_txt[tp_n] = DASH if c is None else fmt_dec(c)
+                self._tp_val[tp_n] = 0 if c is None else iround(c)
+                tp_n += 1
+        tr_n = 0
         if tr:
             for p in tr[:TOP_RAM]:
                 r = p.get("r")
-                self.tr_name[n] = _clip(p.get("n") or "?")
-                self.tr_txt[n] = DASH if r is None else fmt_mb(r)
-                n += 1
-        self.tr_n = n
+                self._tr_name[tr_n] = _clip(p.get("n") or "?")
+                self._tr_txt[tr_n] = DASH if r is None else fmt_mb(r)
+                tr_n += 1
+        return tp_n, tr_n
 
 
 _PCT_KEYS = ("cl", "gl", "gv", "su", "du")
@@ -299,8 +314,41 @@ def _pct(x, total):
     """x / total as an int percent clamped to 0..100; -1 when either is unknown."""
     if x is None or total is None or total <= 0:
         return -1
-    x = iround(x * 100 / total)
-    return 0 if x < 0 else 100 if x > 100 else x
+    # Compared before dividing: x / total overflows to inf for a tiny total (1e-308).
+    if x <= 0:
+        return 0
+    if x >= total:
+        return 100
+    return iround(x * 100 / total)
+
+
+def _values():
+    d = {}
+    for k, _ in KEYS:
+        d[k] = None
+    return d
+
+
+def _texts():
+    d = {}
+    for k, _ in KEYS:
+        d[k] = DASH
+    return d
+
+
+def _units():
+    d = {}
+    for k, kind in KEYS:
+        if kind == K_RATE:
+            d[k] = ""
+    return d
+
+
+def _percents():
+    d = {"ram": -1, "vram": -1}
+    for k in _PCT_KEYS:
+        d[k] = -1
+    return d
 
 
 def _list_ok(lst, vkey, most):

@@ -286,3 +286,46 @@ def test_fuzz_never_raises_and_keeps_state_coherent(s):
             rejected += 1
             assert snap(s) == before
     assert applied > 50 and rejected > 1000  # both paths exercised
+
+
+# -- a line is applied whole or not at all ------------------------------------------------
+
+
+def test_a_tiny_total_does_not_overflow_the_percent(s):
+    """ra 1e-308: ru / ra overflows a float; the percent is full, the line applies whole."""
+    assert s.feed(line(ORIGINAL_FIRST))
+    assert s.feed(b'{"ct":99,"ru":20.0,"ra":1e-308,"vu":1.0,"vt":5e-324}')
+    assert s.txt["ct"] == "99" and s.txt["ru"] == "20.0" and s.txt["ra"] == "0.0"
+    assert s.p["ram"] == 100 and s.p["vram"] == 100
+
+
+def test_an_exception_while_applying_leaves_the_state_as_it_was(s, monkeypatch):
+    assert s.feed(line(ORIGINAL_FIRST))
+    before = snap(s)
+
+    def broken(kb):
+        raise MemoryError
+
+    monkeypatch.setattr(st, "fmt_rate", broken)  # nd is formatted after ct, ru, ra...
+    assert not s.feed(line(dict(ORIGINAL_FIRST, ct=99, ru=1.0, cov=None)))
+    assert snap(s) == before and s.bad == 1
+    monkeypatch.undo()
+    assert s.feed(line(dict(ORIGINAL_FIRST, ct=99, cov=None)))
+    assert s.txt["ct"] == "99"
+
+
+HOSTILE = [1e308, -1e308, 1e-308, -1e-308, 5e-324, 10**30, -(10**30), 2**64, "9", [1], {}, True]
+
+
+@pytest.mark.parametrize("x", HOSTILE, ids=repr)
+def test_hostile_numbers_never_raise(s, x):
+    """Every numeric key and each denominator, one hostile value at a time: feed never
+    raises; a refused line changes nothing."""
+    numeric = [k for k, kind in st.KEYS if kind in (st.K_INT, st.K_DEC, st.K_RATE)]
+    for k in numeric:
+        assert s.feed(line(ORIGINAL_FIRST))
+        before = snap(s)
+        if not s.feed(line(dict(ORIGINAL_FIRST, cov=None, **{k: x}))):
+            assert snap(s) == before, k
+    for lst, key in (("tp", "c"), ("tr", "r")):
+        s.feed(line(dict(ORIGINAL_FIRST, cov=None, **{lst: [{"n": "x", key: x}]})))
