@@ -278,6 +278,44 @@ async def test_broker_down_is_one_log_line_and_devices_are_served(tmp_path, lhm_
     assert len(up) == 1
 
 
+async def test_a_silent_broker_never_delays_the_devices(tmp_path, lhm_replay, caplog):
+    caplog.set_level(logging.INFO)
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # takes the CONNECT, sends no CONNACK
+
+    silent = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    device_port = free_port()
+    path = write_config(
+        tmp_path,
+        device_port,
+        lhm_replay.url,
+        poll_interval=0.2,
+        web=None,
+        mqtt={"host": "127.0.0.1", "port": port, "node_id": NODE},
+    )
+    running = NocturneServer(load_config(path, environ={}).config, media=False)
+    await running.start()
+    loop = asyncio.get_running_loop()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", device_port)
+        writer.write(b"HELO\n")
+        started = loop.time()
+        lines = [await asyncio.wait_for(reader.readline(), 5) for _ in range(10)]
+        elapsed = loop.time() - started
+        writer.close()
+    finally:
+        stopping = loop.time()
+        await running.stop()
+        stopped_in = loop.time() - stopping
+        silent.close()
+    assert all(json.loads(line)["ct"] == 54 for line in lines)
+    assert elapsed < 10 * 0.2 + 1.0
+    assert stopped_in < 5.0  # stop() does not wait out the connect time-out
+    assert not any("MQTT: publishing" in r.getMessage() for r in caplog.records)
+
+
 def test_node_id_is_the_pc_name_made_topic_safe():
     assert node_id_from_name("Gaming-PC (Office)") == "gaming-pc_office"
     assert node_id_from_name("  ") == "pc"

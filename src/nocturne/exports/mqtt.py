@@ -111,8 +111,8 @@ class MqttExporter:
         while True:
             try:
                 async with self._new_client() as client:
+                    self._client = client  # from here on stop() says "offline" itself
                     await self._announce(client)
-                    self._client = client
                     failures = 0
                     self._log_up()
                     await self._publish_states(client)
