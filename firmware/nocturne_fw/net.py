@@ -55,7 +55,8 @@ class Link:
         self.n = 0  # bytes of the current line in buf
         self.skip = False  # dropping an oversize line up to its newline
         self.t_state = 0  # when the state was entered
-        self.t_line = 0  # when the last line arrived
+        self.t_line = 0  # when the last line arrived ("no data for" counts from here)
+        self.t_alive = 0  # when the server last proved alive: the connect or a line since
         self.t_next = 0  # earliest next attempt
         self.t_rssi = 0
         self.fails = 0  # consecutive failures
@@ -65,7 +66,7 @@ class Link:
         self.rssi = None  # dBm, None when unknown
         self.scene = -1  # the shown scene, reported as screen:N
         self.sent_scene = -1
-        self.error = ""  # short reason of the last failure, for the screen
+        self.error = ""  # short reason of the last failure, for the screen; "" once a step works
 
     # -- public ----------------------------------------------------------------
 
@@ -97,13 +98,14 @@ class Link:
                 self._fail(now, "WIFI LOST", S_IDLE)
                 return
             self._read(now)
-            if self.state == S_UP and ticks_diff(now, self.t_line) > SILENCE_MS:
+            if self.state == S_UP and ticks_diff(now, self.t_alive) > SILENCE_MS:
                 self._fail(now, "SILENT", S_WAIT)
         elif st == S_IDLE:
             if ticks_diff(now, self.t_next) >= 0:
                 self._join(now)
         elif st == S_JOIN:
             if self.wifi_up():
+                self.error = ""
                 self._enter(S_WAIT, now)
             elif ticks_diff(now, self.t_state) > JOIN_TIMEOUT_MS:
                 try:
@@ -188,7 +190,8 @@ class Link:
             self._fail(now, "NO SERVER", S_WAIT)
             return
         self.connects += 1
-        self.t_line = now  # the silence clock starts at connect
+        self.error = ""
+        self.t_alive = now  # the silence clock starts at connect; t_line stays the last line
         self._enter(S_UP, now)
 
     def _send(self, data):
@@ -241,14 +244,16 @@ class Link:
             start = nl + 1
             if self.skip:
                 self.skip = False
-                self.t_line = now  # a line did arrive: the server is alive
+                self.t_alive = now  # a line did arrive (dropped): the server is alive
                 continue
             n = self.n
             self.n = 0
             if n and self.buf[n - 1] == 13:  # CR LF
                 n -= 1
-            self.t_line = now
+            self.t_alive = now
             if n:
+                self.t_line = now
+                self.error = ""
                 self.lines += 1
                 self.fails = 0
                 self.ever_up = True

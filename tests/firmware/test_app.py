@@ -314,3 +314,42 @@ def test_a_failing_tick_does_not_stop_the_loop(tmp_path, monkeypatch):
     with pytest.raises(SystemExit):
         r.app.run()
     assert len(calls) == 5
+
+
+def test_a_connect_that_brings_no_data_stays_signal_lost(tmp_path):
+    """A frozen server: the link times out (SILENT), reconnects, and no line comes. The
+    screen stays SIGNAL LOST and "no data for" keeps counting from the last line."""
+    r = Rig(tmp_path, carousel=False)
+    r.up(LINE)
+    t_last = r.now
+    r.run(N.SILENCE_MS + 100)
+    assert r.link.error == "SILENT" and r.link.state == N.S_WAIT
+    connects = r.link.connects
+    r.run(N.BACKOFF_MIN_MS + 100)
+    assert r.link.connects == connects + 1 and r.link.state == N.S_UP
+    for _ in range(10):  # the next seconds, on the new connection
+        assert r.app.screen == ids.SYS_LOST
+        assert r.link.since_line(r.now) >= r.now - t_last - A.TICK_MS
+        r.run(1000)
+    # the silence check still counts from the connect: the link is not failed at once
+    assert r.link.state == N.S_UP and r.link.connects == connects + 1
+
+
+def test_link_error_text_is_cleared_once_the_link_recovers(tmp_path):
+    r = Rig(tmp_path, carousel=False)
+    r.server.up = False
+    r.run(A.BOOT_MS + 100)
+    assert r.link.error == "NO SERVER" and r.link.state == N.S_WAIT
+    r.server.up = True
+    for _ in range(N.BACKOFF_MAX_MS // A.TICK_MS):
+        r.run(A.TICK_MS)
+        if r.link.state == N.S_UP:
+            break
+    assert r.link.state == N.S_UP and r.link.error == ""
+    r.server.push(LINE)
+    r.run(20)
+    # lost with an old error: a line clears it too
+    r.link.error = "SILENT"
+    r.server.push(LINE)
+    r.run(20)
+    assert r.link.error == ""
