@@ -178,3 +178,14 @@ def test_web_default_is_loopback_8095(tmp_path):
     path = write_config(tmp_path, 8090, "http://127.0.0.1:1/data.json")
     web = load_config(path, environ={}).config.web
     assert web is not None and (web.host, web.port) == ("127.0.0.1", 8095)
+
+
+def test_weather_in_fahrenheit_is_exported_in_celsius():
+    from prometheus_client import generate_latest
+
+    from nocturne.exports.metrics import metrics_registry
+    from nocturne.snapshot import Snapshot, Weather
+
+    snapshot = Snapshot(weather=Weather(temperature=50.0))
+    text = generate_latest(metrics_registry(lambda: snapshot, weather_unit="°F")).decode()
+    assert samples(text)[("nocturne_weather_temperature_celsius", ())] == pytest.approx(10.0)

@@ -27,7 +27,7 @@ from nocturne.emulator.rig import ServerProcess, free_port, write_config
 from nocturne.exports.discovery import Node, discovery_messages, node_id_from_name
 from nocturne.exports.mqtt import MqttExporter
 from nocturne.exports.readings import NUMERIC_FIELDS, UNITS
-from nocturne.snapshot import Hardware, Snapshot
+from nocturne.snapshot import Hardware, Media, Snapshot, Weather
 from nocturne.sources.lhm.parser import parse_data_json
 
 from ..conftest import CAPTURE_0_9_6
@@ -225,6 +225,32 @@ async def test_unknown_values_are_absent_from_the_state(broker, home_assistant):
         await exporter.stop()
     assert json.loads(home_assistant.last(STATE)) == {"cpu_temp": 61.25, "gpu_fan": 0}
     assert home_assistant.last(STATUS) == b"offline"  # a clean stop says so itself
+
+
+async def test_weather_and_the_playing_track_are_in_the_state(broker, home_assistant):
+    exporter = MqttExporter(
+        MqttSettings("127.0.0.1", broker.port, node_id=NODE, interval=1), Node(NODE, "Test PC")
+    )
+    await exporter.start()
+    try:
+        exporter.offer(
+            Snapshot(
+                weather=Weather(temperature=21.456, description="Partly cloudy", code=2),
+                media=Media(artist="Daft Punk", track="Veridis Quo", playing=True),
+                ping_ms=12.0,
+            )
+        )
+        await home_assistant.until(lambda: home_assistant.last(STATE), "a state message")
+    finally:
+        await exporter.stop()
+    assert json.loads(home_assistant.last(STATE)) == {
+        "ping_ms": 12,
+        "weather_temperature": 21.46,
+        "weather_description": "Partly cloudy",
+        "media_artist": "Daft Punk",
+        "media_track": "Veridis Quo",
+        "media_playing": True,
+    }
 
 
 async def test_killed_server_turns_offline_through_the_last_will(tmp_path, lhm_replay, broker):
