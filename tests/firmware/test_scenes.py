@@ -90,3 +90,14 @@ def test_all_scenes_render_for_every_state(tmp_path):
         app = screens.make(line)
         for s in [*range(ids.COUNT), ids.SYS_CONNECT, ids.SYS_NO_WIFI, ids.SYS_LOST, ids.SYS_MENU]:
             screens.render_scene(app, s)
+
+
+def test_an_empty_cov_clears_the_cover_on_the_media_scene():
+    """The original server sends cov "" on a track change without a cover and on stop."""
+    app = screens.make(screens.FULL % screens.b64(screens.moon_cover()))
+    with_cover = bytes(screens.render_scene(app, ids.MEDIA))
+    assert app.state.feed('{"art":"Daft Punk","trk":"Veridis Quo","mp":true,"cov":""}')
+    app._new_data()
+    cleared = bytes(screens.render_scene(app, ids.MEDIA))
+    never = bytes(screens.render_scene(screens.make(screens.FULL % ""), ids.MEDIA))
+    assert cleared != with_cover and cleared == never
