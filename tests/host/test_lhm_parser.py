@@ -17,7 +17,8 @@ import pytest
 
 from nocturne.snapshot import HARDWARE_FIELDS, Hardware
 from nocturne.sources.lhm.model import LhmFormatError, LhmReading, Sensor, new_sensor
-from nocturne.sources.lhm.parser import _parse_value, parse_data_json, parse_tree
+from nocturne.sources.lhm.parser import parse_data_json, parse_tree
+from nocturne.sources.lhm.values import parse_value as _parse_value
 
 LHM_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "lhm"
 
@@ -878,7 +879,7 @@ def test_gpu_and_aio_fans_are_not_board_fans() -> None:
         ),
         (b"", "not JSON: Expecting value at line 1 column 1"),
         (b"\xff\xfe\xfd", "not JSON"),
-        (b"[1, 2]", "root is not a JSON object but an array"),
+        (b"[1, 2]", "root is not a JSON object but a list"),
         (b'"Sensor"', "root is not a JSON object but a string"),
         (b"null", "root is not a JSON object but null"),
         (b'{"id": 0, "Text": "Sensor"}', "root has no Children"),

@@ -11,8 +11,16 @@ from types import MappingProxyType
 from typing import Any
 
 from nocturne.snapshot import Hardware
+from nocturne.sources import SourceUnavailable
 
-__all__ = ["HARDWARE_KINDS", "LhmFormatError", "LhmReading", "Sensor", "new_sensor"]
+__all__ = [
+    "HARDWARE_KINDS",
+    "LhmFormatError",
+    "LhmReading",
+    "Sensor",
+    "UnreadableValue",
+    "new_sensor",
+]
 
 #: Every value :attr:`Sensor.kind` can take.
 HARDWARE_KINDS: tuple[str, ...] = (
@@ -29,8 +37,18 @@ HARDWARE_KINDS: tuple[str, ...] = (
 )
 
 
-class LhmFormatError(ValueError):
-    """The body is not a LHM/OHM ``data.json``; the message says what was wrong and where."""
+class LhmFormatError(SourceUnavailable, ValueError):
+    """The body is not a LHM/OHM ``data.json``; the message says what was wrong and where.
+
+    The parser's message is the bare ``reason`` ("not JSON: ... at line 3 column 3");
+    :class:`~nocturne.sources.lhm.client.LhmSource` raises it again with the whole sentence
+    a user reads (which URL, what was wrong, that the last good data is kept), so whoever
+    runs the source logs ``str(exc)`` as it is.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = message if reason is None else reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +101,18 @@ def new_sensor(
     return obj  # type: ignore[return-value]
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadableValue:
+    """A sensor whose ``Value`` is there but is no finite number (NaN, Infinity, 1e400, true).
+
+    LHM writes "-" for a sensor without a reading; that is an ordinary unknown and not listed.
+    """
+
+    sensor_id: str  # Sensor.id (LHM's SensorId or the synthesized one)
+    path: str  # "hardware / type / sensor", as LHM names them (remote text: escape to print)
+    value: str  # the JSON value as sent, shortened
+
+
 def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
@@ -100,3 +130,5 @@ class LhmReading:
     # Fields computed from several sensors (ram_total, cpu_clock, vram_total from used + free):
     # field -> every Sensor.id that went into it. ``chosen`` names the first of them.
     derived: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)
+    # Sensors that sent a value that is no number (they read None), in tree order.
+    unreadable: tuple[UnreadableValue, ...] = ()
