@@ -17,6 +17,12 @@ from .snapshot import Snapshot
 
 MAX_LINE = 4096  # bytes per line, newline included, both directions
 
+# On every line: which rules it follows. The original server sends no such key, every key
+# on every line and 0 for unknown; from revision 2 a key is absent when its value is unknown,
+# so a board shows a 0 it receives as a real 0 only from a server that sends this.
+REVISION_KEY = "pv"
+REVISION = 2
+
 # Hardware field -> (wire key, decimals), from the field table; 0 decimals is an integer.
 HARDWARE_KEYS: dict[str, tuple[str, int]] = {f.attr: (f.key, f.decimals) for f in FIELDS}
 
@@ -44,7 +50,7 @@ def _number(value: float, decimals: int) -> int | float:
 
 def snapshot_fields(snapshot: Snapshot) -> dict[str, object]:
     """The line's keys and values, except ``cov`` (which is per device)."""
-    out: dict[str, object] = {}
+    out: dict[str, object] = {REVISION_KEY: REVISION}
     hw = snapshot.hardware
     for name, (key, decimals) in HARDWARE_KEYS.items():
         value = getattr(hw, name)

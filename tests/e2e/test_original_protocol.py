@@ -78,14 +78,16 @@ def original_parse(raw: bytes) -> dict:
         elif k == "tp":
             assert isinstance(v, list) and len(v) <= 3, v
             for p in v:
-                assert isinstance(p["n"], str) and len(p["n"]) <= 15 and is_number(p["c"]), p
+                # `doc["c"] | 0` reads a decimal as 0: the original's integer it must stay
+                assert isinstance(p["n"], str) and len(p["n"]) <= 15, p
+                assert isinstance(p["c"], int) and not isinstance(p["c"], bool), p
         elif k == "tr":
             assert isinstance(v, list) and len(v) <= 2, v
             for p in v:
                 assert isinstance(p["n"], str) and len(p["n"]) <= 15, p
                 assert isinstance(p["r"], int), p
         elif k == "cov":
-            assert v is None or len(base64.b64decode(v, validate=True)) == 512, k
+            assert v is None or v == "" or len(base64.b64decode(v, validate=True)) == 512, k
         elif k == "alert":
             assert v in ("", "CRITICAL"), v
         elif k == "target_screen":

@@ -79,7 +79,7 @@ def test_units_in_the_document_match_the_encoding():
 
 def test_unknown_values_are_absent_not_zero():
     line = encode_snapshot(Snapshot(hardware=Hardware(cpu_temp=54.4))).line(with_cover=False)
-    assert decode(line) == {"ct": 54, "alert": "", "target_screen": "", "cov": None}
+    assert decode(line) == {"pv": 2, "ct": 54, "alert": "", "target_screen": "", "cov": None}
 
 
 def test_rounding():
