@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import aiohttp
 
-from .model import LhmReading
+from ..http import HttpUnavailable, get_body
+from .model import LhmFormatError, LhmReading
 from .parser import parse_data_json
+from .unreadable_log import UnreadableLog
 
-MAX_BODY = 16 * 1024 * 1024  # bytes; real captures are 25-160 KB
+if TYPE_CHECKING:
+    from nocturne.config import Config
+
+log = logging.getLogger(__name__)
+
+# data.json is about 150 KB on a desktop and grows with each disk, NIC and DIMM (a server
+# with dozens of them stays under 2 MB); 8 MB is room for any real machine while a runaway
+# or hostile answer costs at most that much memory and one parse off the event loop.
+MAX_BODY = 8 * 1024 * 1024
+# Parsing costs about 1 ms per 150 KB: below this it stays on the event loop (a thread hop
+# costs more than the parse); above it, in a worker thread, so the fan-out to devices is
+# never held up by a large body.
+PARSE_IN_THREAD_ABOVE = 1024 * 1024
 
 ENABLE_HINT = (
     "In LibreHardwareMonitor: Options → Remote Web Server → Run (port 8085), "
@@ -24,7 +40,7 @@ def basic_auth(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
-class LhmUnavailable(Exception):
+class LhmUnavailable(HttpUnavailable):
     """LibreHardwareMonitor did not answer with data.json; the message says why."""
 
 
@@ -41,41 +57,62 @@ class LhmSource:
         password: str | None = None,
         overrides: Mapping[str, str] | None = None,
         timeout: float = 2.0,
+        interval: float = 1.0,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.url = url
         self.overrides = dict(overrides or {})
+        self.interval = float(interval)  # seconds between reads: the config's poll_interval
+        self.max_body = max_body
         self._headers = {"Authorization": basic_auth(user, password or "")} if user else {}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        self._unreadable = UnreadableLog(log)
+
+    @classmethod
+    def from_config(cls, config: Config) -> LhmSource | None:
+        """The source config.json describes; None when it names no LHM URL."""
+        if not config.lhm_url:
+            return None
+        return cls(
+            config.lhm_url,
+            user=config.lhm_user,
+            password=config.lhm_password,
+            overrides=config.sensor_overrides,
+            interval=config.poll_interval,
+        )
 
     async def fetch(self) -> bytes:
         """The raw body of data.json. Raises LhmUnavailable with a reason a user can act on."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
-        try:
-            async with self._session.get(self.url) as resp:
-                if resp.status == 401:
-                    raise LhmUnavailable(
-                        f"{self.url} asks for a password (HTTP 401): set lhm_user and "
-                        "lhm_password in config.json to the ones set in LibreHardwareMonitor"
-                    )
-                if resp.status != 200:
-                    raise LhmUnavailable(f"{self.url} answered HTTP {resp.status}")
-                if resp.content_length is not None and resp.content_length > MAX_BODY:
-                    raise LhmUnavailable(f"{self.url} sent {resp.content_length} bytes")
-                return await resp.read()
-        except aiohttp.ClientConnectorError as exc:
-            raise LhmUnavailable(f"nothing answers at {self.url} ({exc.os_error})") from exc
-        except asyncio.TimeoutError as exc:
-            raise LhmUnavailable(
-                f"{self.url} did not answer within {self._timeout.total:g} s"
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise LhmUnavailable(f"{self.url}: {exc.__class__.__name__}: {exc}") from exc
+        return await get_body(
+            self._session,
+            self.url,
+            max_bytes=self.max_body,
+            error=LhmUnavailable,
+            status_hints={
+                401: " (it asks for a password): set lhm_user and lhm_password in "
+                "config.json to the ones set in LibreHardwareMonitor"
+            },
+        )
 
     async def read(self) -> LhmReading:
         """Fetch and map. Raises LhmUnavailable, or LhmFormatError for a body not data.json."""
-        return parse_data_json(await self.fetch(), self.overrides)
+        body = await self.fetch()
+        try:
+            if len(body) > PARSE_IN_THREAD_ABOVE:
+                reading = await asyncio.to_thread(parse_data_json, body, self.overrides)
+            else:
+                reading = parse_data_json(body, self.overrides)
+        except LhmFormatError as exc:
+            raise LhmFormatError(
+                f"{self.url} sent something that is not data.json: {exc.reason}; "
+                "keeping the last good data",
+                reason=exc.reason,
+            ) from exc
+        self._unreadable.update(reading)
+        return reading
 
     async def close(self) -> None:
         if self._session is not None:

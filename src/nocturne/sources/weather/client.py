@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from ...snapshot import Weather
-from .. import SourceUnavailable
+from ..http import HttpUnavailable, get_body
 from .model import CELSIUS, CityNotFound, Place
 from .parser import convert_temperature, parse_forecast, parse_geocoding, split_city
 from .wmo import describe
@@ -29,19 +29,8 @@ CACHE_NAME = "weather_location.json"
 MAX_BODY = 1024 * 1024  # bytes; real answers are 1-8 KB
 
 
-class WeatherUnavailable(SourceUnavailable):
-    """No usable answer from Open-Meteo this time (network, timeout, HTTP status)."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after  # seconds the server asked us to wait (HTTP 429/503)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+class WeatherUnavailable(HttpUnavailable):
+    """No usable answer from Open-Meteo this time (network, timeout, HTTP status, size)."""
 
 
 def _cache_key(city: str) -> str:
@@ -126,28 +115,14 @@ class WeatherSource:
     async def _get(self, url: str, params: dict[str, str]) -> bytes:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        try:
-            async with self._session.get(url, params=params) as resp:
-                if resp.status != 200:
-                    hint = " (too many requests)" if resp.status == 429 else ""
-                    raise WeatherUnavailable(
-                        f"{url} answered HTTP {resp.status}{hint}",
-                        retry_after=_retry_after(resp.headers.get("Retry-After")),
-                    )
-                if resp.content_length is not None and resp.content_length > MAX_BODY:
-                    raise WeatherUnavailable(f"{url} sent {resp.content_length} bytes")
-                body = await resp.content.read(MAX_BODY + 1)
-                if len(body) > MAX_BODY:
-                    raise WeatherUnavailable(f"{url} sent more than {MAX_BODY} bytes")
-                return body
-        except aiohttp.ClientConnectorError as exc:
-            raise WeatherUnavailable(f"cannot reach {url} ({exc.os_error})") from exc
-        except asyncio.TimeoutError as exc:
-            raise WeatherUnavailable(
-                f"{url} did not answer within {self._timeout.total:g} s"
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise WeatherUnavailable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+        return await get_body(
+            self._session,
+            url,
+            params=params,
+            max_bytes=MAX_BODY,
+            error=WeatherUnavailable,
+            status_hints={429: " (too many requests)"},
+        )
 
     async def geocode(self, city: str) -> Place:
         """Look ``city`` ("City" or "City, Country") up. Raises CityNotFound."""
