@@ -6,15 +6,24 @@ import asyncio
 
 from .line_splitter import LineSplitter
 from .protocol import EncodedSnapshot
-from .tcp_liveness import bytes_in_flight
+from .tcp_liveness import bytes_in_flight, peer_window
+
+# Bytes a device may hold received but unread (its window that many below the widest it
+# announced) before it counts as not reading. A board that reads lags at most about one
+# segment (lwIP re-announces its window per MSS, 1436 bytes) plus one line.
+UNREAD_LIMIT = 2 * 1024
 
 
 class DeviceConnection:
     """A connection, from accept (waiting for ``HELO``) until it is closed.
 
-    Progress is measured in bytes the device has taken: bytes written minus the bytes still
-    in our transport buffer and in the kernel (unsent or unacknowledged). A device that
-    stops reading first fills its receive window; from then on that figure stops growing.
+    Two measures of a device's reading, as far as the OS gives them:
+
+    - taken: bytes written minus those still in our transport buffer and in the kernel
+      (unsent or unacknowledged). It stops growing once the device's receive window is full.
+    - its window (Linux): it shrinks by every byte the device receives and does not read,
+      and grows again when it reads, so a device that stops reading is seen long before
+      its buffer is full, whatever that buffer's size.
     """
 
     __slots__ = (
@@ -37,6 +46,9 @@ class DeviceConnection:
         "progress_at",
         "task",
         "write_task",
+        "widest_window",
+        "last_window",
+        "window_grew_at",
     )
 
     def __init__(
@@ -66,6 +78,9 @@ class DeviceConnection:
         self.progress_at = now  # when it last took bytes, or had nothing outstanding
         self.task: asyncio.Task[None] | None = None
         self.write_task: asyncio.Task[None] | None = None
+        self.widest_window = 0
+        self.last_window = 0
+        self.window_grew_at = now
 
     def write(self, data: bytes) -> None:
         self.writer.write(data)
@@ -77,14 +92,26 @@ class DeviceConnection:
         in_kernel = bytes_in_flight(self.sock) if self.sock is not None else None
         return self.writer.transport.get_write_buffer_size() + (in_kernel or 0)
 
-    def stalled_for(self, now: float) -> float:
-        """Seconds since the device last took a byte while bytes were waiting for it."""
+    def stalled(self, now: float, timeout: float) -> str | None:
+        """Why the device counts as no longer reading, or None while it reads."""
         outstanding = self.outstanding()
         taken = self.written - outstanding
         if outstanding == 0 or taken != self.taken:
             self.taken = taken
             self.progress_at = now
-        return now - self.progress_at
+        if now - self.progress_at >= timeout:
+            return f"took no data for {now - self.progress_at:.0f} s"
+        window = peer_window(self.sock) if self.sock is not None else None
+        if window is None:
+            return None
+        if window > self.last_window or window >= self.widest_window:
+            self.window_grew_at = now
+        self.widest_window = max(self.widest_window, window)
+        self.last_window = window
+        unread = self.widest_window - window
+        if unread >= UNREAD_LIMIT and now - self.window_grew_at >= timeout:
+            return f"read nothing for {now - self.window_grew_at:.0f} s ({unread} bytes unread)"
+        return None
 
     def close(self) -> None:
         """Close now; unsent bytes are thrown away (a close that waits for a device that does

@@ -311,10 +311,10 @@ class DeviceServer:
                     self._drop(conn, None)
             for dev in list(self._devices.values()):
                 try:
-                    stalled = dev.stalled_for(now)
+                    why = dev.stalled(now, self.stall_timeout)
                 except OSError:
                     continue
-                if stalled >= self.stall_timeout:
-                    self._drop(dev, f"stalled: took no data for {stalled:.0f} s")
+                if why is not None:
+                    self._drop(dev, f"stalled: {why}")
             self._refusals.flush()
             self._silent.flush()

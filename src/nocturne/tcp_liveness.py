@@ -14,7 +14,7 @@ import contextlib
 import socket
 import struct
 import sys
-from typing import Protocol
+from typing import Any, Protocol
 
 try:
     import fcntl
@@ -38,7 +38,7 @@ class _HasFileno(Protocol):
 
     def setsockopt(self, level: int, option: int, value: int, /) -> None: ...
 
-    def getsockopt(self, level: int, option: int, /) -> int: ...
+    def getsockopt(self, level: int, option: int, buflen: int = ..., /) -> Any: ...
 
 
 def tune_device_socket(sock: _HasFileno) -> None:
@@ -78,3 +78,21 @@ def bytes_in_flight(sock: _HasFileno) -> int | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+_TCP_INFO_SND_WND = 228  # struct tcp_info: tcpi_snd_wnd (u32) since Linux 5.4
+
+
+def peer_window(sock: _HasFileno) -> int | None:
+    """The receive window the peer last advertised, in bytes; None when the OS cannot tell.
+    It shrinks by every byte the peer receives but does not read, and grows when it reads."""
+    tcp_info = getattr(socket, "TCP_INFO", None)
+    if tcp_info is None or not sys.platform.startswith("linux"):
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, _TCP_INFO_SND_WND + 4)  # type: ignore[call-arg]
+    except OSError:
+        return None
+    if not isinstance(info, bytes) or len(info) < _TCP_INFO_SND_WND + 4:
+        return None  # an older kernel's shorter struct
+    return struct.unpack_from("I", info, _TCP_INFO_SND_WND)[0]
