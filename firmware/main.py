@@ -4,8 +4,10 @@ Board power-up and pins come from nocturne_fw.board (revision from
 secrets.BOARD), then the app's tick loop runs forever. Without a usable
 secrets.py the screen says so (and how to fix it) instead of crashing.
 
-The emulator calls ``build(secrets=..., board_rev=...)`` with its own values
-and ticks the returned App itself (``app.tick()``), or ``run(...)`` to loop.
+The emulator builds several boards in one process: it passes each one's secrets,
+filesystem root (where settings.json lives), WLAN and socket module to ``build()``
+and ticks the returned App itself (``app.tick()``). On a board every one defaults:
+``import secrets``, the current directory, the station interface, ``import socket``.
 """
 
 import machine
@@ -13,9 +15,18 @@ from nocturne_fw import app as A
 from nocturne_fw import board
 from nocturne_fw.net import Link
 from nocturne_fw.scenes import Renderer
+from nocturne_fw.settings import PATH as SETTINGS_FILE
 from nocturne_fw.settings import Settings
 
-_NEEDED = ("WIFI_SSID", "WIFI_PASSWORD", "SERVER_HOST")
+_NEEDED = ("WIFI_SSID", "WIFI_PASSWORD", "SERVER_HOST")  # in the order Link takes them
+
+
+def usable_secrets(secrets):
+    """``secrets``, or None if it lacks a needed name."""
+    for name in _NEEDED:
+        if not isinstance(getattr(secrets, name, None), str):
+            return None
+    return secrets
 
 
 def load_secrets():
@@ -24,22 +35,30 @@ def load_secrets():
         import secrets
     except ImportError:
         return None
-    for name in _NEEDED:
-        if not isinstance(getattr(secrets, name, None), str):
-            return None  # on CPython this is the stdlib module of that name
-    return secrets
+    return usable_secrets(secrets)  # on CPython this finds the stdlib module of that name
 
 
-def build(secrets=None, board_rev=None):
-    """Power the board up and wire the app; return it without starting the loop."""
+def on_fs(fs_root, name):
+    """``name`` inside the directory ``fs_root`` ("" or None: the current directory)."""
+    if not fs_root:
+        return name
+    return fs_root + name if fs_root.endswith("/") else fs_root + "/" + name
+
+
+def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None):
+    """Power the board up and wire the app; return it without starting the loop.
+
+    ``secrets`` None: ``import secrets``; an object lacking a needed name: no secrets."""
     if secrets is None:
         secrets = load_secrets()
+    else:
+        secrets = usable_secrets(secrets)
     rev = board_rev or getattr(secrets, "BOARD", board.DEFAULT_REVISION)
     try:
         b = board.Board(rev)
     except ValueError:
         b = board.Board()
-    settings = Settings()
+    settings = Settings(on_fs(fs_root, SETTINGS_FILE))
     settings.load()
     oled = b.oled(contrast=settings.contrast, flip=settings.flip)
     pwm = b.led_pwm()
@@ -49,15 +68,15 @@ def build(secrets=None, board_rev=None):
 
     link = None
     if secrets is not None:
-        import socket
+        if socket_mod is None:
+            import socket as socket_mod
+        if wlan is None:
+            import network
 
-        import network
-
-        wlan = network.WLAN(network.STA_IF)
+            wlan = network.WLAN(network.STA_IF)
+        ssid, password, host = [getattr(secrets, name) for name in _NEEDED]
         port = getattr(secrets, "SERVER_PORT", 8090)
-        link = Link(
-            wlan, socket, secrets.WIFI_SSID, secrets.WIFI_PASSWORD, secrets.SERVER_HOST, port, None
-        )
+        link = Link(wlan, socket_mod, ssid, password, host, port, None)
     wdt = machine.WDT(timeout=A.WDT_MS)
     app = A.App(
         oled,

@@ -14,14 +14,16 @@ from typing import Any
 import pytest
 
 from nocturne.devtools.lhm_replay import LhmReplay
-from nocturne.emulator.device import Device, Emulator, install_paths
+from nocturne.emulator.device import Device
+from nocturne.emulator.firmware_loader import install_paths
+from nocturne.emulator.realtime import Emulator
 from nocturne.emulator.rig import CaptureEditor, ServerProcess, free_port, write_config
 
 from ..conftest import CAPTURE_0_9_6
 
 install_paths()
 
-from nocturne_fw import clock  # noqa: E402  (the firmware, from firmware/)
+from nocturne_fw import clock, scene_ids  # noqa: E402  (the firmware, from firmware/)
 
 POLL = 0.5  # server poll interval in these tests (s)
 
@@ -101,8 +103,10 @@ def wire_line(raw: bytes) -> dict[str, Any]:
     return json.loads(raw)
 
 
-async def read_server_lines(port: int, count: int, hello: bytes = b"HELO\nscreen:0\n") -> list:
-    """``count`` lines as a plain client sees them."""
+async def read_server_lines(port: int, count: int, hello: bytes | None = None) -> list:
+    """``count`` lines as a plain client sees them (by default: one that shows HUB)."""
+    if hello is None:
+        hello = b"HELO\nscreen:%d\n" % scene_ids.HUB
     reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
     writer.write(hello)
     try:

@@ -10,6 +10,7 @@ import os
 from nocturne_fw import font_big as FB
 from nocturne_fw import font_medium as FM
 from nocturne_fw import font_small as FS
+from nocturne_fw import scene_ids as ids
 from nocturne_fw.state import DASH, fmt_dec, fmt_int
 
 from .conftest import POLL, Rig, read_server_lines
@@ -57,7 +58,7 @@ async def test_hub_cpu_gpu_ram_show_the_capture_values(rig: Rig):
 
 async def test_a_changed_capture_reaches_the_glass_within_two_polls(rig: Rig):
     dev = rig.device()
-    await rig.until(lambda: dev.app.state.txt["ct"] == "54" and dev.screen == 0, 10, "data")
+    await rig.until(lambda: dev.app.state.txt["ct"] == "54" and dev.screen == ids.HUB, 10, "data")
     for value in (67, 71, 58):
         rig.capture.set("cpu_temp", value)
         rig.publish()
@@ -71,7 +72,7 @@ async def test_a_changed_capture_reaches_the_glass_within_two_polls(rig: Rig):
 async def test_server_killed_and_restarted(rig: Rig):
     fds_before = len(os.listdir("/proc/self/fd"))
     dev = rig.device()
-    await rig.until(lambda: dev.screen == 0 and dev.app.state.serial, 10, "live data")
+    await rig.until(lambda: dev.screen == ids.HUB and dev.app.state.serial, 10, "live data")
     connects = dev.app.link.connects
     await rig.server.kill()
     await rig.until(lambda: dev.screen_name() == "SIGNAL LOST", 8, "signal lost")
@@ -84,7 +85,7 @@ async def test_server_killed_and_restarted(rig: Rig):
     serial = dev.app.state.serial
     # the firmware's backoff after 4 failed connects is 8 s: the bound it can promise
     took = await rig.until(
-        lambda: dev.screen == 0 and dev.app.state.serial > serial, 10, "live data again"
+        lambda: dev.screen == ids.HUB and dev.app.state.serial > serial, 10, "live data again"
     )
     assert dev.app.link.connects == connects + 1
     assert shows(dev, "54", FM) and not shows(dev, "SIGNAL LOST", FM)
@@ -97,19 +98,23 @@ async def test_server_killed_and_restarted(rig: Rig):
 
 async def test_lhm_away_shows_local_values_then_lhm_again(rig: Rig):
     dev = rig.device()
-    await rig.until(lambda: dev.screen == 0 and dev.app.state.txt["gh"] == "52", 10, "LHM data")
+    await rig.until(
+        lambda: dev.screen == ids.HUB and dev.app.state.txt["gh"] == "52", 10, "LHM data"
+    )
     rig.replay.status = 503
     await rig.wait_log("LibreHardwareMonitor unavailable")
     # The server keeps the last LHM values for 5 s (stale_after), then psutil's: no GPU hot
     # spot, this machine's RAM. Never "signal lost" on the way.
     await rig.until(
-        lambda: dev.app.state.txt["gh"] == DASH or dev.screen != 0, 5 + 3 * POLL, "local values"
+        lambda: dev.app.state.txt["gh"] == DASH or dev.screen != ids.HUB,
+        5 + 3 * POLL,
+        "local values",
     )
-    assert dev.screen == 0
+    assert dev.screen == ids.HUB
     local = (await read_server_lines(rig.port, 1))[0]
     assert "gh" not in local and local["ra"] > 0
     await rig.run(3 * POLL)
-    assert dev.screen == 0 and dev.app.state.txt["ra"] == fmt_dec(local["ra"])
+    assert dev.screen == ids.HUB and dev.app.state.txt["ra"] == fmt_dec(local["ra"])
     assert shows(dev, fmt_dec(local["ra"]), FS)
     rig.replay.status = 200
     await rig.wait_log("LibreHardwareMonitor is back")
@@ -122,7 +127,9 @@ async def test_ten_devices_one_never_reading(rig: Rig):
     stuck = devs[0]
     stuck.stall()  # it connects and says HELO, then never reads a byte
     live = devs[1:]
-    await rig.until(lambda: all(d.screen == 0 and d.app.state.serial for d in live), 15, "nine")
+    await rig.until(
+        lambda: all(d.screen == ids.HUB and d.app.state.serial for d in live), 15, "nine"
+    )
     assert "(10 connected)" in rig.server.log()  # the stuck one is connected too
     for value in (61, 66, 72):
         rig.capture.set("cpu_temp", value)
@@ -138,7 +145,7 @@ async def test_ten_devices_one_never_reading(rig: Rig):
 
 async def test_critical_alert_jumps_flashes_then_lets_the_user_move(rig: Rig):
     dev = rig.device()
-    await rig.until(lambda: dev.screen == 0 and dev.app.state.serial, 10, "HUB")
+    await rig.until(lambda: dev.screen == ids.HUB and dev.app.state.serial, 10, "HUB")
     rig.capture.set("gpu_temp", 91)  # limits.gpu is 80
     rig.publish()
     await rig.until(lambda: dev.screen_name() == "GPU", 4 * POLL, "jump to GPU")
@@ -170,20 +177,20 @@ async def test_critical_alert_jumps_flashes_then_lets_the_user_move(rig: Rig):
 
 async def test_wifi_drop_and_garbage_are_survived(rig: Rig):
     dev = rig.device()
-    await rig.until(lambda: dev.screen == 0 and dev.app.state.serial, 10, "HUB")
+    await rig.until(lambda: dev.screen == ids.HUB and dev.app.state.serial, 10, "HUB")
     # garbage from the server: bad lines are dropped, the board keeps its data
     bad = dev.app.state.bad
     dev.inject(b'{"ct": 99, oops\n\xff\xfe\x00\n' + b"z" * 6000 + b"\n[1,2]\n")
     await rig.run(2 * POLL)
     assert dev.app.state.bad >= bad + 2 and dev.app.state.txt["ct"] == "54"
-    assert dev.screen == 0 and dev.errors == 0
+    assert dev.screen == ids.HUB and dev.errors == 0
     # the access point vanishes: signal lost, then back by itself
     dev.set_wifi(False)
     await rig.until(lambda: dev.screen_name() == "SIGNAL LOST", 8, "signal lost")
     assert dev.app.link.error == "WIFI LOST"
     dev.set_wifi(True)
     serial = dev.app.state.serial
-    await rig.until(lambda: dev.screen == 0 and dev.app.state.serial > serial, 8, "back")
+    await rig.until(lambda: dev.screen == ids.HUB and dev.app.state.serial > serial, 8, "back")
     # the connection reset under the board: it reconnects
     dev.drop_connection()
     serial = dev.app.state.serial

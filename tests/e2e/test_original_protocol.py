@@ -8,6 +8,8 @@ import asyncio
 import base64
 import json
 
+from nocturne_fw import scene_ids as ids
+
 from ..conftest import LHM_CAPTURES
 from .conftest import POLL, Rig
 
@@ -52,7 +54,7 @@ ORIGINAL_KEYS = (
         "target_screen",
     }
 )
-ORIGINAL_SCENES = range(10)  # HUB .. MEDIA
+ORIGINAL_SCENES = range(ids.HUB, ids.MEDIA + 1)
 
 
 def is_number(v: object) -> bool:
@@ -114,7 +116,7 @@ async def test_an_original_device_parses_every_line(rig: Rig):
             alerts.add((known["alert"], known["target_screen"]))
         return known
 
-    writer.write(b"screen:1\n")  # the CPU scene: the server measures the processes
+    writer.write(b"screen:%d\n" % ids.CPU)  # the server measures the processes
     for _ in range(int(10 / POLL)):
         if "tp" in await take(1) and "tr" in seen:
             break

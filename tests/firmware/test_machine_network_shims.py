@@ -105,3 +105,19 @@ def test_wlan_wrong_password_and_missing_ap():
     wlan.connect("lan", "right")
     assert wlan.status() == network.STAT_NO_AP_FOUND and not wlan.isconnected()
     assert network.sim.connects == 2
+
+
+def test_each_wlan_drives_its_own_radio():
+    """One radio per emulated board: an access point lost by one is not lost by another."""
+    first, second = network.Radio(), network.Radio()
+    wlans = [network.WLAN(network.STA_IF, radio=r) for r in (first, second)]
+    default = network.WLAN(network.STA_IF)
+    for w in (*wlans, default):
+        w.active(True)
+        w.connect("lan", "pw")
+    second.rssi = -77
+    assert [w.status("rssi") for w in wlans] == [-58, -77]
+    first.ap_up = False
+    assert not wlans[0].isconnected() and wlans[1].isconnected() and default.isconnected()
+    assert (first.connects, second.connects, network.sim.connects) == (1, 1, 1)
+    assert default.radio is network.sim

@@ -123,10 +123,10 @@ def add_subparser(subparsers: Any, *, with_config: bool = False) -> argparse.Arg
 
 
 def _secrets(args: argparse.Namespace, port: int) -> Any:
-    from .device import _DEFAULT, load_secrets_file
+    from .secrets_file import load_secrets_file, make_secrets
 
     if args.secrets is None:
-        return _DEFAULT
+        return make_secrets(args.host, port, args.board)
     if args.secrets.lower() == "none":
         return None
     if not Path(args.secrets).is_file():
@@ -149,7 +149,8 @@ class Session:
 
     def __init__(self, args: argparse.Namespace, out: Any = None) -> None:
         from ..config import configured_port
-        from .device import Device, Emulator
+        from .device import Device
+        from .realtime import Emulator
 
         self.args = args
         self.out = sys.stdout if out is None else out
@@ -305,7 +306,7 @@ class Session:
 def run(args: argparse.Namespace) -> int:
     """``nocturne emulate`` with parsed options."""
     from ..config import ConfigError
-    from .device import EmulatorError
+    from .errors import EmulatorError
 
     if args.png_every is not None and not args.png:
         print("nocturne emulate: --png-every needs --png DIR", file=sys.stderr)

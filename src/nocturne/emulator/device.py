@@ -5,11 +5,12 @@ the ``machine`` shim, its own SSD1306 driver talks to a :class:`VirtualSSD1306` 
 simulated I2C bus, its WiFi is its own simulated radio, and its ``socket`` is a real TCP
 socket to the server (wrapped only to behave like lwIP's and to inject faults).
 
-Several devices can live in one process. The shims are process-global modules, so every
-device is built right after ``machine.reset_all()``: the Pin, I2C and PWM objects its firmware
-holds then point at hardware state of its own (a second build never touches the first one's).
-The WiFi radio (``network.sim``) is a module global read at call time, so the device swaps
-its own in around each tick. Ticks run one device after another on one thread.
+Several devices can live in one process, and none of them touches process state: each one
+hands ``build()`` its own secrets, filesystem root (settings.json), WLAN (on its own
+``network.Radio``) and socket module. The ``machine`` shim's hardware registry is the one
+shared thing, so every device is built right after ``machine.reset_all()``: the Pin, I2C and
+PWM objects its firmware holds then point at hardware state of its own (a second build
+never touches the first one's). Ticks run one device after another on one thread.
 
 Time: the firmware reads ``nocturne_fw.clock``; the emulator leaves the real clock in place
 (``Emulator.run``/``arun`` tick every ``TICK_MS`` of real time). Tests may install a
@@ -23,193 +24,53 @@ connection is reset under the firmware). Killing the server is done to the serve
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import errno
-import importlib
-import importlib.util
 import os
-import socket as _socket
-import sys
 import tempfile
-import time
-import types
-from collections.abc import Callable, Iterable
+import traceback
 from pathlib import Path
 from typing import Any
 
-from ..firmware_files import FirmwareNotFound, find_firmware_dir
+from .errors import EmulatorError
+from .firmware_loader import SHIMS_DIR, find_firmware, firmware_main, install_paths
+from .glass_text import find_text, text_patch
+from .lwip_socket import LWIP_RCV_WINDOW, Faults, LwipSocket, LwipSocketModule
+from .realtime import Emulator
+from .secrets_file import load_secrets_file, make_secrets, no_secrets
 
-SHIMS_DIR = Path(__file__).resolve().parent / "shims"
+__all__ = [
+    "BOARDS",
+    "LWIP_RCV_WINDOW",
+    "SHIMS_DIR",
+    "Device",
+    "Emulator",
+    "EmulatorError",
+    "Faults",
+    "LwipSocket",
+    "LwipSocketModule",
+    "find_firmware",
+    "find_text",
+    "install_paths",
+    "link_state_name",
+    "load_secrets_file",
+    "make_secrets",
+    "text_patch",
+]
 
 SHORT_PRESS_MS = 120  # how long the emulated finger holds the PRG button for a short press
 LONG_PRESS_MS = 1000  # ... and for a long one (the firmware's LONG_MS is 800)
+MAX_ERRORS = 100  # the firmware's: after this many failed ticks in a row the watchdog resets
 
 BOARDS = ("v3", "v4", "v4r8")
-LWIP_RCV_WINDOW = 5760  # bytes: the ESP32 lwIP receive window (about 5.7 KB, see server.py)
+
+_DEFAULT: Any = object()
 
 
-class EmulatorError(Exception):
-    """The emulator cannot run (firmware not found, bad secrets file...)."""
+def link_state_name(state: int) -> str:
+    """What the status line calls a ``nocturne_fw.net.Link`` state."""
+    from nocturne_fw import net
 
-
-def find_firmware(path: str | os.PathLike[str] | None = None) -> Path:
-    """The firmware directory, through the one lookup (``nocturne.firmware_files``)."""
-    try:
-        return find_firmware_dir(path)
-    except FirmwareNotFound as exc:
-        raise EmulatorError(str(exc)) from None
-
-
-def install_paths(firmware: Path | None = None) -> Path:
-    """Put the firmware and the MicroPython shims on ``sys.path`` (idempotent); return the
-    firmware directory."""
-    fw = find_firmware(firmware)
-    for p in (str(SHIMS_DIR), str(fw)):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    return fw
-
-
-def _firmware_main(fw: Path) -> types.ModuleType:
-    """``firmware/main.py`` as the module ``main`` (loaded once)."""
-    mod = sys.modules.get("main")
-    if mod is not None and Path(getattr(mod, "__file__", "") or "").resolve() == fw / "main.py":
-        return mod
-    spec = importlib.util.spec_from_file_location("main", fw / "main.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["main"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def make_secrets(
-    host: str = "127.0.0.1", port: int = 8090, board: str = "v4", ssid: str = "EMULATED"
-) -> types.SimpleNamespace:
-    """A ``secrets`` module for the board, as secrets.example.py describes it."""
-    return types.SimpleNamespace(
-        WIFI_SSID=ssid,
-        WIFI_PASSWORD="emulated",
-        SERVER_HOST=host,
-        SERVER_PORT=port,
-        BOARD=board,
-    )
-
-
-def load_secrets_file(path: str | os.PathLike[str]) -> types.ModuleType | None:
-    """A secrets.py as the board would import it; None when it lacks a needed name (the
-    firmware then shows its "no secrets" screen, as on a board with a broken file)."""
-    p = Path(path)
-    if not p.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("nocturne_emulated_secrets", p)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(mod)
-    except Exception as exc:  # a syntax error on the board: the import fails the same way
-        raise EmulatorError(f"{p}: {exc.__class__.__name__}: {exc}") from exc
-    for name in ("WIFI_SSID", "WIFI_PASSWORD", "SERVER_HOST"):
-        if not isinstance(getattr(mod, name, None), str):
-            return None
-    return mod
-
-
-# -- the board's network stack ------------------------------------------------------------
-
-
-class Faults:
-    """Faults one device's network stack injects (toggled by tests, keys or the CLI)."""
-
-    def __init__(self) -> None:
-        self.stalled = False  # recv() never returns data: the board stopped reading
-        self.inbox = bytearray()  # bytes delivered before the socket's own, as from the server
-        self.refuse = False  # connect() fails as if no server listened
-
-
-class EmuSocket:
-    """A real TCP socket behaving like MicroPython's on the ESP32 (lwIP)."""
-
-    def __init__(self, faults: Faults, registry: list[EmuSocket]) -> None:
-        self._s = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
-        # lwIP's TCP receive window on the ESP32 port is about 5.7 KB: a board that stops
-        # reading pushes back on the server as soon as a real one would.
-        self._s.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, LWIP_RCV_WINDOW)
-        self._faults = faults
-        self._registry = registry
-        registry.append(self)
-        self.closed = False
-
-    def settimeout(self, t: float | None) -> None:
-        self._s.settimeout(t)
-
-    def setblocking(self, flag: bool) -> None:
-        self._s.setblocking(flag)
-
-    def connect(self, addr: Any) -> None:
-        if self._faults.refuse:
-            raise OSError(errno.ECONNREFUSED, "refused (emulated fault)")
-        self._s.connect(addr)
-
-    def send(self, data: bytes) -> int:
-        return self._s.send(data)
-
-    def write(self, data: bytes) -> int:
-        return self._s.send(data)
-
-    def recv(self, n: int) -> bytes:
-        f = self._faults
-        if f.inbox:
-            data = bytes(f.inbox[:n])
-            del f.inbox[:n]
-            return data
-        if f.stalled:
-            raise OSError(errno.EAGAIN, "stalled (emulated fault)")
-        return self._s.recv(n)
-
-    def reset(self) -> None:
-        """Abort the connection: RST to the server, EBADF to the firmware's next call."""
-        with contextlib.suppress(OSError):
-            self._s.setsockopt(
-                _socket.SOL_SOCKET, _socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-            )
-        self.close()
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._s.close()
-            with contextlib.suppress(ValueError):
-                self._registry.remove(self)
-
-    def fileno(self) -> int:
-        return self._s.fileno()
-
-
-class EmuSocketModule:
-    """What ``import socket`` gives the firmware on the board: IPv4 only, like lwIP."""
-
-    AF_INET = _socket.AF_INET
-    SOCK_STREAM = _socket.SOCK_STREAM
-
-    def __init__(self, faults: Faults) -> None:
-        self.faults = faults
-        self.open: list[EmuSocket] = []  # sockets not closed yet (leak check)
-        self.created = 0
-
-    def getaddrinfo(self, host: str, port: int, *args: Any) -> list[tuple]:
-        return _socket.getaddrinfo(host, port, _socket.AF_INET, _socket.SOCK_STREAM)
-
-    def socket(self, *args: Any) -> EmuSocket:
-        self.created += 1
-        return EmuSocket(self.faults, self.open)
-
-
-# -- one board ---------------------------------------------------------------------------
-
-
-_DEFAULT = object()
+    names = {net.S_IDLE: "WIFI DOWN", net.S_JOIN: "JOINING", net.S_WAIT: "WAITING", net.S_UP: "UP"}
+    return names.get(state, "?")
 
 
 class Device:
@@ -234,9 +95,10 @@ class Device:
         name: str = "device",
         strict: bool = True,
     ) -> None:
-        fw = install_paths(Path(firmware) if firmware else None)
+        fw = install_paths(firmware)
         import machine
         import network
+        from nocturne_fw import board as fw_board
 
         from .ssd1306_virtual import VirtualSSD1306
 
@@ -253,37 +115,19 @@ class Device:
             secrets = make_secrets(host, port, board)
         self.secrets = secrets
         self.faults = Faults()
-        self.sockets = EmuSocketModule(self.faults)
-        self.sim = network._Sim()
+        self.sockets = LwipSocketModule(self.faults)
+        self.sim = network.Radio()
         self.panel = VirtualSSD1306()
 
         machine.reset_all()  # fresh pins, buses and PWMs: what this board's firmware holds
         machine.bus(0).attach(0x3C, self.panel)
-        main = _firmware_main(fw)
-        cwd = os.getcwd()
-        saved_sim = network.sim
-        network.sim = self.sim
-        os.chdir(self.fs_dir)  # Settings() reads ./settings.json, as on the board's flash
-        # No secrets: main.build() then imports `secrets` itself. Give it an empty module, so
-        # neither the standard library's nor a developer's firmware/secrets.py is found.
-        saved_secrets = sys.modules.get("secrets")
-        if secrets is None:
-            sys.modules["secrets"] = types.ModuleType("secrets")
-        try:
-            self.app = main.build(secrets=secrets, board_rev=board)
-        finally:
-            os.chdir(cwd)
-            network.sim = saved_sim
-            if secrets is None:
-                if saved_secrets is None:
-                    sys.modules.pop("secrets", None)
-                else:
-                    sys.modules["secrets"] = saved_secrets
-        self.app.settings.path = str(self.fs_dir / self.app.settings.path)
-        if self.app.link is not None:
-            self.app.link.sock_mod = self.sockets
-        from nocturne_fw import board as fw_board
-
+        self.app = firmware_main(fw).build(
+            secrets=no_secrets() if secrets is None else secrets,
+            board_rev=board,
+            fs_root=str(self.fs_dir),
+            wlan=network.WLAN(network.STA_IF, radio=self.sim),
+            socket_mod=self.sockets,
+        )
         try:
             self.board = fw_board.Board(board)  # pins only (not powered again)
         except ValueError:  # main.build falls back to the default revision too
@@ -299,8 +143,7 @@ class Device:
     # -- running --------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """One pass of the firmware's loop (``App.tick``), with this board's radio."""
-        import network
+        """One pass of the firmware's loop (``App.tick``)."""
         from nocturne_fw import clock
 
         now = clock.ticks_ms()
@@ -311,22 +154,14 @@ class Device:
             ms = self._presses.pop(0)
             self.button.drive(0)
             self._release_at = clock.ticks_add(now, ms)
-        saved = network.sim
-        network.sim = self.sim
         try:
             self.app.tick()
             self.errors = 0
         except Exception as exc:
             self.errors += 1
-            if self.strict:
+            if self.strict or self.errors > MAX_ERRORS:
                 raise
-            import traceback
-
             traceback.print_exception(exc)
-            if self.errors > 100:  # the firmware's MAX_ERRORS: the watchdog would reset
-                raise
-        finally:
-            network.sim = saved
         self.ticks += 1
 
     def press(self, long: bool = False) -> None:
@@ -389,21 +224,23 @@ class Device:
 
     def screen_name(self) -> str:
         """The shown screen: a scene name ("HUB", "CPU"...) or a system screen ("LOST"...)."""
-        from nocturne_fw import scenes
+        from nocturne_fw import scene_ids
 
         s = self.app.screen
-        if s < len(scenes.NAMES):
-            return scenes.NAMES[s]
-        return SYSTEM_NAMES.get(s, str(s))
+        if 0 <= s < scene_ids.COUNT:
+            return scene_ids.NAMES[s]
+        return scene_ids.SYS_NAMES.get(s, str(s))
 
     def status(self, lines: bool = True) -> str:
         """One line for a status bar: screen, link, faults (and the line count)."""
+        from nocturne_fw import net
+
         link = self.app.link
         parts = [self.screen_name()]
         if link is not None:
+            up = link.state == net.S_UP
             parts.append(
-                ("UP" if link.state == 3 else LINK_STATES.get(link.state, "?"))
-                + (f" ({link.error})" if link.error and link.state != 3 else "")
+                link_state_name(link.state) + (f" ({link.error})" if link.error and not up else "")
             )
             if lines:
                 parts.append(f"lines {link.lines}")
@@ -422,159 +259,3 @@ class Device:
     def find_text(self, s: str, font: Any = None) -> bool:
         """``s`` is on the glass, drawn in ``font`` (default: any of the firmware's fonts)."""
         return find_text(self.picture(), s, font)
-
-
-SYSTEM_NAMES = {
-    100: "BOOT",
-    101: "CONNECTING",
-    102: "NO WIFI",
-    103: "SIGNAL LOST",
-    104: "NO SECRETS",
-    105: "MENU",
-    106: "SCREEN OFF",
-}
-LINK_STATES = {0: "WIFI DOWN", 1: "JOINING", 2: "WAITING", 3: "UP"}
-
-
-# -- reading text off the glass ------------------------------------------------------------
-
-
-def _rows_as_ints(picture: list[list[int]]) -> list[int]:
-    out = []
-    for row in picture:
-        v = 0
-        for x, p in enumerate(row):
-            if p:
-                v |= 1 << x
-        out.append(v)
-    return out
-
-
-def text_patch(s: str, font: Any) -> tuple[int, list[int]]:
-    """``s`` drawn by the firmware's own text writer: (width, row bitmasks, bit x = column x)."""
-    import framebuf
-    from nocturne_fw import text
-
-    w = max(1, text.text_width(s, font))
-    h = font.HEIGHT
-    buf = bytearray(((h + 7) // 8) * w)
-    fb = framebuf.FrameBuffer(buf, w, h, framebuf.MONO_VLSB)
-    text.draw(fb, s, 0, 0, font)
-    rows = []
-    for y in range(h):
-        v = 0
-        for x in range(w):
-            if fb.pixel(x, y):
-                v |= 1 << x
-        rows.append(v)
-    return w, rows
-
-
-def find_text(picture: list[list[int]], s: str, font: Any = None) -> bool:
-    """``s`` appears in ``picture`` exactly as the firmware draws it (lit on dark, or dark on
-    lit: an inverted panel or a name tag), glyph cells and the paper between them included."""
-    from nocturne_fw import font_big, font_medium, font_small
-
-    fonts: Iterable[Any] = (font_small, font_medium, font_big) if font is None else (font,)
-    rows = _rows_as_ints(picture)
-    height = len(rows)
-    width = len(picture[0]) if picture else 0
-    for f in fonts:
-        w, patch = text_patch(s, f)
-        h = len(patch)
-        mask = (1 << w) - 1
-        inv = [p ^ mask for p in patch]
-        for y in range(height - h + 1):
-            first = rows[y]
-            for x in range(width - w + 1):
-                v = (first >> x) & mask
-                if v == patch[0]:
-                    cand = patch
-                elif v == inv[0]:
-                    cand = inv
-                else:
-                    continue
-                if all(((rows[y + i] >> x) & mask) == cand[i] for i in range(1, h)):
-                    return True
-    return False
-
-
-# -- many boards, real time ---------------------------------------------------------------
-
-
-class Emulator:
-    """Boards ticked together every ``TICK_MS`` of real time, with frame observers."""
-
-    def __init__(self, devices: Iterable[Device] = ()) -> None:
-        self.devices: list[Device] = list(devices)
-        self.observers: list[Callable[[Device], None]] = []
-        self._seen: dict[int, int] = {}
-        self.stopped = False
-
-    def add(self, device: Device) -> Device:
-        self.devices.append(device)
-        return device
-
-    def tick_all(self) -> None:
-        for d in self.devices:
-            d.tick()
-            if self.observers:
-                t = d.panel.transactions
-                if self._seen.get(id(d)) != t:
-                    self._seen[id(d)] = t
-                    for obs in self.observers:
-                        obs(d)
-
-    def _tick_ms(self) -> int:
-        install_paths()
-        from nocturne_fw import app as A
-
-        return A.TICK_MS
-
-    def run(self, seconds: float | None = None, until: Callable[[], bool] | None = None) -> bool:
-        """Tick in real time until ``until()`` is true (returns True), ``seconds`` pass
-        (returns False) or ``stop()``."""
-        period = self._tick_ms() / 1000
-        end = None if seconds is None else time.monotonic() + seconds
-        nxt = time.monotonic()
-        while not self.stopped:
-            self.tick_all()
-            if until is not None and until():
-                return True
-            if end is not None and time.monotonic() >= end:
-                return False
-            nxt += period
-            delay = nxt - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            else:
-                nxt = time.monotonic()  # behind (a slow frame): do not try to catch up
-        return False
-
-    async def arun(
-        self, seconds: float | None = None, until: Callable[[], bool] | None = None
-    ) -> bool:
-        """``run`` for an asyncio program: other tasks (a replay server...) run between ticks."""
-        period = self._tick_ms() / 1000
-        loop = asyncio.get_running_loop()
-        end = None if seconds is None else loop.time() + seconds
-        nxt = loop.time()
-        while not self.stopped:
-            self.tick_all()
-            if until is not None and until():
-                return True
-            if end is not None and loop.time() >= end:
-                return False
-            nxt += period
-            delay = nxt - loop.time()
-            if delay <= 0:
-                nxt = loop.time()
-            await asyncio.sleep(max(delay, 0))
-        return False
-
-    def stop(self) -> None:
-        self.stopped = True
-
-    def close(self) -> None:
-        for d in self.devices:
-            d.close()

@@ -1,8 +1,9 @@
 """CPython stand-in for MicroPython's ``network`` module: a WLAN station the emulator steers.
 
 The firmware calls ``WLAN(STA_IF)``, ``active``, ``connect``, ``isconnected``,
-``status()``/``status("rssi")``, ``ifconfig``, ``config`` as on the ESP32. The
-emulator and tests steer the one simulated radio through ``sim``:
+``status()``/``status("rssi")``, ``ifconfig``, ``config`` as on the ESP32. A ``WLAN``
+drives the ``Radio`` it was made with (``WLAN(STA_IF, radio=...)``: one per emulated
+board) or, by default, the module's own ``sim``, which tests steer:
 
     network.sim.ap_up = False      # the access point vanishes: link drops
     network.sim.rssi = -71         # signal strength while connected, dBm
@@ -29,7 +30,9 @@ AUTH_OPEN = 0
 AUTH_WPA2_PSK = 3
 
 
-class _Sim:
+class Radio:
+    """One board's simulated station and the access point it sees."""
+
     def __init__(self):
         self.reset()
 
@@ -48,12 +51,11 @@ class _Sim:
         self.hostname = "nocturne"
 
 
-sim = _Sim()
+sim = Radio()
 
 
-def _poll():
+def _poll(s):
     """Advance the simulated join; apply AP loss."""
-    s = sim
     if s.status == STAT_GOT_IP and not s.ap_up:
         s.status = STAT_BEACON_TIMEOUT
     if s.status == STAT_CONNECTING:
@@ -70,70 +72,71 @@ def _poll():
 
 
 class WLAN:
-    def __init__(self, interface_id=STA_IF):
+    def __init__(self, interface_id=STA_IF, radio=None):
         self.interface = interface_id
+        self.radio = sim if radio is None else radio
 
     def active(self, is_active=None):
         if is_active is None:
-            return sim.active
-        sim.active = bool(is_active)
-        if not sim.active:
-            sim.status = STAT_IDLE
+            return self.radio.active
+        self.radio.active = bool(is_active)
+        if not self.radio.active:
+            self.radio.status = STAT_IDLE
         return None
 
     def connect(self, ssid=None, key=None, *, bssid=None):
-        if not sim.active:
+        if not self.radio.active:
             raise OSError("Wifi Not Started")
-        sim.connects += 1
-        sim.target = (ssid, key)
-        sim.pending = sim.join_polls
-        sim.status = STAT_CONNECTING
-        if sim.join_polls == 0:
-            _poll()
+        self.radio.connects += 1
+        self.radio.target = (ssid, key)
+        self.radio.pending = self.radio.join_polls
+        self.radio.status = STAT_CONNECTING
+        if self.radio.join_polls == 0:
+            _poll(self.radio)
 
     def disconnect(self):
-        sim.status = STAT_IDLE
+        self.radio.status = STAT_IDLE
 
     def isconnected(self):
-        _poll()
-        return sim.status == STAT_GOT_IP
+        _poll(self.radio)
+        return self.radio.status == STAT_GOT_IP
 
     def status(self, param=None):
-        _poll()
+        _poll(self.radio)
         if param is None:
-            return sim.status
+            return self.radio.status
         if param == "rssi":
-            if sim.status != STAT_GOT_IP:
+            if self.radio.status != STAT_GOT_IP:
                 raise OSError("Wifi Not Connected")
-            return sim.rssi
+            return self.radio.rssi
         raise ValueError("unknown status param")
 
     def ifconfig(self, config=None):
         if config is not None:
             return None
-        if sim.status == STAT_GOT_IP:
-            return (sim.ip, "255.255.255.0", "192.168.4.1", "192.168.4.1")
+        if self.radio.status == STAT_GOT_IP:
+            return (self.radio.ip, "255.255.255.0", "192.168.4.1", "192.168.4.1")
         return ("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0")
 
     def config(self, *args, **kwargs):
         if kwargs:
             if "hostname" in kwargs:
-                sim.hostname = kwargs["hostname"]
+                self.radio.hostname = kwargs["hostname"]
             return None
         key = args[0]
         if key == "mac":
             return b"\x24\x6f\x28\x00\x00\x01"
         if key in ("hostname", "dhcp_hostname"):
-            return sim.hostname
+            return self.radio.hostname
         if key == "essid":
-            return sim.target[0] if sim.target else ""
+            return self.radio.target[0] if self.radio.target else ""
         raise ValueError("unknown config param")
 
     def scan(self):
-        if not sim.ap_up:
+        if not self.radio.ap_up:
             return []
-        name = (sim.ssid or "nocturne-lan").encode()
-        return [(name, b"\x00\x11\x22\x33\x44\x55", 6, sim.rssi, AUTH_WPA2_PSK, False)]
+        name = (self.radio.ssid or "nocturne-lan").encode()
+        return [(name, b"\x00\x11\x22\x33\x44\x55", 6, self.radio.rssi, AUTH_WPA2_PSK, False)]
 
 
 def hostname(name=None):

@@ -1,0 +1,49 @@
+"""The firmware from ``firmware/`` made importable in CPython, next to the MicroPython shims.
+
+The folder comes from the one lookup, ``nocturne.firmware_files.find_firmware_dir``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import types
+from pathlib import Path
+
+from ..firmware_files import FirmwareNotFound, find_firmware_dir
+from .errors import EmulatorError
+
+SHIMS_DIR = Path(__file__).resolve().parent / "shims"
+
+
+def find_firmware(path: str | os.PathLike[str] | None = None) -> Path:
+    """The firmware directory (``path``, else where the one lookup finds it)."""
+    try:
+        return find_firmware_dir(path)
+    except FirmwareNotFound as exc:
+        raise EmulatorError(str(exc)) from None
+
+
+def install_paths(firmware: str | os.PathLike[str] | None = None) -> Path:
+    """Put the firmware and the MicroPython shims on ``sys.path`` (idempotent); return the
+    firmware directory."""
+    fw = find_firmware(firmware)
+    for p in (str(SHIMS_DIR), str(fw)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    return fw
+
+
+def firmware_main(fw: Path) -> types.ModuleType:
+    """``firmware/main.py`` as the module ``main`` (loaded once; its ``build()`` makes a
+    board and holds no state between calls)."""
+    mod = sys.modules.get("main")
+    if mod is not None and Path(getattr(mod, "__file__", "") or "").resolve() == fw / "main.py":
+        return mod
+    spec = importlib.util.spec_from_file_location("main", fw / "main.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["main"] = mod
+    spec.loader.exec_module(mod)
+    return mod
