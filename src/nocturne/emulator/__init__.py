@@ -4,4 +4,8 @@
 ``network`` and ``micropython`` modules; put it on ``sys.path`` (together with
 ``firmware/``) and the firmware imports them unchanged. ``ssd1306_virtual``
 decodes the I2C bytes the firmware's SSD1306 driver sends into a picture.
+
+``device.Device`` is one board (``realtime.Emulator`` ticks several in real time);
+``firmware_loader`` finds and imports the firmware, ``secrets_file`` makes a board's
+secrets, ``lwip_socket`` is its network stack, ``glass_text`` reads text off its panel.
 """

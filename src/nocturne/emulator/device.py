@@ -223,7 +223,7 @@ class Device:
         return self.app.screen
 
     def screen_name(self) -> str:
-        """The shown screen: a scene name ("HUB", "CPU"...) or a system screen ("LOST"...)."""
+        """The shown screen: a scene name ("HUB"...) or a system screen ("SIGNAL LOST"...)."""
         from nocturne_fw import scene_ids
 
         s = self.app.screen
