@@ -49,16 +49,7 @@ class NocturneServer:
     ) -> None:
         self.config = config
         self.devices = DeviceServer(config.host, config.port, max_devices=config.max_devices)
-        lhm = (
-            LhmSource(
-                config.lhm_url,
-                user=config.lhm_user,
-                password=config.lhm_password,
-                overrides=config.sensor_overrides,
-            )
-            if use_lhm
-            else None
-        )
+        lhm = LhmSource.from_config(config) if use_lhm else None
         self.collector = Collector(
             config,
             lhm=lhm,

@@ -15,25 +15,21 @@ from .config import Config, ConfigError, load_config
 from .fields import BY_ATTR, FIELDS, unit_of
 from .safe_text import printable
 from .snapshot import Hardware
-from .sources.lhm.client import ENABLE_HINT, LhmSource, LhmUnavailable
-from .sources.lhm.model import LhmFormatError, LhmReading
+from .sources import SourceUnavailable
+from .sources.lhm.client import ENABLE_HINT, LhmSource
+from .sources.lhm.model import LhmReading
 from .sources.local import LocalSource
 
 
 async def read_lhm(config: Config) -> tuple[LhmReading | None, str | None]:
     """One reading from LHM, or None and the reason it failed."""
-    source = LhmSource(
-        config.lhm_url,
-        user=config.lhm_user,
-        password=config.lhm_password,
-        overrides=config.sensor_overrides,
-    )
+    source = LhmSource.from_config(config)
+    if source is None:
+        return None, "no lhm_url in config.json"
     try:
         return await source.read(), None
-    except LhmUnavailable as exc:
+    except SourceUnavailable as exc:
         return None, str(exc)
-    except LhmFormatError as exc:
-        return None, f"{config.lhm_url} did not send LibreHardwareMonitor's data.json: {exc}"
     finally:
         await source.close()
 

@@ -337,3 +337,9 @@ async def test_retry_after_is_respected_and_unknown_city_waits_the_full_interval
         assert collector.compose().weather is None
     finally:
         await collector.stop()
+
+
+def test_deeply_nested_json_is_a_format_error_not_a_crash():
+    body = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(WeatherFormatError, match="nested too deeply"):
+        parse_forecast(body)

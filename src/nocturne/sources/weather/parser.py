@@ -30,6 +30,8 @@ def _load(body: bytes | str, what: str) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise WeatherFormatError(f"{what}: not JSON ({exc})") from None
+    except RecursionError:
+        raise WeatherFormatError(f"{what}: JSON nested too deeply to be an answer") from None
     if not isinstance(data, dict):
         raise WeatherFormatError(f"{what}: expected a JSON object, found {type(data).__name__}")
     if data.get("error"):
