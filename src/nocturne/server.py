@@ -242,10 +242,8 @@ class DeviceServer:
                 encoded = dev.pending
                 if encoded is None or dev.closed:
                     continue
-                with_cover = encoded.cover is not None and encoded.cover != dev.last_cover
-                dev.write(encoded.line(with_cover=with_cover))
-                if with_cover:
-                    dev.last_cover = encoded.cover
+                dev.write(encoded.line_for(dev.last_cover, first=dev.written == 0))
+                dev.last_cover = encoded.cover
                 # No timeout here: the watchdog decides when a device has stalled.
                 await dev.writer.drain()
         except (ConnectionError, OSError) as exc:

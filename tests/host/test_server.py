@@ -85,6 +85,12 @@ async def test_cover_on_first_line_and_on_change_only(server):
     reader2, writer2 = await asyncio.open_connection("127.0.0.1", server.port)
     writer2.write(b"HELO\n")
     assert base64.b64decode((await read_json(reader2))["cov"]) == cover_b
+    # The next track has no cover, then nothing plays: each device is told to clear it once.
+    server.publish(snap(54, None))
+    assert (await read_json(reader))["cov"] == ""
+    assert (await read_json(reader2))["cov"] == ""
+    server.publish(snap(55, None))
+    assert (await read_json(reader))["cov"] is None
     writer.close()
     writer2.close()
 
