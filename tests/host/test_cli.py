@@ -25,7 +25,9 @@ TIMEOUT = 20.0
 def write_config(tmp_path: Path, **keys) -> Path:
     path = tmp_path / "config.json"
     # ping_host "": tests never reach past loopback (the default pings a public resolver).
-    path.write_text(json.dumps({"host": "127.0.0.1", "ping_host": "", **keys}), encoding="utf-8")
+    # web null: the default port 8095 is one per machine, and tests start servers side by side.
+    data = {"host": "127.0.0.1", "ping_host": "", "web": None, **keys}
+    path.write_text(json.dumps(data), encoding="utf-8")
     return path
 
 

@@ -43,6 +43,7 @@ def write_config(directory: Path, port: int, lhm_url: str, **keys: Any) -> Path:
         "lhm_url": lhm_url,
         "ping_host": "",  # the default pings a public resolver
         "weather_city": "",
+        "web": None,  # the default web port is one per machine; rigs run side by side
         **keys,
     }
     if data["ping_host"] or data["weather_city"]:
