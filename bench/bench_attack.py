@@ -131,10 +131,7 @@ def realistic(temp: int) -> Snapshot:
 
 async def vanished(publish: bool) -> float | None:
     with NamespacePair() as nets:
-        listener = nets.socket_in(nets.server)
-        listener.bind((SERVER_ADDRESS, 0))
-        listener.listen()
-        srv = DeviceServer(SERVER_ADDRESS, 0, listen_socket=listener)
+        srv = DeviceServer(SERVER_ADDRESS, 0, listen_socket=nets.server_listener())
         await srv.start()
         device = nets.socket_in(nets.client)
         loop = asyncio.get_running_loop()

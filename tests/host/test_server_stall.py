@@ -64,10 +64,7 @@ async def test_board_that_stops_reading_is_dropped_within_30_s_of_its_last_read(
 
 async def vanishing_device(publish_every: float | None) -> float | None:
     with NamespacePair() as nets:
-        listener = nets.socket_in(nets.server)
-        listener.bind((SERVER_ADDRESS, 0))
-        listener.listen()
-        srv = DeviceServer(SERVER_ADDRESS, 0, listen_socket=listener)
+        srv = DeviceServer(SERVER_ADDRESS, 0, listen_socket=nets.server_listener())
         await srv.start()
         device = nets.socket_in(nets.client)
         try:

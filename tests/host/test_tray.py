@@ -97,11 +97,18 @@ def read_line(sock: socket.socket) -> dict:
     return json.loads(data)
 
 
+def connect_device(port: int) -> socket.socket:
+    """A device as the board is one: it says HELO at once (the server serves no one else)."""
+    device = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    device.sendall(b"HELO\n")
+    return device
+
+
 def connect_retrying(port: int) -> socket.socket:
     deadline = time.monotonic() + TIMEOUT
     while True:
         try:
-            return socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            return connect_device(port)
         except ConnectionRefusedError:
             assert time.monotonic() < deadline, "the server never listened again"
             time.sleep(0.05)
@@ -141,7 +148,7 @@ def test_every_menu_action(xdisplay, tmp_path, lhm_replay_thread):
             items = {str(i): i for i in app.icon.menu.items}
             status_item = next(i for i in app.icon.menu.items if i.default)
 
-            device = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            device = connect_device(port)
             assert read_line(device)["ct"] == 54
             deadline = time.monotonic() + TIMEOUT
             while status_item.text != "RUNNING · 1 device":
@@ -244,7 +251,7 @@ def test_tray_icon_appears_click_shows_status_and_sigterm_closes(
             assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
             time.sleep(0.1)
 
-        device = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        device = connect_device(port)
         assert read_line(device)["ct"] == 54
         # The icon turns green within a refresh or two.
         wait_for_colour(xdisplay, shots / "tray-serving.png", COLOURS["serving"])

@@ -82,7 +82,7 @@ async def test_weather_media_and_ping_reach_the_device(tmp_path, players, sessio
     assert (last["art"], last["trk"], last["mp"], last["idle"]) == (ARTIST, TITLE, True, False)
     assert isinstance(last["pg"], int) and last["pg"] >= 0
     assert TITLE.encode("utf-8") in raw_lines[-1]  # UTF-8 on the wire, not \u escapes
-    covers = [line["cov"] for line in lines if line["cov"] is not None]
+    covers = [line["cov"] for line in lines if line["cov"]]  # "" (clear) is no cover
     assert len(covers) == 1  # once per track, not on every line
     assert base64.b64decode(covers[0]) == cover_xbm((tmp_path / "music" / "cover.png").read_bytes())
     documented = documented_keys()

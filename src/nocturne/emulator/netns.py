@@ -96,6 +96,14 @@ class NamespacePair:
             raise result
         return result
 
+    def server_listener(self) -> socket.socket:
+        """A listening socket on SERVER_ADDRESS (any port) in the server's namespace, for
+        ``DeviceServer(..., listen_socket=...)``."""
+        listener = self.socket_in(self.server)
+        listener.bind((SERVER_ADDRESS, 0))
+        listener.listen()
+        return listener
+
     def drop_all_traffic(self) -> None:
         """From now on every packet either side sends is thrown away: the peer has vanished."""
         for ns, ifname in ((self.server, self._server_if), (self.client, self._client_if)):
