@@ -230,4 +230,3 @@ class LocalSource:
         values.update(self._disk_usage())
         values.update(self._sensors(skip))
         return Hardware(**values)
-
