@@ -24,7 +24,7 @@ BODY = r"""
 import gc
 import time
 import screens
-from nocturne_fw import app as A
+from nocturne_fw import scene_ids as ids
 from nocturne_fw.state import State
 
 try:
@@ -42,10 +42,8 @@ try:
 except AttributeError:
     _mem = None
 
-NAMES = ("HUB", "CPU", "CPU LOAD", "GPU", "GPU LOAD", "RAM", "NET", "NET GRAPH", "ATMOS",
-         "MEDIA", "PROCESSES", "FANS", "DISKS")
-SYS = (("boot", A.SYS_BOOT), ("connecting", A.SYS_CONNECT), ("no wifi", A.SYS_NO_WIFI),
-       ("signal lost", A.SYS_LOST), ("no secrets", A.SYS_SECRETS), ("menu", A.SYS_MENU))
+SYS = (ids.SYS_BOOT, ids.SYS_CONNECT, ids.SYS_NO_WIFI, ids.SYS_LOST, ids.SYS_SECRETS,
+       ids.SYS_MENU)
 
 
 def frame_cost(app, screen, n):
@@ -79,19 +77,19 @@ def main(n):
     screens.fill_graphs(app)
     print("%-22s %11s %8s" % ("screen", "render", "alloc/frame"))
     total = 0
-    for i in range(13):
+    for i in range(ids.COUNT):
         us, alloc = frame_cost(app, i, n)
         total += us
-        row("%2d %s" % (i, NAMES[i]), us, alloc)
+        row("%2d %s" % (i, ids.NAMES[i]), us, alloc)
     app.menu.show()
-    for name, s in SYS:
+    for s in SYS:
         us, alloc = frame_cost(app, s, n)
-        row("   " + name, us, alloc)
+        row("   " + ids.SYS_NAMES[s].lower(), us, alloc)
     app.menu.close()
     long_app = screens.make(screens.FULL % cover)
     long_app.state.feed(screens.LONG_MEDIA)
     long_app.now += 5000
-    us, alloc = frame_cost(long_app, 9, n)
+    us, alloc = frame_cost(long_app, ids.MEDIA, n)
     row(" 9 MEDIA scrolling", us, alloc)
     app.glitch = True
     app.t_glitch = 777
