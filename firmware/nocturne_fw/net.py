@@ -1,7 +1,11 @@
 """WiFi join and the TCP link to the PC server, polled from the tick loop.
 
 ``Link.poll(now)`` never blocks longer than one TCP connect (``CONNECT_TIMEOUT_S``);
-reads are non-blocking. Each complete line goes to ``on_line(bytes)`` without
+reads are non-blocking, with ``readinto`` into one preallocated chunk: ``recv(n)``
+allocates its n-byte result before it knows whether data came, and on the ports that
+raise EAGAIN an exception too (608 B per idle tick on the unix port), while
+``readinto`` on an empty non-blocking socket returns None and allocates nothing.
+Each complete line goes to ``on_line(bytes)`` without
 its newline. A line longer than ``MAX_LINE`` is dropped up to the next newline,
 so a hostile or broken server can never grow the buffer.
 
@@ -18,8 +22,8 @@ from micropython import const
 from nocturne_fw.clock import ticks_add, ticks_diff
 
 MAX_LINE = const(4096)  # protocol v1 line cap (bytes, newline excluded)
-RECV_CHUNK = const(512)  # bytes per recv(); an lwIP TCP segment is at most 1460
-RECV_ROUNDS = const(8)  # recv() calls per poll at most: 4 KB, then let the UI run
+RECV_CHUNK = const(512)  # bytes per readinto(); an lwIP TCP segment is at most 1460
+RECV_ROUNDS = const(8)  # readinto() calls per poll at most: 4 KB, then let the UI run
 CONNECT_TIMEOUT_S = 2  # the one blocking call; the watchdog allows far more
 JOIN_TIMEOUT_MS = const(15000)  # a WPA2 join normally takes 2-5 s
 SILENCE_MS = const(12000)  # the server sends a line every second: 12 missed = dead
@@ -52,6 +56,8 @@ class Link:
         self.state = S_IDLE
         self.buf = bytearray(MAX_LINE)
         self.mv = memoryview(self.buf)
+        self.rx = bytearray(RECV_CHUNK)  # what one readinto() brought
+        self.rxmv = memoryview(self.rx)
         self.n = 0  # bytes of the current line in buf
         self.skip = False  # dropping an oversize line up to its newline
         self.t_state = 0  # when the state was entered
@@ -196,7 +202,10 @@ class Link:
 
     def _send(self, data):
         # Non-blocking, few bytes: the socket's send buffer always has room.
-        self.sock.send(data)
+        sock = self.sock
+        if sock is None:
+            raise OSError(9)  # EBADF: the link closed under the caller
+        sock.send(data)
 
     def _send_scene(self):
         try:
@@ -206,40 +215,50 @@ class Link:
             pass  # a dead socket shows up on the next read
 
     def _read(self, now):
+        rx = self.rx
         for _ in range(RECV_ROUNDS):
+            sock = self.sock
+            if sock is None:
+                return
             try:
-                data = self.sock.recv(RECV_CHUNK)
+                # MicroPython streams: the byte count, 0 = peer closed, None = nothing yet
+                k = sock.readinto(rx)
             except OSError as e:
-                if e.args and e.args[0] in _EAGAIN:
+                if e.args and e.args[0] in _EAGAIN:  # ports that raise instead of None
                     return
                 self._fail(now, "LINK ERROR", S_WAIT)
                 return
-            if not data:
+            if k is None:
+                return
+            if not k:
                 self._fail(now, "CLOSED", S_WAIT)
                 return
-            self._take(data, now)
+            self._take(k, now)
             if self.state != S_UP:
                 return
-            if len(data) < RECV_CHUNK:
+            if k < RECV_CHUNK:
                 return
 
-    def _take(self, data, now):
-        """Split ``data`` into lines, with the MAX_LINE cap."""
+    def _take(self, end, now):
+        """Split the first ``end`` bytes of ``rx`` into lines, with the MAX_LINE cap.
+
+        The newline is found by a byte loop: MicroPython's bytearray and memoryview
+        have no ``find``, and a bytes copy of the chunk would cost RECV_CHUNK bytes."""
+        rx = self.rx
         start = 0
-        end = len(data)
-        mv = memoryview(data)
         while start < end:
-            nl = data.find(b"\n", start)
-            stop = end if nl < 0 else nl
+            nl = start
+            while nl < end and rx[nl] != 10:
+                nl += 1
             if not self.skip:
-                k = stop - start
+                k = nl - start
                 if self.n + k > MAX_LINE:
                     self.skip = True  # too long: drop it, up to its newline
                     self.n = 0
-                else:
-                    self.buf[self.n : self.n + k] = mv[start:stop]
+                elif k:
+                    self.buf[self.n : self.n + k] = self.rxmv[start:nl]
                     self.n += k
-            if nl < 0:
+            if nl == end:
                 return
             start = nl + 1
             if self.skip:

@@ -100,16 +100,20 @@ class FakeSock:
         self.sent += data
         return len(data)
 
-    def recv(self, n):
+    def readinto(self, buf, nbytes=None):
+        """MicroPython's stream readinto: the count, 0 once the peer closed, None when a
+        non-blocking socket has nothing (its streams turn EAGAIN into None)."""
         if self.reset:
             raise OSError(104)  # ECONNRESET
         if self.rx:
-            out = bytes(self.rx[:n])
+            n = len(buf) if nbytes is None else min(nbytes, len(buf))
+            n = min(n, len(self.rx))
+            buf[:n] = self.rx[:n]
             del self.rx[:n]
-            return out
+            return n
         if self.peer_closed:
-            return b""
-        raise OSError(11)  # EAGAIN
+            return 0
+        return None
 
     def close(self):
         self.closed = True

@@ -78,14 +78,16 @@ class Sock:
         self.sent += d
         return len(d)
 
-    def recv(self, n):
+    def readinto(self, buf, nbytes=None):
+        # MicroPython's stream readinto: count, 0 = peer closed, None = nothing yet
         if self.rx:
-            d = self.rx[:n]
+            n = min(len(buf), len(self.rx))
+            buf[:n] = self.rx[:n]
             self.rx = self.rx[n:]
-            return d
+            return n
         if self.eof:
-            return b""
-        raise OSError(11)
+            return 0
+        return None
 
     def close(self):
         pass

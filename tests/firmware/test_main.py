@@ -15,6 +15,7 @@ from nocturne_fw import clock
 from nocturne_fw import scene_ids as ids
 from nocturne_fw import settings as S
 
+from nocturne.emulator.lwip_socket import Faults, LwipSocketModule
 from nocturne.emulator.ssd1306_virtual import VirtualSSD1306
 
 LINE = b'{"ct":52,"cl":18,"gt":47,"gl":63,"ru":17.3,"ra":31.9,"nd":812,"nu":38}\n'
@@ -95,7 +96,8 @@ def test_end_to_end_over_real_tcp(rig):
         SERVER_PORT=port,
         BOARD="v4",
     )
-    rig.run(secrets=secrets)
+    # CPython's sockets have no readinto: the emulator's lwIP-like socket has, as boards do
+    rig.run(secrets=secrets, socket_mod=LwipSocketModule(Faults()))
     app = rig.apps[0]
     app.settings.carousel = False
     ticks(app, rig.clk, A.BOOT_MS + 200)

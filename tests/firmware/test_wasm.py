@@ -179,3 +179,60 @@ def test_drawing_allocates_nothing_in_micropython():
     assert len(rows) == 21
     # 16 bytes once (one heap block) is tolerated: a lazily made object, not per frame
     assert all(int(v) <= 16 for v in rows.values()), rows
+
+
+IDLE_LINK_SCRIPT = """
+import gc
+import scenario as sc
+from nocturne_fw import app as A
+from nocturne_fw import clock
+from nocturne_fw import net as N
+from nocturne_fw.settings import Settings
+
+
+class IdleSock(sc.Sock):
+    # An open, quiet TCP socket as MicroPython has it: recv(n) makes its n-byte result
+    # before it learns there is nothing, then raises EAGAIN; readinto returns None.
+    def recv(self, n):
+        if self.rx:
+            d = self.rx[:n]
+            self.rx = self.rx[n:]
+            return d
+        b = bytearray(n)
+        raise OSError(11)
+
+
+class IdleServer(sc.Server):
+    def socket(self):
+        return IdleSock(self)
+
+
+clk = clock.ManualClock(0)
+srv = IdleServer()
+link = N.Link(sc.Wlan(), srv, "ssid", "pw", "host", 8090, None)
+s = Settings("/idle_settings.json")
+s.carousel = False
+app = A.App(sc.Oled(), lambda: 1, s, link=link, ticks_ms=clk)
+for i in range(300):  # boot splash, connect
+    app.tick(); clk.advance(A.TICK_MS)
+srv.conn.rx += sc.LINE
+for i in range(50):  # the line, its redraw
+    app.tick(); clk.advance(A.TICK_MS)
+print('up', link.state == N.S_UP, app.state.serial)
+gc.collect(); gc.disable()
+a = gc.mem_alloc()
+for i in range(200):  # 2 s of idle ticks: polls, two redraws, an RSSI read
+    app.tick(); clk.advance(A.TICK_MS)
+print('idle', gc.mem_alloc() - a)
+gc.enable()
+"""
+
+
+def test_idle_tick_with_the_link_up_allocates_nothing_in_micropython():
+    """Linked, no data waiting: 200 ticks (each one polls the socket) allocate 0 bytes.
+    recv() on a quiet non-blocking socket allocates its buffer and an exception; the
+    link reads with readinto() into a preallocated chunk instead."""
+    out = run_micropython(IDLE_LINK_SCRIPT, files("scenario.py"))
+    rows = dict(r.split(None, 1) for r in out.splitlines())
+    assert rows["up"] == "True 1", out
+    assert int(rows["idle"]) == 0, out
