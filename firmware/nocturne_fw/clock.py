@@ -1,9 +1,11 @@
 """Millisecond ticks for the tick loop, with a source tests can replace.
 
-MicroPython has ``time.ticks_ms/ticks_diff/ticks_add``: a counter that wraps
-at 2**30 ms (about 12.4 days) and must be compared with ``ticks_diff``, never
-with ``<``. CPython lacks them, so this module uses them when present and
-otherwise emulates the same wrap-around counter on ``time.monotonic``.
+MicroPython has ``time.ticks_ms/ticks_diff/ticks_add``: a counter that wraps at
+``TICKS_PERIOD`` and must be compared with ``ticks_diff``, never with ``<``. The period
+is 2**30 ms (about 12.4 days) on 32-bit ports such as the ESP32's, and 2**62 on 64-bit
+builds (the unix port on a PC): wrap-around is tested on the 32-bit WebAssembly port.
+CPython lacks them, so this module uses them when present and otherwise emulates the
+board's 2**30 counter on ``time.monotonic``.
 
 Every timing rule in the firmware reads ``clock.ticks_ms()`` so a test can
 drive it: ``clock.set_source(ManualClock())`` and advance time by hand.
@@ -13,31 +15,38 @@ import time
 
 from micropython import const
 
-_MASK = const(0x3FFFFFFF)  # MicroPython's ticks wrap at 2**30 on every port
+_MASK = const(0x3FFFFFFF)  # the ESP32's TICKS_PERIOD - 1: 32-bit ports wrap at 2**30
 _HALF = const(0x20000000)
 
-try:  # MicroPython: the C implementations
+if hasattr(time, "ticks_ms"):  # MicroPython: the C implementations
     _hw_ticks_ms = time.ticks_ms
     _hw_sleep_ms = time.sleep_ms
     ticks_diff = time.ticks_diff
     ticks_add = time.ticks_add
-except AttributeError:  # CPython: the same arithmetic in Python
+else:  # CPython: the same arithmetic in Python, on the board's 2**30 period
+    # CPython's clock, looked up by name: the board's time module has no monotonic
+    _monotonic = getattr(time, "monotonic", time.time)
 
-    def _hw_ticks_ms():
-        return int(time.monotonic() * 1000) & _MASK
+    def _py_ticks_ms():
+        return int(_monotonic() * 1000) & _MASK
 
-    def _hw_sleep_ms(ms):
+    def _py_sleep_ms(ms):
         time.sleep(ms / 1000)
 
-    def ticks_diff(end, start):
+    def _py_ticks_diff(end, start):
         """Signed ms from ``start`` to ``end``, correct across one wrap."""
         return ((end - start + _HALF) & _MASK) - _HALF
 
-    def ticks_add(ticks, delta):
+    def _py_ticks_add(ticks, delta):
         """``ticks`` moved by ``delta`` ms (|delta| < 2**29, as MicroPython), wrapped."""
         if delta <= -_HALF or delta >= _HALF:
             raise OverflowError("ticks interval overflow")
         return (ticks + delta) & _MASK
+
+    _hw_ticks_ms = _py_ticks_ms
+    _hw_sleep_ms = _py_sleep_ms
+    ticks_diff = _py_ticks_diff
+    ticks_add = _py_ticks_add
 
 
 _source = _hw_ticks_ms
@@ -45,7 +54,7 @@ _sleep = _hw_sleep_ms
 
 
 def ticks_ms():
-    """Current tick count in ms, in [0, 2**30)."""
+    """Current tick count in ms, in [0, TICKS_PERIOD): 2**30 on the board."""
     return _source()
 
 

@@ -60,7 +60,7 @@ class _Face:
             offsets.append(off)
             off += ((w + 7) >> 3) * self.height
         self.offsets = offsets
-        self.glyphs = [None] * len(self.chars)
+        self.glyphs = [None] * len(self.chars)  # type: list  # a FrameBuffer once drawn
         q = self.chars.find("?")
         self.unknown = q if q >= 0 else 0
 
