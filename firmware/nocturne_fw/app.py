@@ -316,8 +316,8 @@ class App:
             return v["wt"] is not None or v["wi"] is not None
         if n == ids.MEDIA:
             return st.media != MEDIA_NONE
-        if n == ids.PROCESSES:
-            return st.tp_n > 0
+        # PROCESSES always: the server sends tp only while a board shows it (or CPU, RAM),
+        # so waiting for tp before showing it would never show it.
         if n == ids.FANS:
             return (
                 v["cf"] is not None

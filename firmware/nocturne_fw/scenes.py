@@ -55,6 +55,9 @@ _S_MS = "ms"
 _S_BS = "B/S"
 _S_GB = "GB"
 _S_SLASH = "/"
+# PROCESSES before its first tp: the server scans only while a board shows this scene
+# (or CPU, RAM), so the list comes with a line or two after screen:10 went out.
+_S_SCANNING = "SCANNING"
 _STATUS = ("IDLE", "PLAYING", "PAUSED")
 _CPU_ROWS = ("LOAD", "PWR", "CLK")
 _CPU_KEYS = ("cl", "pw", "cc")
@@ -333,7 +336,7 @@ class Renderer:
     def processes(self, fb, app):
         st = app.state
         if not st.tp_n:
-            text.draw(fb, DASH, 64, 28, font_medium, 1, CENTER)
+            text.draw(fb, _S_SCANNING, 64, 28, font_medium, 1, CENTER)
             return
         for r in range(st.tp_n):
             y = 11 + 16 * r

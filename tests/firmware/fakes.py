@@ -145,7 +145,7 @@ class FakeServer:
 class Rig:
     """An App wired to fakes, ticking every 10 ms on a ManualClock."""
 
-    def __init__(self, tmp_path, renderer=None, net_on=True, secrets_ok=True, **settings):
+    def __init__(self, tmp_path, renderer=None, net_on=True, secrets_ok=True, fb=None, **settings):
         self.clock = clock.ManualClock(1000)
         self.pin = Pin()
         self.oled = FakeOled()
@@ -168,6 +168,7 @@ class Rig:
             led=self.leds.append,
             ticks_ms=self.clock,
             secrets_ok=secrets_ok,
+            fb=fb,
         )
 
     @property

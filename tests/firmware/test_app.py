@@ -3,12 +3,14 @@
 import json
 from itertools import pairwise
 
+import framebuf
 import pytest
 from fakes import Rig
 from nocturne_fw import app as A
 from nocturne_fw import input as B
 from nocturne_fw import net as N
 from nocturne_fw import scene_ids as ids
+from nocturne_fw import scenes, text
 
 LINE = b'{"ct":40,"cl":10,"gl":5,"nd":100,"nu":10,"alert":"","target_screen":""}\n'
 CPU_ALERT = b'{"ct":97,"alert":"CRITICAL","target_screen":"CPU"}\n'
@@ -293,11 +295,53 @@ def test_carousel_skips_scenes_without_data(tmp_path):
     for _ in range(13):
         r.run(5000, feed_every=1000, line=line)
         seen.append(r.app.scene)
-    assert set(seen) == {ids.HUB, ids.CPU, ids.CPU_LOAD, ids.RAM, ids.NET, ids.NET_GRAPH}
+    assert set(seen) == {
+        ids.HUB,
+        ids.CPU,
+        ids.CPU_LOAD,
+        ids.RAM,
+        ids.NET,
+        ids.NET_GRAPH,
+        ids.PROCESSES,  # always: showing it is what makes the server scan
+    }
     # a press still shows a scene without data
     r.app.set_scene(ids.CPU_LOAD)
     r.press(100)
     assert r.app.scene == ids.GPU
+
+
+def test_processes_in_the_carousel_scanning_then_names(tmp_path, monkeypatch):
+    """The server sends tp only while the board reports CPU, RAM or PROCESSES (its scan
+    is demand-driven): the carousel still comes to PROCESSES, which reads SCANNING until
+    a line with tp arrives and then draws the names."""
+    drawn = []
+    draw = text.draw
+
+    def spy(fb, s, *a, **k):
+        drawn.append(s)
+        return draw(fb, s, *a, **k)
+
+    monkeypatch.setattr(text, "draw", spy)
+    fb = framebuf.FrameBuffer(bytearray(1024), 128, 64, framebuf.MONO_VLSB)
+    r = Rig(tmp_path, renderer=scenes.Renderer(), fb=fb, carousel=True, interval=5)
+    base = {"ct": 40, "cl": 10, "ru": 3.0, "ra": 8.0, "nd": 1, "nu": 1}
+    tp = [{"n": "blender", "c": 88.5}, {"n": "python3", "c": 12.0}]
+
+    def line():  # as our server: tp while the board's last screen:N is a process scene
+        shown = int(sent(r).rsplit("screen:", 1)[1].split()[0])
+        return json.dumps(dict(base, tp=tp) if shown in ids.WITH_PROCESSES else base) + "\n"
+
+    r.up((json.dumps(base) + "\n").encode())
+    frames = []  # (scene, strings drawn) per second
+    for _ in range(70):
+        del drawn[:]
+        r.run(1000, feed_every=1000, line=line)
+        frames.append((r.app.scene, list(drawn)))
+    on = [d for n, d in frames if n == ids.PROCESSES]
+    assert on, [n for n, _ in frames]
+    assert "SCANNING" in on[0] and "blender" not in on[0]
+    assert "blender" in on[-1] and "python3" in on[-1] and "SCANNING" not in on[-1]
+    assert "screen:10\n" in sent(r)
 
 
 def test_a_failing_tick_does_not_stop_the_loop(tmp_path, monkeypatch):
