@@ -11,6 +11,13 @@ Key semantics on a good line:
   sends it only on the first line and on a track change), ``""`` clears it;
 - unknown keys are ignored (protocol additions must not break old devices).
 
+Which server sent the line: ours puts ``pv`` (protocol revision) on every line and
+leaves out what it does not know, so a 0 is a real 0. A line without ``pv`` is the
+original server's, which sends every key and 0 for unknown: there a 0 where 0 cannot be
+a reading (``ZERO_UNKNOWN``, used RAM/VRAM of an unknown total) is unknown, weather
+with no description (``wd ""``, its fetch failed) is no weather, and a process
+percentage (per core there, so 177.0 on a busy machine) is clamped to 100.
+
 Everything a scene draws is formatted here, once per line (≈ 1 Hz), into
 ``State.txt`` / ``State.unit``, so the draw loop only blits cached strings.
 """
@@ -74,6 +81,12 @@ KEYS = (
     ("alert", K_STR),
     ("target_screen", K_STR),
 )
+
+# Original server (no "pv"): keys where its 0 means "could not read". No PC runs at 0 °C,
+# 0 MHz or 0 W; a fan header that reads 0 RPM is one with no fan (the original has no other
+# way to say so); no machine has 0 GB of RAM; a system disk at 0 % used holds no system.
+ZERO_UNKNOWN = ("ct", "gt", "gh", "ch", "cf", "s1", "s2", "gf", "ra", "vt", "cc", "su", "du", "pw")
+PROC_MAX = 100  # percent of the whole CPU; the original sends per-core sums up to 100 x cores
 
 TOP_CPU = const(3)  # tp: up to 3 processes by CPU
 TOP_RAM = const(2)  # tr: up to 2 processes by RAM
@@ -249,8 +262,11 @@ class State:
         v = self._v
         txt = self._txt
         unit = self._unit
+        original = "pv" not in obj  # the original server: 0 for unknown (module docstring)
         for k, kind in KEYS:
             x = obj.get(k)
+            if original and x is not None and _original_unknown(obj, k, x):
+                x = None
             if kind == K_STR and x is not None:
                 x = _clip(x)
                 if not x:
@@ -277,7 +293,7 @@ class State:
             pct[k] = _pct(v[k], 100)
         pct["ram"] = _pct(v["ru"], v["ra"])
         pct["vram"] = _pct(v["vu"], v["vt"])
-        return self._procs(obj.get("tp"), obj.get("tr"))
+        return self._procs(obj.get("tp"), obj.get("tr"), original)
 
     def _swap(self, obj, cover, tp_n, tr_n):
         """Show the prepared line: assignments only, nothing here can fail."""
@@ -313,12 +329,14 @@ class State:
         self.alert_scene = ALERT_TARGETS.get(target, -1) if self.alert else -1
         self.serial += 1
 
-    def _procs(self, tp, tr):
+    def _procs(self, tp, tr, original=False):
         """Top processes into the spare lists; return (tp_n, tr_n)."""
         tp_n = 0
         if tp:
             for p in tp[:TOP_CPU]:
                 c = p.get("c")
+                if original and c is not None and c > PROC_MAX:
+                    c = PROC_MAX
                 self._tp_name[tp_n] = _clip(p.get("n") or "?")
                 self._tp_txt[tp_n] = DASH if c is None else fmt_dec(c)
                 self._tp_val[tp_n] = 0 if c is None else iround(c)
@@ -334,6 +352,19 @@ class State:
 
 
 _PCT_KEYS = ("cl", "gl", "gv", "su", "du")
+
+
+def _original_unknown(obj, k, x):
+    """True when the original server's value ``x`` for ``k`` means unknown."""
+    if k in ZERO_UNKNOWN:
+        return x == 0
+    if k == "ru":  # 0.0 used of a total it could not read either
+        return x == 0 and not obj.get("ra")
+    if k == "vu":
+        return x == 0 and not obj.get("vt")
+    if k == "wt" or k == "wi":  # its failed fetch: wt 0, wd "", wi 0
+        return not obj.get("wd")
+    return False
 
 
 def _pct(x, total):

@@ -23,6 +23,7 @@ NUMERIC = [k for k, kind in st.KEYS if kind in (st.K_INT, st.K_DEC, st.K_RATE)]
 
 def extreme(x):
     d = {k: x for k in NUMERIC}
+    d["pv"] = 2  # our server's rules: every number as it is (the original's: test_state)
     d["tp"] = [{"n": "chrome.exe", "c": x}] * 3
     d["tr"] = [{"n": "chrome.exe", "r": x}] * 2
     return json.dumps(d)

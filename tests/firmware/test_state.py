@@ -91,7 +91,8 @@ def test_original_server_line(s):
     assert (t["ct"], t["gt"], t["cl"], t["pw"], t["cc"]) == ("52", "47", "18", "41", "4650")
     assert (t["ru"], t["ra"], t["vu"], t["vt"]) == ("17.3", "31.9", "2.1", "16.0")
     assert (t["nd"], s.unit["nd"], t["nu"], s.unit["nu"]) == ("812", "K", "38", "K")
-    assert t["s2"] == "0"  # a real 0 stays 0
+    assert t["dr"] == "0"  # a real 0 stays 0
+    assert t["s2"] == st.DASH  # the original's 0 RPM: no fan on that header
     assert t["wd"] == "Overcast" and t["wi"] == "3"
     assert s.has_cover and bytes(s.cover) == COVER
     assert s.tp_n == 2 and s.tp_name[:2] == ["chrome.exe", "obs64.exe"]
