@@ -34,6 +34,13 @@ ASCII = "".join(chr(c) for c in range(32, 127))
 EXTRA = "°—"  # degree sign for temperatures, em dash for absent values
 # Latin-1 letters, so names like "Beyoncé" or "Motörhead" render as written
 LATIN1 = "".join(chr(c) for c in range(0xC0, 0x100) if c not in (0xD7, 0xF7))
+# Cyrillic for titles and process names (the original's users write Russian): the Russian
+# alphabet and the Ukrainian and Belarusian letters it lacks; 76 glyphs, 7 bytes each in
+# the small font, 12 in the medium one.
+CYRILLIC = "Ё" + "".join(chr(c) for c in range(0x410, 0x450)) + "ё" + "ЄІЇҐЎєіїґў"
+# What a character the font lacks is drawn as: a hollow box (the usual "missing glyph"),
+# under the code point that means it. Drawn here, not taken from misc-fixed.
+PLACEHOLDER = "\ufffd"
 BIG_CHARS = "0123456789 %+-.,:/?°—CFGHKMBWz"
 
 
@@ -111,6 +118,21 @@ def load_ttf(path: Path, size: int, chars: str) -> tuple[dict[str, Glyph], int, 
     return cells, ascent, descent
 
 
+def box_glyph(cells: dict[str, Glyph]) -> Glyph:
+    """A hollow box as tall as a capital (the rows "H" inks) and one column narrower than
+    the advance, so two in a row stay apart."""
+    h = cells["H"]
+    inked = [y for y, row in enumerate(h.rows) if any(row)]
+    top, bottom = min(inked), max(inked)
+    right = h.width - 2
+    rows = [[0] * h.width for _ in h.rows]
+    for y in range(top, bottom + 1):
+        for x in range(right + 1):
+            if y in (top, bottom) or x in (0, right):
+                rows[y][x] = 1
+    return Glyph(h.width, rows)
+
+
 def trim(cells: dict[str, Glyph], ascent: int) -> tuple[int, int]:
     """Drop rows blank in every glyph at the top and bottom; return (height, baseline)."""
     height = len(next(iter(cells.values())).rows)
@@ -170,23 +192,25 @@ def write_module(name: str, header: str, cells: dict[str, Glyph], chars: str, as
 
 def main() -> None:
     cells, ascent, _, copy = load_bdf("5x7")
+    cells[PLACEHOLDER] = box_glyph(cells)
     write_module(
         "small",
         "Small labels: X11 misc-fixed 5x7, Debian xfonts-base.\nLicence: public domain ("
         + copy
         + ").",
         cells,
-        ASCII + EXTRA + LATIN1,
+        ASCII + EXTRA + LATIN1 + CYRILLIC + PLACEHOLDER,
         ascent,
     )
     cells, ascent, _, copy = load_bdf("6x13B")
+    cells[PLACEHOLDER] = box_glyph(cells)
     write_module(
         "medium",
         "Values: X11 misc-fixed 6x13B (bold), Debian xfonts-base.\nLicence: public domain ("
         + copy
         + ").",
         cells,
-        ASCII + EXTRA + LATIN1,
+        ASCII + EXTRA + LATIN1 + CYRILLIC + PLACEHOLDER,
         ascent,
     )
     cells, ascent, _ = load_ttf(DEJAVU_BOLD, 24, BIG_CHARS)

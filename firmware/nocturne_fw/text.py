@@ -13,8 +13,10 @@ then on drawing a string allocates nothing.
 
 Characters a font lacks fall back readably: common accented Latin letters and
 typographic punctuation to ASCII ("é" -> "e", "–" -> "-", "’" -> "'"), a
-lower-case letter to its capital when only that exists, anything else to "?".
-Never garbage, never an exception.
+lower-case letter to its capital when only that exists, anything else (an emoji, a
+script the font lacks) to the font's placeholder ``PLACEHOLDER``, a hollow box as tall
+as a capital, or "?" in a font without one (the big digits). The small and medium fonts
+have Latin-1 and Cyrillic letters. Never garbage, never an exception.
 
     from nocturne_fw import text, font_medium
     w = text.draw(fb, "CPU 54°", 0, 10, font_medium)      # returns the width
@@ -27,6 +29,13 @@ from micropython import const
 LEFT = const(0)
 CENTER = const(1)
 RIGHT = const(2)
+
+PLACEHOLDER = "\ufffd"  # the replacement character: fonts draw it as a box (make_fonts.py)
+# Invisible parts of emoji and text: variation selectors, joiners, zero-width space and
+# no-break, BOM, skin-tone modifiers. Drawn as nothing, so "👍🏽" or "❤️" is one box.
+_ZERO_WIDTH = (
+    "\ufe0e\ufe0f\u200b\u200c\u200d\u2060\ufeff\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff"
+)
 
 # Transliteration for characters a font lacks: _FROM[i] is drawn as _TO[i].
 _FROM = (
@@ -51,7 +60,9 @@ class _Face:
     def __init__(self, font):
         self.height = font.HEIGHT
         self.chars = font.CHARS
-        self.widths = font.WIDTHS
+        # the font's advances, and one more: 0 for the zero-width characters' index
+        self.widths = bytes(font.WIDTHS) + b"\x00"
+        self.none = len(self.chars)
         self.data = bytearray(font.DATA)
         self.mv = memoryview(self.data)
         offsets = []
@@ -61,7 +72,9 @@ class _Face:
             off += ((w + 7) >> 3) * self.height
         self.offsets = offsets
         self.glyphs = [None] * len(self.chars)  # type: list  # a FrameBuffer once drawn
-        q = self.chars.find("?")
+        q = self.chars.find(PLACEHOLDER)
+        if q < 0:
+            q = self.chars.find("?")
         self.unknown = q if q >= 0 else 0
 
     def index(self, ch):
@@ -70,6 +83,8 @@ class _Face:
         i = chars.find(ch)
         if i >= 0:
             return i
+        if _ZERO_WIDTH.find(ch) >= 0:
+            return self.none
         j = _FROM.find(ch)
         if j >= 0:  # accented letter or typographic sign: its ASCII stand-in
             ch = _TO[j]
@@ -152,8 +167,10 @@ def draw(fb, s, x, y, font, c=1, align=LEFT):
         pal = _pal0
     for ch in s:
         i = f.index(ch)
-        fb.blit(f.glyph(i), x, y, key, pal)
-        x += widths[i]
+        w = widths[i]
+        if w:
+            fb.blit(f.glyph(i), x, y, key, pal)
+            x += w
     return x - x0
 
 

@@ -242,6 +242,10 @@ SCREENS = (
     ("scene_08_atmos_clear", scene(ids.ATMOS, line='{"wt":24,"wd":"Clear sky","wi":0}')),
     ("scene_09_media", scene(ids.MEDIA)),
     ("scene_09_media_scrolled", media_scrolled),
+    (  # Cyrillic from the fonts, an emoji as the placeholder box
+        "scene_09_media_cyrillic",
+        scene(ids.MEDIA, line='{"pv":2,"art":"Кино","trk":"Звезда 🌟","mp":true,"cov":""}'),
+    ),
     ("scene_10_processes", scene(ids.PROCESSES)),
     ("scene_11_fans", scene(ids.FANS)),
     ("scene_12_disks", scene(ids.DISKS)),

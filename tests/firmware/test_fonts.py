@@ -7,7 +7,7 @@ from nocturne_fw import font_big, font_medium, font_small, text
 
 FONTS = {"small": font_small, "medium": font_medium, "big": font_big}
 ASCII = "".join(chr(c) for c in range(32, 127))
-MIXED = "Beyoncé — Ünïcode 日本"
+MIXED = "Beyoncé — Ünïcode 日本 Кино 😀 ❤️ 👍🏽"
 
 
 def screen(w=128, h=64):
@@ -96,7 +96,7 @@ def test_clipping_at_edges_does_not_fail():
 @pytest.mark.parametrize("name", FONTS)
 def test_fallback_is_readable(name):
     f = FONTS[name]
-    expected = "".join(c if c in f.CHARS else None or _fallback(c, f) for c in MIXED)
+    expected = "".join(c if c in f.CHARS else _fallback(c, f) for c in MIXED)
     _, a = screen(400, 30)
     _, b = screen(400, 30)
     wa = text.draw(a, MIXED, 0, 0, f)
@@ -113,14 +113,34 @@ def _fallback(c, f):
             return c
     if c.upper() in f.CHARS:
         return c.upper()
-    return "?"
+    if c in "\ufe0f\U0001f3fd":  # variation selector, skin tone: nothing
+        return ""
+    return text.PLACEHOLDER if text.PLACEHOLDER in f.CHARS else "?"
 
 
 def test_fallback_specifics():
     # small and medium have Latin-1 and the em dash: drawn as themselves
     assert all(c in font_small.CHARS for c in "éÜï—°")
-    # CJK has no glyph anywhere: question marks, same width as "??"
-    assert text.text_width("日本", font_small) == text.text_width("??", font_small)
+    # ... and Cyrillic, for titles and process names
+    for f in (font_small, font_medium):
+        assert all(
+            c in f.CHARS
+            for c in "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+        )
+        assert all(c in f.CHARS for c in "ЄІЇҐЎєіїґў")
+    # CJK or an emoji has no glyph anywhere: the placeholder box, one per character
+    box = text.PLACEHOLDER
+    assert text.text_width("日本", font_small) == text.text_width(box * 2, font_small)
+    assert text.text_width("😀", font_medium) == text.char_width(box, font_medium) == 6
+    # the invisible parts of an emoji draw nothing: one box each for "❤️" and "👍🏽"
+    assert text.text_width("❤️👍🏽", font_small) == text.text_width(box * 2, font_small)
+    _, a = screen()
+    _, b = screen()
+    text.draw(a, "a\u200db\ufeffc", 0, 0, font_small)
+    text.draw(b, "abc", 0, 0, font_small)
+    assert pixels(a, 128, 64) == pixels(b, 128, 64)
+    # the big digits have no box: "?" there
+    assert text.text_width("😀", font_big) == text.text_width("?", font_big)
     # transliteration of letters the fonts lack
     assert text.text_width("ő", font_small) == text.text_width("o", font_small)
     _, a = screen()
@@ -144,6 +164,23 @@ def test_fallback_specifics():
         text.draw(fb, s, 0, 0, font_medium)
 
 
+@pytest.mark.parametrize("name", ["small", "medium"])
+def test_the_placeholder_is_a_hollow_box_as_tall_as_a_capital(name):
+    f = FONTS[name]
+    w = text.char_width(text.PLACEHOLDER, f)
+    _, a = screen(w, f.HEIGHT)
+    _, h = screen(w, f.HEIGHT)
+    text.draw(a, "😀", 0, 0, f)
+    text.draw(h, "H", 0, 0, f)
+    box = pixels(a, w, f.HEIGHT)
+    rows = [y for y in range(f.HEIGHT) if any(pixels(h, w, f.HEIGHT)[y])]
+    top, bottom = rows[0], rows[-1]
+    for y in range(f.HEIGHT):
+        for x in range(w):
+            edge = top <= y <= bottom and x <= w - 2 and (y in (top, bottom) or x in (0, w - 2))
+            assert box[y][x] == (1 if edge else 0), (x, y)
+
+
 def test_fit():
     s = "Never Gonna Give You Up"
     assert text.fit("short", font_small, 100) == "short"
@@ -157,7 +194,8 @@ import framebuf, gc
 from nocturne_fw import text, font_small, font_medium, font_big
 buf = bytearray(1024)
 fb = framebuf.FrameBuffer(buf, 128, 64, framebuf.MONO_VLSB)
-S = 'Beyonc\u00e9 \u2014 \u00dcn\u00efcode \u65e5\u672c'
+S = ('Beyonc\u00e9 \u2014 \u00dcn\u00efcode \u65e5\u672c '
+     '\u041a\u0438\u043d\u043e \U0001f600 \u2764\ufe0f \U0001f44d\U0001f3fd')
 
 def frame():
     fb.fill(0)
