@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WEATHER_API_URL = "https://api.open-meteo.com/v1/forecast"
 DEFAULT_GEOCODING_API_URL = "https://geocoding-api.open-meteo.com/v1/search"
-CACHE_NAME = "weather_location.json"
 MAX_BODY = 1024 * 1024  # bytes; real answers are 1-8 KB
 
 
