@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from .collector import LHM, PING, WEATHER, Collector
 from .config import Config
-from .exports.discovery import Node
-from .exports.mqtt import MqttExporter
 from .exports.readings import weather_unit
 from .exports.web import WebExporter
 from .protocol import SCENES_WITH_PROCESSES
@@ -18,6 +17,9 @@ from .sources.media import MediaSource, media_source
 from .sources.ping import PingSource
 from .sources.processes import ProcessSource
 from .sources.weather import WeatherSource
+
+if TYPE_CHECKING:
+    from .exports.mqtt import MqttExporter
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,17 @@ def weather_source(config: Config) -> WeatherSource | None:
 def ping_source(config: Config) -> PingSource | None:
     """TCP connect time to ``ping_host``:``ping_port``; None when ``ping_host`` is empty."""
     return PingSource(config.ping_host, config.ping_port) if config.ping_host else None
+
+
+def mqtt_exporter(config: Config) -> MqttExporter | None:
+    """The MQTT exporter when config.json has an ``mqtt`` section. aiomqtt (and paho under
+    it) is imported only then: a server without MQTT does not carry it in memory."""
+    if not config.mqtt:
+        return None
+    from .exports.discovery import Node
+    from .exports.mqtt import MqttExporter
+
+    return MqttExporter(config.mqtt, Node.from_settings(config.mqtt, config.temperature_unit))
 
 
 class NocturneServer:
@@ -67,11 +80,7 @@ class NocturneServer:
             if config.web
             else None
         )
-        self.mqtt = (
-            MqttExporter(config.mqtt, Node.from_settings(config.mqtt, config.temperature_unit))
-            if config.mqtt
-            else None
-        )
+        self.mqtt = mqtt_exporter(config)
         for exporter in (self.web, self.mqtt):
             if exporter is not None:
                 self.collector.subscribe(exporter.offer)

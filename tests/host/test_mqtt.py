@@ -389,3 +389,20 @@ def test_mqtt_defaults(tmp_path):
     assert settings.interval == 10 and not settings.tls
     no_mqtt = write_config(tmp_path, 8090, "http://127.0.0.1:1/data.json")
     assert load_config(no_mqtt, environ={}).config.mqtt is None
+
+
+def test_a_server_without_mqtt_does_not_load_the_mqtt_client():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from nocturne.app import NocturneServer\n"
+        "from nocturne.config import Config\n"
+        "NocturneServer(Config(ping_host='', web=None), use_lhm=False, media=False)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiomqtt', 'paho')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]", out.stdout
