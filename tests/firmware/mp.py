@@ -52,9 +52,14 @@ def firmware_files(*names: str) -> dict[str, str]:
 
 
 def run_micropython(
-    script: str, files: dict[str, str] | None = None, heapsize: int = 4 * 1024 * 1024
+    script: str | list[str],
+    files: dict[str, str] | None = None,
+    heapsize: int = 4 * 1024 * 1024,
 ) -> str:
-    """Run ``script`` in MicroPython with ``files`` on its filesystem; return stdout."""
+    """Run ``script`` in MicroPython with ``files`` on its filesystem; return stdout.
+
+    ``script`` a list: run one after another at top level, sharing globals; the port
+    collects garbage only between them (and grows a ``heapsize`` heap that is full)."""
     job = json.dumps({"script": script, "files": files or {}, "heapsize": heapsize})
     proc = subprocess.run(
         [_node(), str(WASM_DIR / "run.mjs")],

@@ -1,10 +1,13 @@
 // Run a Python script in real MicroPython (the WebAssembly port) under Node.
 //
 // Input: a JSON object on stdin:
-//   {"script": "<python source>",
+//   {"script": "<python source>" or ["<source>", ...],    // a list: run in turn
 //    "files": {"nocturne_fw/text.py": "<source>",          // written under /
 //              "x.mpy": {"base64": "<bytes>"}, ...},
 //    "heapsize": 4194304}                                  // optional, bytes
+// The port only collects garbage between top-level runs (it cannot scan the wasm
+// stack), and it grows its heap when an allocation does not fit: a list of scripts,
+// sharing globals, is how a heap figure means something (test_heap_budget.py).
 // Output: the script's stdout, line by line, on stdout. An uncaught Python
 // exception prints its traceback on stderr and exits with status 1.
 //
@@ -50,7 +53,9 @@ for (const [name, content] of Object.entries(job.files ?? {})) {
 
 let status = 0;
 try {
-  mp.runPython(job.script);
+  for (const script of Array.isArray(job.script) ? job.script : [job.script]) {
+    mp.runPython(script);
+  }
 } catch (e) {
   err.push(String(e && e.message ? e.message : e));
   status = 1;

@@ -1,0 +1,107 @@
+"""The firmware's memory budget: a full session fits a 128 KB MicroPython heap (issue 11).
+
+A Heltec V3 has no PSRAM. Real MicroPython (the WebAssembly port, a 32-bit port like
+the ESP32's, so object sizes match) runs every firmware import, the App on the
+fakes, a first line with a cover, every scene and system screen, an alert and 400
+ticks with a typical line every 10.
+
+Two facts about that port shape the test: it collects garbage only between top-level
+runs (it cannot scan the wasm stack), and when an allocation does not fit it grows the
+heap instead of raising MemoryError. So the session is a list of small scripts (one
+per import, draw or tick: a board collects at least that often), and MicroPython
+itself checks that its heap never grew past the size it was given.
+
+Found by binary search (KB steps): the session needs 116 KB; ~109 KB (111 000 B) is live
+after it. The cover line is made in CPython: the 64 x 64 test pattern costs 64 KB of
+garbage in one script, and a board gets the cover from the server anyway.
+"""
+
+from pathlib import Path
+
+import screens
+from mp import firmware_files, run_micropython
+from nocturne_fw import scene_ids as ids
+
+HEAP = 128 * 1024
+TICKS = 400
+
+SYSTEM = (
+    "(ids.SYS_BOOT, ids.SYS_CONNECT, ids.SYS_NO_WIFI, ids.SYS_LOST, ids.SYS_SECRETS, ids.SYS_MENU)"
+)
+# what main.build() imports, directly or not, one script each
+MODULES = (
+    "scene_ids",
+    "clock",
+    "state",
+    "font_small",
+    "font_medium",
+    "font_big",
+    "icon_data",
+    "text",
+    "icons",
+    "display",
+    "graph",
+    "input",
+    "settings",
+    "menu",
+    "net",
+    "app",
+    "board",
+    "system_screens",
+    "scenes",
+)
+
+START = "import gc\nT0 = gc.mem_alloc() + gc.mem_free()  # the heap's size, and what it may grow to"
+TICK = (
+    "if i % 10 == 0:\n"
+    "    app.state.feed(typical)\n"
+    "    app._new_data()\n"
+    "app.clock.advance(screens.A.TICK_MS)\n"
+    "app.tick()\n"
+    "i += 1"
+)
+END = (
+    "grew = gc.mem_alloc() + gc.mem_free() - T0\n"
+    f"ok = i == {TICKS} and grew == 0\n"
+    "print('SESSION_OK' if ok else 'SESSION_FAILED', i, grew, gc.mem_alloc())"
+)
+
+
+def session():
+    s = [START]
+    s += [f"from nocturne_fw import {m}" for m in MODULES]
+    s += [
+        "import screens",
+        "from nocturne_fw import scene_ids as ids",
+        "app = screens.make(open('line.txt').read())",
+        "screens.fill_graphs(app)",
+        "typical = (screens.FULL % 'x').replace(',\"cov\":\"x\"', ',\"cov\":null')",
+    ]
+    s += [f"app.screen = {n}\napp.renderer.draw(app.fb, {n}, app)" for n in range(ids.COUNT)]
+    s.append("app.menu.show()")
+    s += [f"s = {SYSTEM}[{k}]\napp.screen = s\napp.renderer.draw(app.fb, s, app)" for k in range(6)]
+    s += [
+        "app.menu.close()",
+        "app.state.feed(screens.LONG_MEDIA)\napp._new_data()",
+        "app.screen = ids.MEDIA\napp.renderer.draw(app.fb, ids.MEDIA, app)",
+        "app.state.feed(screens.ALERT)\napp._new_data()",
+        "app.renderer.draw(app.fb, app.scene, app)",
+        "app.link = None\ni = 0",
+    ]
+    s += [TICK] * TICKS
+    s += ["pass", END]  # END runs after a collection
+    return s
+
+
+def run_session(heap):
+    files = firmware_files()
+    files["screens.py"] = Path(screens.__file__).read_text(encoding="utf-8")
+    files["line.txt"] = screens.FULL % screens.b64(screens.moon_cover())
+    out = run_micropython(session(), files, heapsize=heap).split()
+    return out[0], int(out[1]), int(out[2]), int(out[3])
+
+
+def test_full_session_fits_a_128_kb_heap():
+    marker, ticks, grew, live = run_session(HEAP)
+    assert (marker, ticks, grew) == ("SESSION_OK", TICKS, 0), (marker, ticks, grew, live)
+    assert live < HEAP
