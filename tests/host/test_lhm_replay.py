@@ -43,3 +43,27 @@ async def test_gzip_when_the_request_asks_for_it_identity_otherwise():
         assert replay.gzipped == 2 and replay.requests == 3
     finally:
         await replay.stop()
+
+
+async def test_the_client_asks_a_local_lhm_for_the_plain_body():
+    from nocturne.sources.lhm.client import LhmSource
+
+    replay = LhmReplay(CAPTURE.read_bytes())
+    await replay.start()
+    source = LhmSource(replay.url)
+    try:
+        reading = await source.read()
+    finally:
+        await source.close()
+        await replay.stop()
+    assert reading.hardware.cpu_temp is not None
+    assert replay.requests == 1 and replay.gzipped == 0  # LHM would have gzipped it
+
+
+def test_gzip_is_asked_for_only_across_a_network():
+    from nocturne.sources.lhm.client import accept_encoding
+
+    for local in ("http://127.0.0.1:8085/data.json", "http://localhost:8085/", "http://[::1]:1/"):
+        assert accept_encoding(local) == "identity", local
+    for remote in ("http://192.168.1.20:8085/data.json", "http://gaming-pc:8085/data.json"):
+        assert accept_encoding(remote) == "gzip", remote

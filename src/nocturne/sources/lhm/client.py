@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -40,6 +42,19 @@ def basic_auth(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
+def accept_encoding(url: str) -> str:
+    """What to ask LHM for. It gzips whenever asked (HttpServer.cs): on this machine that
+    costs its CPU and ours (~2 ms a poll for a 155 KB body, and 0.4 ms to inflate) to save
+    nothing, so loopback gets the body as it is; across a network gzip pays (5-8x smaller)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return "identity"
+    try:
+        return "identity" if ipaddress.ip_address(host).is_loopback else "gzip"
+    except ValueError:  # a host name: a network we know nothing about
+        return "gzip"
+
+
 class LhmUnavailable(HttpUnavailable):
     """LibreHardwareMonitor did not answer with data.json; the message says why."""
 
@@ -65,6 +80,7 @@ class LhmSource:
         self.interval = float(interval)  # seconds between reads: the config's poll_interval
         self.max_body = max_body
         self._headers = {"Authorization": basic_auth(user, password or "")} if user else {}
+        self._headers["Accept-Encoding"] = accept_encoding(url)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._unreadable = UnreadableLog(log)
