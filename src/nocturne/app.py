@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .collector import LHM, PING, WEATHER, Collector
 from .config import Config
+from .discovery import Discovery, DiscoverySettings, pc_name
 from .exports.readings import weather_unit
 from .exports.web import WebExporter
 from .protocol import SCENES_WITH_PROCESSES
@@ -62,6 +63,10 @@ class NocturneServer:
     ) -> None:
         self.config = config
         self.devices = DeviceServer(config.host, config.port, max_devices=config.max_devices)
+        self.discovery = Discovery(
+            DiscoverySettings(pc_name(config.name), mdns=config.mdns),
+            lambda: bool(config.device_tokens) and not config.allow_unpaired,
+        )
         lhm = LhmSource.from_config(config) if use_lhm else None
         self.collector = Collector(
             config,
@@ -93,6 +98,7 @@ class NocturneServer:
 
     async def start(self) -> None:
         await self.devices.start()
+        await self.discovery.start(self.devices.host, self.devices.port)
         self.collector.start()
         for exporter in (self.web, self.mqtt):
             if exporter is not None:
@@ -113,4 +119,5 @@ class NocturneServer:
             if exporter is not None:
                 await exporter.stop()
         await self.collector.stop()
+        await self.discovery.stop()
         await self.devices.stop()

@@ -40,6 +40,7 @@ DEFAULT_PING_HOST = "1.1.1.1"  # Cloudflare's public DNS resolver
 DEFAULT_PING_PORT = 53  # DNS over TCP: open on every public resolver
 TEMPERATURE_UNITS = ("celsius", "fahrenheit")
 WEATHER_CACHE_NAME = "weather_location.json"
+MIN_TOKEN = 16  # characters in a device token (`nocturne pair` makes 22)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,10 @@ class Config:
     max_devices: int = 16
     mqtt: MqttSettings | None = None  # None: no MQTT
     web: WebSettings | None = field(default_factory=WebSettings)  # None: no web endpoints
+    name: str = ""  # this PC's name for discovery; "" = its host name
+    mdns: bool = True  # advertise _nocturne._tcp over mDNS/DNS-SD
+    device_tokens: Mapping[str, str] = field(default_factory=dict)  # board name -> token
+    allow_unpaired: bool = False  # with tokens: still serve boards that send none
     path: Path | None = None  # the file this came from
 
     @property
@@ -366,7 +371,35 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
         kw["mqtt"] = _mqtt_settings(check, data["mqtt"])
     if "web" in data:
         kw["web"] = None if data["web"] is None else _web_settings(check, data["web"])
+    if "name" in data:
+        kw["name"] = check.string("name", data["name"]).strip()
+    for key in ("mdns", "allow_unpaired"):
+        if key in data:
+            kw[key] = check.boolean(key, data[key])
+    if "device_tokens" in data:
+        kw["device_tokens"] = device_tokens(check, data["device_tokens"])
     return Config(**kw)
+
+
+def device_tokens(check: _Checker, tokens: Any) -> dict[str, str]:
+    """config.json "device_tokens": board name -> token (`nocturne pair` writes them). The
+    error names the board, never shows the token."""
+    if not isinstance(tokens, dict):
+        raise check.fail("device_tokens", 'an object like {"desk": "<token>"}', "...")
+    for board, token in tokens.items():
+        if not board.strip():
+            raise ConfigError(f"{check.source}: key 'device_tokens': a board name is empty")
+        if not isinstance(token, str) or not MIN_TOKEN <= len(token) <= 128 or not token.isascii():
+            raise ConfigError(
+                f"{check.source}: key 'device_tokens.{board}': not a token (a string of "
+                f"{MIN_TOKEN} to 128 ASCII characters); make a new one with: nocturne pair {board}"
+            )
+        if any(ch.isspace() for ch in token):
+            raise ConfigError(
+                f"{check.source}: key 'device_tokens.{board}': a token has no spaces; "
+                f"make a new one with: nocturne pair {board}"
+            )
+    return dict(tokens)
 
 
 def apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
@@ -409,7 +442,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     data = parse_json(path, read_text(path))
     config = config_from_mapping(data, source=str(path))
     config = apply_environment(config, os.environ if environ is None else environ)
-    if config.lhm_password:
+    if config.lhm_password or config.device_tokens:
         warn_if_others_can_read(path)
     return LoadedConfig(replace(config, path=path.resolve()), created)
 

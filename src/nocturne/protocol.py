@@ -2,7 +2,8 @@
 
 Server → device: one compact JSON object per line, UTF-8, at most ``MAX_LINE`` bytes
 including the newline. A key is absent when its value is unknown. Device → server:
-``HELO`` and ``screen:N``; anything else is ignored.
+``HELO`` (or ``HELO <token>``) and ``screen:N``; anything else is ignored. Discovery: a UDP
+datagram starting ``NOCTURNE?`` gets one JSON line back.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ MAX_MEDIA_TEXT = 30
 MAX_PROCESS_NAME = 15
 TOP_CPU_COUNT = 3
 TOP_RAM_COUNT = 2
+MAX_PC_NAME = 32  # the PC's name in a discovery answer
 
 # Scenes whose drawing uses the process lists tp/tr.
 SCENES_WITH_PROCESSES = scene_ids.WITH_PROCESSES
@@ -150,7 +152,11 @@ def encode_snapshot(snapshot: Snapshot) -> EncodedSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class Hello:
-    """A device announced itself (sent once after connecting)."""
+    """A device announced itself (sent once after connecting): ``HELO`` or ``HELO <token>``.
+
+    ``token`` is None for a bare ``HELO`` (the original firmware, or a board not paired)."""
+
+    token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +167,26 @@ class ShowScreen:
 
 
 DeviceCommand = Hello | ShowScreen
+
+MAX_TOKEN = 128  # characters; `nocturne pair` makes 22
+INVALID_TOKEN = ""  # Hello.token for a HELO whose token cannot be one: matches no board
+
+
+# --- discovery (UDP, on the TCP port's number) ------------------------------------------
+
+DISCOVERY_QUERY = b"NOCTURNE?"
+MAX_DISCOVERY_QUERY = 64  # bytes; a longer datagram is not a query (no amplification)
+
+
+def is_discovery_query(datagram: bytes) -> bool:
+    """A board (or a tool) asks which PC serves here."""
+    return len(datagram) <= MAX_DISCOVERY_QUERY and datagram.startswith(DISCOVERY_QUERY)
+
+
+def encode_discovery_answer(name: str, port: int, *, pairing: bool) -> bytes:
+    """The one JSON line a query gets back; never more than a few dozen bytes, no token."""
+    fields = {"name": _trim(name, MAX_PC_NAME), "port": port, "proto": REVISION, "pairing": pairing}
+    return _dumps(fields) + b"\n"
 
 
 def parse_device_line(raw: bytes) -> DeviceCommand | None:
@@ -173,6 +199,11 @@ def parse_device_line(raw: bytes) -> DeviceCommand | None:
         return None
     if text == "HELO":
         return Hello()
+    if text.startswith("HELO "):
+        token = text[5:].strip()
+        if 0 < len(token) <= MAX_TOKEN and " " not in token and token.isascii():
+            return Hello(token)
+        return Hello(INVALID_TOKEN)  # says HELO with something no board is paired with
     if text.startswith("screen:"):
         digits = text[7:].strip()
         if digits.isascii() and digits.isdigit() and len(digits) <= 3:

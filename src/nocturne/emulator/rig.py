@@ -44,6 +44,7 @@ def write_config(directory: Path, port: int, lhm_url: str, **keys: Any) -> Path:
         "ping_host": "",  # the default pings a public resolver
         "weather_city": "",
         "web": None,  # the default web port is one per machine; rigs run side by side
+        "mdns": False,  # no multicast from a test
         **keys,
     }
     if data["ping_host"] or data["weather_city"]:

@@ -1,0 +1,150 @@
+"""How a board finds its PC: a UDP responder on the TCP port's number, and mDNS/DNS-SD.
+
+A board with an empty ``SERVER_HOST`` broadcasts ``NOCTURNE?`` (see PROTOCOL.md) to the
+server's port number over UDP; every server on the subnet answers with one small JSON line
+(its name, TCP port, protocol revision and whether it needs a paired board), never a token.
+A datagram that is not a query, or is larger than a query can be, gets nothing back: the
+answer is never larger than what asked for it by more than a few dozen bytes, and a flood
+of junk costs a rate-limited log line.
+
+Other tools (Home Assistant, phones) find the server over mDNS as ``_nocturne._tcp``
+(:mod:`nocturne.discovery_mdns`). Neither failing to start stops the server: each is one
+log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from .protocol import encode_discovery_answer, is_discovery_query
+from .rate_limited_log import RateLimitedWarning
+from .safe_text import printable
+
+if TYPE_CHECKING:
+    from .discovery_mdns import MdnsAdvertiser
+
+log = logging.getLogger(__name__)
+
+
+def pc_name(configured: str = "") -> str:
+    """The name the PC answers with: config.json ``name``, else its host name."""
+    return configured.strip() or socket.gethostname() or "PC"
+
+
+class _Responder(asyncio.DatagramProtocol):
+    def __init__(self, answer: Callable[[], bytes]) -> None:
+        self._answer = answer
+        self._transport: asyncio.DatagramTransport | None = None
+        self.answered = 0
+        self.ignored = RateLimitedWarning(
+            log, "Ignored %d more datagram(s) that were not discovery queries in the last %d s"
+        )
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        self.ignored.flush()
+        if not is_discovery_query(data):
+            self.ignored.warn(
+                "Ignored a %d-byte datagram from %s: not a discovery query",
+                len(data),
+                printable(str(addr[0])),
+            )
+            return
+        if self._transport is not None:
+            self._transport.sendto(self._answer(), addr)
+            self.answered += 1
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("Discovery socket: %s", exc)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoverySettings:
+    name: str  # the PC's name, as answered
+    mdns: bool = True
+
+
+class Discovery:
+    """The UDP responder (and the mDNS advertisement) for a server listening on host:port."""
+
+    def __init__(
+        self,
+        settings: DiscoverySettings,
+        pairing_required: Callable[[], bool],
+        *,
+        udp_socket: socket.socket | None = None,
+    ) -> None:
+        self.settings = settings
+        self._pairing_required = pairing_required
+        self._udp_socket = udp_socket  # already bound (a test's network namespace)
+        self._transport: asyncio.DatagramTransport | None = None
+        self._responder: _Responder | None = None
+        self._mdns: MdnsAdvertiser | None = None
+        self.port: int | None = None  # the TCP port answered
+        self.udp_address: tuple[str, int] | None = None  # where the responder listens
+
+    @property
+    def answered(self) -> int:
+        return self._responder.answered if self._responder is not None else 0
+
+    def answer(self) -> bytes:
+        assert self.port is not None
+        return encode_discovery_answer(
+            self.settings.name, self.port, pairing=self._pairing_required()
+        )
+
+    async def start(self, host: str, port: int) -> None:
+        """Answer queries on UDP ``host``:``port`` for the TCP server there; never raises."""
+        self.port = port
+        loop = asyncio.get_running_loop()
+        try:
+            if self._udp_socket is not None:
+                transport, responder = await loop.create_datagram_endpoint(
+                    lambda: _Responder(self.answer), sock=self._udp_socket
+                )
+            else:
+                transport, responder = await loop.create_datagram_endpoint(
+                    lambda: _Responder(self.answer), local_addr=(host, port)
+                )
+        except OSError as exc:
+            log.warning(
+                "Discovery off: cannot listen on UDP %s:%d (%s); boards need SERVER_HOST set",
+                host,
+                port,
+                exc.strerror or exc,
+            )
+        else:
+            self._transport, self._responder = transport, responder
+            self.udp_address = transport.get_extra_info("sockname")[:2]
+            log.info("Answering discovery queries on UDP %s:%d", *self.udp_address)
+        if self.settings.mdns:
+            await self._start_mdns(host, port)
+
+    async def _start_mdns(self, host: str, port: int) -> None:
+        try:
+            from .discovery_mdns import MdnsAdvertiser
+
+            mdns = MdnsAdvertiser(self.settings.name, host, port, self._pairing_required())
+            await mdns.start()
+        except Exception as exc:  # zeroconf missing, no interface, a name clash: not fatal
+            log.warning("mDNS advertisement off: %s", printable(str(exc) or type(exc).__name__))
+            return
+        self._mdns = mdns
+
+    async def stop(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        if self._mdns is not None:
+            mdns, self._mdns = self._mdns, None
+            try:
+                await mdns.stop()
+            except Exception as exc:
+                log.debug("mDNS stop: %s", exc)

@@ -1,0 +1,145 @@
+"""Discovery on loopback: the UDP query a board broadcasts, answered by a real server, and
+the mDNS advertisement seen by a real zeroconf browser bound to 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+
+from nocturne.app import NocturneServer
+from nocturne.config import load_config
+from nocturne.discovery import Discovery, DiscoverySettings
+from nocturne.emulator.rig import free_port, write_config
+from nocturne.protocol import REVISION
+from nocturne.snapshot import Hardware, Snapshot
+
+TIMEOUT = 5.0
+TOKEN = "A" * 22
+
+
+async def query(port: int, datagram: bytes, timeout: float = TIMEOUT) -> bytes | None:
+    """Send ``datagram`` to UDP 127.0.0.1:``port``; the answer, or None when none came."""
+    loop = asyncio.get_running_loop()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        sock.connect(("127.0.0.1", port))
+        await loop.sock_sendall(sock, datagram)
+        try:
+            return await asyncio.wait_for(loop.sock_recv(sock, 2048), timeout)
+        except TimeoutError:
+            return None
+
+
+async def running_server(tmp_path: Path, **keys):
+    path = write_config(tmp_path, free_port(), "http://127.0.0.1:9/data.json", **keys)
+    server = NocturneServer(load_config(path, environ={}).config, use_lhm=False, media=False)
+    await server.start()
+    return server
+
+
+async def test_query_is_answered_with_one_json_line_and_no_token(tmp_path):
+    server = await running_server(tmp_path, name="desk-pc")
+    try:
+        raw = await query(server.devices.port, b"NOCTURNE?\n")
+        assert raw is not None and raw.endswith(b"\n") and raw.count(b"\n") == 1
+        assert json.loads(raw) == {
+            "name": "desk-pc",
+            "port": server.devices.port,
+            "proto": REVISION,
+            "pairing": False,
+        }
+        assert server.discovery.udp_address == ("127.0.0.1", server.devices.port)
+    finally:
+        await server.stop()
+
+
+async def test_answer_says_pairing_required_once_a_token_exists(tmp_path):
+    server = await running_server(tmp_path, device_tokens={"desk": TOKEN})
+    try:
+        raw = await query(server.devices.port, b"NOCTURNE?")
+        assert raw is not None
+        answer = json.loads(raw)
+        assert answer["pairing"] is True and answer["name"] == socket.gethostname()
+        assert TOKEN.encode() not in raw
+    finally:
+        await server.stop()
+
+
+async def test_allow_unpaired_answers_pairing_false(tmp_path):
+    server = await running_server(tmp_path, device_tokens={"desk": TOKEN}, allow_unpaired=True)
+    try:
+        raw = await query(server.devices.port, b"NOCTURNE?")
+        assert raw is not None and json.loads(raw)["pairing"] is False
+    finally:
+        await server.stop()
+
+
+async def test_garbage_and_oversized_queries_get_nothing_and_one_log_line(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="nocturne.discovery")
+    server = await running_server(tmp_path)
+    try:
+        port = server.devices.port
+        assert await query(port, b"HELLO?", timeout=0.3) is None
+        # A query padded past 64 bytes would let a small spoofed datagram ask for more than
+        # it sent: not answered.
+        assert await query(port, b"NOCTURNE?" + b" " * 100, timeout=0.3) is None
+        for _ in range(20):
+            assert await query(port, b"\x00junk", timeout=0.05) is None
+        # ...and the responder still answers a real query after all that.
+        assert await query(port, b"NOCTURNE?") is not None
+        ignored = [r for r in caplog.records if "not a discovery query" in r.getMessage()]
+        assert len(ignored) == 1, [r.getMessage() for r in caplog.records]
+        assert server.discovery.answered == 1
+    finally:
+        await server.stop()
+
+
+async def test_udp_port_taken_is_one_log_line_and_tcp_still_serves(tmp_path, caplog):
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+        squatter.bind(("127.0.0.1", port))
+        path = write_config(tmp_path, port, "http://127.0.0.1:9/data.json")
+        server = NocturneServer(load_config(path, environ={}).config, use_lhm=False, media=False)
+        await server.start()
+        try:
+            assert server.discovery.udp_address is None
+            assert [r for r in caplog.records if "Discovery off" in r.getMessage()]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"HELO\n")
+            server.devices.publish(Snapshot(hardware=Hardware(cpu_temp=50)))
+            assert json.loads(await asyncio.wait_for(reader.readline(), TIMEOUT))["ct"] == 50
+            writer.close()
+        finally:
+            await server.stop()
+
+
+@pytest.mark.parametrize("pairing", [False, True])
+async def test_mdns_advertisement_seen_by_a_browser_on_loopback(pairing):
+    from zeroconf import IPVersion
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    from nocturne.discovery_mdns import SERVICE_TYPE
+
+    port = free_port()
+    name = f"nocturne-test-{port}"
+    discovery = Discovery(DiscoverySettings(name, mdns=True), lambda: pairing)
+    await discovery.start("127.0.0.1", port)
+    browser = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
+    try:
+        assert discovery._mdns is not None, "the advertisement did not start"
+        info = AsyncServiceInfo(SERVICE_TYPE, f"{name}.{SERVICE_TYPE}")
+        assert await info.async_request(browser.zeroconf, 3000)
+        assert info.port == port
+        assert info.parsed_addresses() == ["127.0.0.1"]
+        assert info.decoded_properties == {
+            "proto": str(REVISION),
+            "pairing": "1" if pairing else "0",
+        }
+    finally:
+        await browser.async_close()
+        await discovery.stop()
