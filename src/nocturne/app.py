@@ -10,6 +10,7 @@ from .config import Config
 from .discovery import Discovery, DiscoverySettings, pc_name
 from .exports.readings import weather_unit
 from .exports.web import WebExporter
+from .pairing_config import pairing_from_config
 from .protocol import SCENES_WITH_PROCESSES
 from .server import DeviceServer
 from .sources.lhm.client import LhmSource
@@ -62,10 +63,13 @@ class NocturneServer:
         self, config: Config, *, use_lhm: bool = True, media: MediaSource | bool | None = True
     ) -> None:
         self.config = config
-        self.devices = DeviceServer(config.host, config.port, max_devices=config.max_devices)
+        self.pairing = pairing_from_config(config)
+        self.devices = DeviceServer(
+            config.host, config.port, max_devices=config.max_devices, pairing=self.pairing
+        )
         self.discovery = Discovery(
             DiscoverySettings(pc_name(config.name), mdns=config.mdns),
-            lambda: bool(config.device_tokens) and not config.allow_unpaired,
+            lambda: self.pairing.required,
         )
         lhm = LhmSource.from_config(config) if use_lhm else None
         self.collector = Collector(

@@ -35,6 +35,7 @@ class DeviceConnection:
         "lines",
         "accepted_at",
         "said_hello",
+        "board",
         "closed",
         "screen",
         "pending",
@@ -67,6 +68,7 @@ class DeviceConnection:
         self.lines = LineSplitter()
         self.accepted_at = now
         self.said_hello = False
+        self.board: str | None = None  # the paired board's name, once its token matched
         self.closed = False
         self.screen: int | None = None
         self.pending: EncodedSnapshot | None = None

@@ -15,10 +15,11 @@ import contextlib
 import itertools
 import logging
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 
 from .device_connection import DeviceConnection
+from .pairing import Pairing
 from .protocol import (
     MAX_LINE,
     EncodedSnapshot,
@@ -48,6 +49,7 @@ class DeviceInfo:
     id: int
     peer: str
     screen: int | None  # last scene index it reported, None before it said any
+    board: str | None = None  # the paired board's name, from the token it sent
 
 
 class DeviceServer:
@@ -62,6 +64,8 @@ class DeviceServer:
         stall_timeout: float = STALL_TIMEOUT,
         hello_timeout: float = HELLO_TIMEOUT,
         listen_socket: socket.socket | None = None,
+        pairing: Pairing | None = None,
+        first_fields: Mapping[str, object] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -69,6 +73,7 @@ class DeviceServer:
         self.stall_timeout = stall_timeout
         self.hello_timeout = hello_timeout
         self._listen_socket = listen_socket  # already bound (a test's network namespace)
+        self.pairing = pairing or Pairing({})  # no tokens: every board is served
         self._server: asyncio.Server | None = None
         self._waiting: dict[int, DeviceConnection] = {}  # accepted, no HELO yet
         self._devices: dict[int, DeviceConnection] = {}
@@ -77,6 +82,8 @@ class DeviceServer:
         self._ids = itertools.count(1)
         self._latest: EncodedSnapshot | None = None
         self._latest_snapshot: Snapshot | None = None
+        self.first_fields = dict(first_fields or {})  # on each device's first line (ngt, idm)
+        self.power: str | None = None  # `pwr` on every line while the PC is going
         self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
         self._silent = RateLimitedWarning(
             log, "Closed %d more connection(s) that sent no HELO in the last %d s"
@@ -125,7 +132,7 @@ class DeviceServer:
     # --- what others read ---
 
     def devices(self) -> list[DeviceInfo]:
-        return [DeviceInfo(d.id, d.peer, d.screen) for d in self._devices.values()]
+        return [DeviceInfo(d.id, d.peer, d.screen, d.board) for d in self._devices.values()]
 
     @property
     def device_count(self) -> int:
@@ -151,9 +158,33 @@ class DeviceServer:
                 dev.pending = encoded
                 dev.wake.set()
 
+    def set_power(self, state: str | None, *, push: bool = True) -> None:
+        """``pwr`` on every line from now on ("sleep", "off"; None: none); with ``push``, a
+        line goes to every device at once, the latest snapshot's (see power/responder.py)."""
+        self.power = state
+        self._latest = None
+        if push:
+            self.publish(self._latest_snapshot or Snapshot())
+
+    async def drained(self, timeout: float) -> bool:
+        """Wait until every device has been handed its latest line and our buffers are empty
+        (at most ``timeout`` seconds); False when some device still holds bytes back."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while any(
+            d.wake.is_set() or d.writer.transport.get_write_buffer_size()
+            for d in self._devices.values()
+        ):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
     def _encoded(self) -> EncodedSnapshot | None:
         if self._latest is None and self._latest_snapshot is not None:
-            self._latest = encode_snapshot(self._latest_snapshot)
+            self._latest = encode_snapshot(
+                self._latest_snapshot, power=self.power, first_fields=self.first_fields
+            )
         return self._latest
 
     # --- connections ---
@@ -217,7 +248,11 @@ class DeviceServer:
         self._devices[conn.id] = conn
         conn.progress_at = asyncio.get_running_loop().time()
         log.info(
-            "Device %d connected from %s (%d connected)", conn.id, conn.peer, len(self._devices)
+            "Device %d%s connected from %s (%d connected)",
+            conn.id,
+            f" ({printable(conn.board)})" if conn.board else "",
+            conn.peer,
+            len(self._devices),
         )
         conn.pending = self._encoded()
         if conn.pending is not None:
@@ -269,8 +304,13 @@ class DeviceServer:
         if isinstance(command, Hello):
             if conn.said_hello:
                 log.debug("Device %d said HELO again", conn.id)
-            else:
+                return
+            verdict = self.pairing.check(command.token, conn.peer)
+            if verdict.admitted:
+                conn.board = verdict.board
                 self._admit(conn)
+            else:
+                self._drop(conn, None)  # not paired: closed at once, nothing sent
         elif isinstance(command, ShowScreen):
             if command.index != conn.screen:
                 log.debug("Device %d shows screen %d", conn.id, command.index)
