@@ -1,0 +1,169 @@
+"""ProcessSource on this machine's real processes: children of the test with names of their own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from nocturne.snapshot import Processes
+from nocturne.sources.processes import ProcessSource
+
+pytestmark = pytest.mark.skipif(not psutil.LINUX, reason="names set through the executable's name")
+
+READY = "import time; print('ready', flush=True)\n"  # started up: its CPU use is its own from here
+BURN = READY + "end = time.monotonic() + 60\nwhile time.monotonic() < end: pass\n"
+IDLE = READY + "time.sleep(60)\n"
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator:
+    """spawn(name, code) -> Popen: Python under ``name`` (the kernel names it after the link)."""
+    children: list[subprocess.Popen] = []
+
+    def start(name: str, code: str) -> subprocess.Popen:
+        link = tmp_path / name
+        if not link.exists():
+            link.symlink_to(os.path.realpath(sys.executable))
+        child = subprocess.Popen([str(link), "-S", "-c", code], stdout=subprocess.PIPE)
+        children.append(child)
+        assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+        assert psutil.Process(child.pid).name() == name
+        return child
+
+    yield start
+    for child in children:
+        child.kill()
+    for child in children:
+        child.wait()
+
+
+def everything() -> ProcessSource:
+    return ProcessSource(top_cpu=100_000, top_ram=100_000)
+
+
+def cpu_of(procs: Processes, name: str) -> list[float]:
+    assert procs.top_cpu is not None
+    return [p.cpu_percent for p in procs.top_cpu if p.name == name and p.cpu_percent is not None]
+
+
+def ram_of(procs: Processes, name: str) -> list[float]:
+    assert procs.top_ram is not None
+    return [p.ram_mb for p in procs.top_ram if p.name == name and p.ram_mb is not None]
+
+
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def test_busy_children_are_found_with_their_share_of_the_machine(spawn):
+    burners = [spawn("nocburn", BURN), spawn("nocburn", BURN)]
+    idle = spawn("nocidle", IDLE)
+    source = everything()
+    start = {b.pid: cpu_seconds(b.pid) for b in burners}
+    t0 = time.monotonic()
+    first = source.read_sync()
+    assert first.top_cpu is None  # nothing to measure against yet: unknown, not 0
+    assert len(ram_of(first, "nocburn")) == 2 and len(ram_of(first, "nocidle")) == 1
+    time.sleep(0.6)
+    second = source.read_sync()
+    elapsed = time.monotonic() - t0
+    # What psutil says the two used over about the same time, as a share of all cores.
+    used = sum(cpu_seconds(b.pid) - start[b.pid] for b in burners)
+    expected = used / elapsed / (psutil.cpu_count() or 1) * 100
+    found = cpu_of(second, "nocburn")
+    assert len(found) == 2 and all(0 < c <= 100 for c in found)
+    assert sum(found) == pytest.approx(expected, rel=0.3, abs=3)
+    assert cpu_of(second, "nocidle") == [pytest.approx(0, abs=1)]
+    # Busiest first; resident memory as psutil reads it.
+    assert [p.cpu_percent for p in second.top_cpu] == sorted(
+        (p.cpu_percent for p in second.top_cpu), reverse=True
+    )
+    rss = psutil.Process(idle.pid).memory_info().rss / 2**20
+    assert ram_of(second, "nocidle") == [pytest.approx(rss, rel=0.2)]
+
+
+def test_the_default_lists_are_the_busiest_three_and_largest_two(spawn):
+    spawn("nocburn", BURN)
+    source = ProcessSource()
+    source.read_sync()
+    time.sleep(0.3)
+    procs = source.read_sync()
+    assert procs.top_cpu is not None and len(procs.top_cpu) == 3
+    assert procs.top_ram is not None and len(procs.top_ram) == 2
+    everyone = everything()
+    everyone.read_sync()
+    largest = everyone.read_sync().top_ram
+    assert largest is not None and procs.top_ram[0].ram_mb >= largest[2].ram_mb
+
+
+def test_exited_processes_leave_and_new_ones_join(spawn):
+    gone = spawn("nocgone", IDLE)
+    source = everything()
+    source.read_sync()
+    assert gone.pid in source._seen
+    gone.kill()
+    gone.wait()
+    spawn("nocnew", IDLE)
+    procs = source.read_sync()
+    assert gone.pid not in source._seen  # its Process is dropped with it
+    assert ram_of(procs, "nocgone") == [] and cpu_of(procs, "nocgone") == []
+    assert len(ram_of(procs, "nocnew")) == 1
+    assert cpu_of(procs, "nocnew") == []  # new since the last scan: no share measured yet
+    time.sleep(0.1)
+    assert len(cpu_of(source.read_sync(), "nocnew")) == 1
+
+
+def test_the_same_process_objects_serve_every_scan(spawn):
+    child = spawn("nocidle", IDLE)
+    source = everything()
+    source.read_sync()
+    kept = source._seen[child.pid].proc
+    source.read_sync()
+    assert source._seen[child.pid].proc is kept
+
+
+def test_a_refused_reading_leaves_that_process_out_of_that_list(spawn, monkeypatch):
+    child = spawn("nocdenied", IDLE)
+    source = everything()
+    source.read_sync()
+    real = psutil.Process.memory_info
+
+    def memory_info(self: psutil.Process):
+        if self.pid == child.pid:
+            raise psutil.AccessDenied(self.pid)
+        return real(self)
+
+    monkeypatch.setattr(psutil.Process, "memory_info", memory_info)
+    time.sleep(0.05)
+    procs = source.read_sync()
+    assert ram_of(procs, "nocdenied") == []  # unknown, not ranked as 0 MB
+    assert len(cpu_of(procs, "nocdenied")) == 1
+
+
+def test_a_reused_pid_gets_no_share_from_the_old_process(spawn, monkeypatch):
+    child = spawn("nocreused", IDLE)
+    source = everything()
+    source.read_sync()
+    first = source._seen[child.pid].proc
+    real = psutil.Process.cpu_times
+
+    def cpu_times(self: psutil.Process):
+        times = real(self)
+        if self.pid == child.pid:  # a fresh process under that PID: less CPU time so far
+            return times._replace(user=0.0, system=0.0)
+        return times
+
+    source._seen[child.pid] = source._seen[child.pid]._replace(cpu_seconds=1000.0)
+    monkeypatch.setattr(psutil.Process, "cpu_times", cpu_times)
+    procs = source.read_sync()
+    assert cpu_of(procs, "nocreused") == []
+    assert source._seen[child.pid].proc is not first
+    assert len(ram_of(procs, "nocreused")) == 1
