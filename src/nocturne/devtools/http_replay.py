@@ -12,6 +12,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ReplayServer:
     """Serves GET ``routes`` on ``host``:``port`` (0: a free port, known after ``start``)."""
 
+    keepalive_timeout = 75.0  # seconds an idle HTTP/1.1 connection stays open (aiohttp's)
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
@@ -25,7 +27,9 @@ class ReplayServer:
         for path, handler in self.routes().items():
             app.router.add_get(path, handler)
         # A short shutdown: a test stopping a replay mid-request must not wait for it.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        self._runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=0.5, keepalive_timeout=self.keepalive_timeout
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

@@ -7,8 +7,11 @@ go down, answer slowly or send a broken body, so every failure path can be exerc
 It answers like LibreHardwareMonitor's own web server (``HttpServer.cs``, ``SendJsonAsync``)
 where that costs or matters: the body gzipped whenever the request's Accept-Encoding names
 gzip (at zlib's level 6, what .NET's GZipStream uses by default), with Content-Length,
-``Cache-Control: no-cache`` and ``Access-Control-Allow-Origin: *``; keep-alive as HTTP/1.1
-gives it; and a 401 page when Basic authentication fails.
+``Cache-Control: no-cache`` and ``Access-Control-Allow-Origin: *``; keep-alive as HttpListener
+(http.sys) gives it: an HTTP/1.1 connection stays open for the next request, up to two idle
+minutes, unless the request says ``Connection: close``; and a 401 page when Basic
+authentication fails. ``--cpu`` prints the replay's own CPU time when it stops (Ctrl+C,
+SIGTERM) and on SIGUSR1, so a bench can charge what LHM's web server would cost.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ import argparse
 import asyncio
 import contextlib
 import gzip
+import os
+import signal
+import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -25,11 +32,14 @@ from ..sources.lhm.client import basic_auth
 from .http_replay import Handler, ReplayServer
 
 GZIP_LEVEL = 6  # .NET's GZipStream at CompressionLevel.Optimal, as LHM creates it
+KEEPALIVE_S = 120.0  # http.sys's default idle connection timeout (HttpListener)
 UNAUTHORIZED_PAGE = "<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD><BODY>401</BODY></HTML>"
 
 
 class LhmReplay(ReplayServer):
     """Serves ``/data.json`` from the current capture bytes."""
+
+    keepalive_timeout = KEEPALIVE_S
 
     def __init__(
         self,
@@ -47,6 +57,7 @@ class LhmReplay(ReplayServer):
         self.delay = 0.0  # seconds before answering
         self.requests = 0
         self.gzipped = 0  # requests answered with a gzipped body
+        self.connections: set[tuple[object, ...]] = set()  # client addresses seen
 
     @property
     def url(self) -> str:
@@ -57,6 +68,9 @@ class LhmReplay(ReplayServer):
 
     async def _data(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer is not None:
+            self.connections.add(tuple(peer))
         given = request.headers.get("Authorization")
         if self.authorization is not None and given != self.authorization:
             return web.Response(
@@ -81,7 +95,21 @@ class LhmReplay(ReplayServer):
         return {"/data.json": self._data}
 
 
+def cpu_report(replay: LhmReplay, started: float) -> str:
+    """This process's CPU time so far, for ``--cpu``: what LHM's web server would spend."""
+    times = os.times()
+    wall = time.monotonic() - started
+    cpu = times.user + times.system
+    share = cpu / wall * 100 if wall > 0 else float("nan")
+    return (
+        f"lhm_replay CPU: {cpu:.3f} s (user {times.user:.3f}, system {times.system:.3f}) over "
+        f"{wall:.1f} s = {share:.3f} % of one core; {replay.requests} requests, "
+        f"{replay.gzipped} gzipped, {len(replay.connections)} connections"
+    )
+
+
 async def _main(args: argparse.Namespace) -> None:
+    started = time.monotonic()
     replay = LhmReplay(
         Path(args.capture).read_bytes(),
         host=args.host,
@@ -91,7 +119,20 @@ async def _main(args: argparse.Namespace) -> None:
     )
     await replay.start()
     print(f"Replaying {args.capture} at {replay.url} (Ctrl+C stops)", flush=True)
-    await asyncio.Event().wait()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if sys.platform != "win32":  # Windows: Ctrl+C (KeyboardInterrupt) is the way to stop
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        if args.cpu:
+            report = lambda: print(cpu_report(replay, started), flush=True)  # noqa: E731
+            loop.add_signal_handler(signal.SIGUSR1, report)
+    try:
+        await stop.wait()
+    finally:
+        await replay.stop()
+        if args.cpu:
+            print(cpu_report(replay, started), flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,6 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8085)
     parser.add_argument("--user")
     parser.add_argument("--password")
+    parser.add_argument(
+        "--cpu", action="store_true", help="print this process's CPU time at exit and on SIGUSR1"
+    )
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args))
