@@ -24,7 +24,9 @@ from nocturne_fw import input as btn
 from nocturne_fw import menu as mnu
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_add, ticks_diff
+from nocturne_fw.commands import Commands
 from nocturne_fw.graph import Graph
+from nocturne_fw.pcs import Pcs
 from nocturne_fw.state import MEDIA_NONE, State
 
 TICK_MS = const(10)  # loop period: button sampling and link polling
@@ -68,6 +70,10 @@ class App:
         self.ticks_ms = clock.ticks_ms if ticks_ms is None else ticks_ms
         self.secrets_ok = secrets_ok
         self.state = State()
+        self.pcs = Pcs()  # the PCS scene's rows
+        self.cmds = Commands()  # gs, so, cn from the server
+        self.state.parts.append(self.pcs)
+        self.state.parts.append(self.cmds)
         self.button = btn.Button(button_read)
         self.menu = mnu.Menu(settings)
         self.g_cpu = Graph(GRAPH_N)
@@ -241,6 +247,7 @@ class App:
 
     def wake(self):
         self.off = False
+        self.cmds.held_off = False
         self.oled.poweron()
         self.apply_settings()
         self.t_scene = self.now
@@ -267,12 +274,13 @@ class App:
             if not self.alert_seen:
                 self.alert_seen = True
                 self.t_alert = self.now
-                if self.off:
+                if self.off and not self.cmds.held_off:
                     self.wake()
                 if st.alert_scene >= 0:
                     self.set_scene(st.alert_scene)
         else:
             self.alert_seen = False
+        self.cmds.apply(self)
         self.dirty = True
 
     def alert_active(self):
@@ -297,7 +305,8 @@ class App:
         if self.screen >= ids.COUNT:  # a system screen: the carousel waits
             self.t_scene = self.now
             return
-        if ticks_diff(self.now, self.t_scene) >= s.interval * 1000:
+        dwell = s.interval * (self.pcs.pages() if self.scene == ids.PCS else 1)
+        if ticks_diff(self.now, self.t_scene) >= dwell * 1000:
             n = self.scene + 1
             for _ in range(ids.COUNT - 1):  # skip scenes with nothing to show
                 if self.has_data(n % ids.COUNT):
@@ -328,6 +337,8 @@ class App:
             )
         if n == ids.DISKS:
             return v["su"] is not None or v["du"] is not None or v["dr"] is not None
+        if n == ids.PCS:
+            return self.pcs.n > 0
         return True
 
     def _led(self):

@@ -107,15 +107,16 @@ def header(fb, name, bars, link, alert=False, x0=0):
 
 
 def footer(fb, count, cur, x0=0, w=W):
-    """Scene dots: 2 x 2 each, 5 px apart; the current one is a 4 x 3 bar."""
-    span = count * 5 - 3
-    x = x0 + (w - span) // 2
+    """Scene dots: 2 x 2 each, 5 px apart (4 where that does not fit ``w``, as in MEDIA's
+    64 px panel); the current one is a 4 x 3 bar."""
+    step = 5 if (count - 1) * 5 + 2 <= w else 4
+    x = x0 + (w - (count - 1) * step - 2) // 2
     for i in range(count):
         if i == cur:
             fb.fill_rect(x - 1, 61, 4, 3, 1)
         else:
             fb.fill_rect(x, 62, 2, 2, 1)
-        x += 5
+        x += step
 
 
 def bar(fb, x, y, w, h, pct):

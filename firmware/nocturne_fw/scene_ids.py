@@ -20,7 +20,8 @@ MEDIA = const(9)
 PROCESSES = const(10)
 FANS = const(11)
 DISKS = const(12)
-COUNT = const(13)
+PCS = const(13)  # the PCs seen over MQTT (issue 14)
+COUNT = const(14)
 
 # Index = scene id; the header shows these.
 NAMES = (
@@ -37,6 +38,7 @@ NAMES = (
     "PROCESSES",
     "FANS",
     "DISKS",
+    "PCS",
 )
 
 SYS_BOOT = const(100)

@@ -21,12 +21,13 @@ MEDIA      64 x 64 cover, state, artist and track (scrolling when long)
 PROCESSES  top 3 by CPU
 FANS       CPU, GPU, system fans, chipset temperature
 DISKS      system and data disk usage, read and write rates
+PCS        one row per PC seen over MQTT (pcs_scene.py)
 """
 
 import framebuf
 from micropython import const
 from nocturne_fw import display as D
-from nocturne_fw import font_big, font_medium, font_small, icons, text
+from nocturne_fw import font_big, font_medium, font_small, icons, pcs_scene, text
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_diff
 from nocturne_fw.scene_ids import COUNT, MEDIA, NAMES
@@ -390,6 +391,7 @@ _BY_ID = {
     ids.PROCESSES: Renderer.processes,
     ids.FANS: Renderer.fans,
     ids.DISKS: Renderer.disks,
+    ids.PCS: pcs_scene.draw,
 }
 # Index = scene id: the draw loop indexes a tuple (a dict lookup hashes every frame).
 _SCENES = tuple(_BY_ID[i] for i in range(COUNT))

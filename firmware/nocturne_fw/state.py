@@ -199,6 +199,7 @@ class State:
         self.serial = 0  # good lines applied so far
         self.track_serial = 0  # bumps when artist or track changes
         self.bad = 0  # lines rejected
+        self.parts = []  # more keys (commands.py, pcs.py): valid(obj), prepare(obj), swap(obj)
 
     # -- parsing --------------------------------------------------------------
 
@@ -255,6 +256,9 @@ class State:
         c = obj.get("cov")
         if c is not None and type(c) is not str:
             return False
+        for part in self.parts:
+            if not part.valid(obj):
+                return False
         return _list_ok(obj.get("tp"), "c", TOP_CPU) and _list_ok(obj.get("tr"), "r", TOP_RAM)
 
     def _prepare(self, obj):
@@ -293,6 +297,8 @@ class State:
             pct[k] = _pct(v[k], 100)
         pct["ram"] = _pct(v["ru"], v["ra"])
         pct["vram"] = _pct(v["vu"], v["vt"])
+        for part in self.parts:
+            part.prepare(obj)
         return self._procs(obj.get("tp"), obj.get("tr"), original)
 
     def _swap(self, obj, cover, tp_n, tr_n):
@@ -327,6 +333,8 @@ class State:
         self.alert = v["alert"] == "CRITICAL"
         target = v["target_screen"]  # the wire names the scene: "CPU" or "GPU"
         self.alert_scene = ALERT_TARGETS.get(target, -1) if self.alert else -1
+        for part in self.parts:
+            part.swap(obj)
         self.serial += 1
 
     def _procs(self, tp, tr, original=False):

@@ -59,6 +59,23 @@ LONG_MEDIA = (
 
 ALERT = '{"ct":97,"cl":100,"pw":142,"cc":5100,"alert":"CRITICAL","target_screen":"CPU"}'
 
+# PCS: the PCs a server sees over MQTT (issue 14). One of each kind of row: all known,
+# offline, a PC without a GPU (unknown: dashes), a long name, three-digit values.
+_PCS = (
+    '{"n":"office","on":true,"cl":18,"ct":52,"gl":63,"gt":47,"ru":17.3}',
+    '{"n":"laptop","on":false}',
+    '{"n":"media-server","on":true,"cl":3,"ct":41,"ru":3.9}',
+    '{"n":"render","on":true,"cl":100,"ct":88,"gl":99,"gt":100,"ru":118.6}',
+    '{"n":"kids_pc","on":true,"cl":41,"ct":63,"gl":12,"gt":38,"ru":7.0}',
+    '{"n":"nas","on":true,"cl":7,"ct":35,"ru":1.2}',
+    '{"n":"lab-7","on":true,"cl":55,"ct":71,"gl":80,"gt":66,"ru":24.5}',
+    '{"n":"old","on":false}',
+)
+
+
+def pcs_line(n):
+    return '{"pv":2,"pcs":[' + ",".join(_PCS[:n]) + "]}"
+
 
 class Oled:
     """The app's display: a FrameBuffer with the driver's commands as no-ops."""
@@ -168,6 +185,16 @@ def glitched():
     return render_scene(app, ids.CPU)
 
 
+def pcs_page2():
+    """8 PCs: the second page, one carousel interval after the scene was entered."""
+    app = make(pcs_line(8))
+    app.set_scene(ids.PCS)
+    app.clock.advance(app.settings.interval * 1000)
+    app.now = app.clock()
+    app.link.t_line = app.now
+    return render_scene(app, ids.PCS)
+
+
 def system(screen, setup=None):
     def f():
         app = make(link_up=False)
@@ -250,6 +277,11 @@ SCREENS = (
     ("scene_11_fans", scene(ids.FANS)),
     ("scene_12_disks", scene(ids.DISKS)),
     ("scene_12_disks_unknown", scene(ids.DISKS, line='{"su":61}')),
+    ("scene_13_pcs_1", scene(ids.PCS, line=pcs_line(1))),
+    ("scene_13_pcs_3", scene(ids.PCS, line=pcs_line(3))),
+    ("scene_13_pcs_6", scene(ids.PCS, line=pcs_line(6))),
+    ("scene_13_pcs_8_page2", pcs_page2),
+    ("scene_13_pcs_none", scene(ids.PCS, line="{}")),
     ("sys_boot", system(ids.SYS_BOOT, _boot)),
     ("sys_joining", system(ids.SYS_CONNECT, _joining)),
     ("sys_connecting", system(ids.SYS_CONNECT, _connect)),

@@ -33,6 +33,8 @@ MODULES = (
     "scene_ids",
     "clock",
     "state",
+    "commands",
+    "pcs",
     "font_small",
     "font_medium",
     "font_big",
@@ -48,6 +50,7 @@ MODULES = (
     "app",
     "board",
     "system_screens",
+    "pcs_scene",
     "scenes",
 )
 

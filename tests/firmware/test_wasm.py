@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import screens
 from mp import firmware_files, run_micropython
+from nocturne_fw import scene_ids as ids
 
 HERE = Path(__file__).resolve().parent
 
@@ -176,7 +177,7 @@ def test_drawing_allocates_nothing_in_micropython():
         files("screens.py"),
     )
     rows = dict(r.split() for r in out.splitlines())
-    assert len(rows) == 21
+    assert len(rows) == ids.COUNT + 8  # scenes, 6 system screens, alert+glitch, tick
     # 16 bytes once (one heap block) is tolerated: a lazily made object, not per frame
     assert all(int(v) <= 16 for v in rows.values()), rows
 
