@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from .collector import LHM, PING, WEATHER, Collector
 from .config import Config
+from .desk_settings import idle_thresholds
 from .discovery import Discovery, DiscoverySettings, pc_name
 from .exports.readings import weather_unit
 from .exports.web import WebExporter
 from .pairing_config import pairing_from_config
-from .protocol import SCENES_WITH_PROCESSES
+from .pairing_status import devices_document
+from .power import PowerWatcher, power_watcher, start_watcher
+from .power.responder import PowerResponder
+from .protocol import SCENES_WITH_PROCESSES, device_settings
 from .server import DeviceServer
+from .sources import Source
+from .sources.idle import user_idle_source
 from .sources.lhm.client import LhmSource
 from .sources.local import LocalSource
 from .sources.media import MediaSource, media_source
@@ -45,27 +52,49 @@ def ping_source(config: Config) -> PingSource | None:
     return PingSource(config.ping_host, config.ping_port) if config.ping_host else None
 
 
-def mqtt_exporter(config: Config) -> MqttExporter | None:
+def mqtt_exporter(config: Config, devices: DeviceServer | None = None) -> MqttExporter | None:
     """The MQTT exporter when config.json has an ``mqtt`` section. aiomqtt (and paho under
-    it) is imported only then: a server without MQTT does not carry it in memory."""
+    it) is imported only then: a server without MQTT does not carry it in memory. With
+    ``devices`` it forwards Home Assistant's display commands to them and, with
+    ``show_pcs``, sends them the PCs it sees on the broker."""
     if not config.mqtt:
         return None
+    from .exports.commands import CommandRouter
     from .exports.discovery import Node
     from .exports.mqtt import MqttExporter
+    from .exports.pcs import PcsAggregator
 
-    return MqttExporter(config.mqtt, Node.from_settings(config.mqtt, config.temperature_unit))
+    node = Node.from_settings(config.mqtt, config.temperature_unit)
+    if devices is None:
+        return MqttExporter(config.mqtt, node)
+    pcs = None
+    if config.show_pcs:
+        pcs = PcsAggregator(config.mqtt.base_topic, config.show_pcs, devices.set_pcs)
+    return MqttExporter(
+        config.mqtt, node, commands=CommandRouter(node, devices.send_commands), pcs=pcs
+    )
 
 
 class NocturneServer:
     """Everything the ``nocturne`` command runs, with a start/stop life cycle."""
 
     def __init__(
-        self, config: Config, *, use_lhm: bool = True, media: MediaSource | bool | None = True
+        self,
+        config: Config,
+        *,
+        use_lhm: bool = True,
+        media: MediaSource | bool | None = True,
+        power: PowerWatcher | bool | None = True,
+        user_idle: Source[float | None] | bool | None = True,
     ) -> None:
         self.config = config
         self.pairing = pairing_from_config(config)
         self.devices = DeviceServer(
-            config.host, config.port, max_devices=config.max_devices, pairing=self.pairing
+            config.host,
+            config.port,
+            max_devices=config.max_devices,
+            pairing=self.pairing,
+            first_fields=device_settings(config.night, idle_thresholds(config)),
         )
         self.discovery = Discovery(
             DiscoverySettings(pc_name(config.name), mdns=config.mdns),
@@ -81,7 +110,9 @@ class NocturneServer:
             weather=weather_source(config),
             ping=ping_source(config),
             media=media_source() if media is True else (media or None),
+            user_idle=user_idle_source() if user_idle is True else (user_idle or None),
         )
+        self.power_watcher = power_watcher() if power is True else (power or None)
         self.collector.subscribe(self.devices.publish)
         # Exports: each keeps the newest snapshot and publishes on its own task.
         self.web = (
@@ -89,7 +120,11 @@ class NocturneServer:
             if config.web
             else None
         )
-        self.mqtt = mqtt_exporter(config)
+        if self.web is not None:
+            self.web.devices_document = lambda: devices_document(
+                self.devices.devices(), self.pairing.boards
+            )
+        self.mqtt = mqtt_exporter(config, self.devices)
         for exporter in (self.web, self.mqtt):
             if exporter is not None:
                 self.collector.subscribe(exporter.offer)
@@ -104,6 +139,8 @@ class NocturneServer:
         await self.devices.start()
         await self.discovery.start(self.devices.host, self.devices.port)
         self.collector.start()
+        responder = PowerResponder(self.devices, self.collector, asyncio.get_running_loop())
+        self.power_watcher = await start_watcher(self.power_watcher, responder)
         for exporter in (self.web, self.mqtt):
             if exporter is not None:
                 await exporter.start()
@@ -119,6 +156,8 @@ class NocturneServer:
             log.info("Ping: TCP connect time to %s every few seconds", ping.source.target)
 
     async def stop(self) -> None:
+        if self.power_watcher is not None:
+            await self.power_watcher.stop()
         for exporter in (self.mqtt, self.web):
             if exporter is not None:
                 await exporter.stop()

@@ -14,7 +14,7 @@ from argparse import SUPPRESS
 from pathlib import Path
 from typing import Any
 
-from . import __version__, flash
+from . import __version__, flash, pairing_cli
 from .config import Config, ConfigError, LoadedConfig, load_config
 from .emulator import cli as emulate
 from .safe_text import printable
@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     autostart = sub.add_parser("autostart", help="start the server when you log in")
     autostart.add_argument("action", choices=["on", "off", "status"])
     flash.add_subparser(sub)
+    pairing_cli.add_subparser(sub)
     emulate.add_subparser(sub)
     build = sub.add_parser("build", help="build the one-file executable (needs PyInstaller)")
     build.add_argument("--no-clean", action="store_true", help="keep build/ and dist/")
@@ -266,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         return emulate.run(args)
     if args.command == "flash":
         return flash.run(args)
+    if args.command == "pair":
+        return pairing_cli.run(args)
     if args.command == "build":
         from .build import main as build_main
 

@@ -185,6 +185,15 @@ async def check_ping(config: Config) -> Finding:
     return Finding(True, f"ping: {source.target} answers in {ms:.0f} ms")
 
 
+async def check_pairing(config: Config) -> Finding:
+    """The paired boards (names only) and, from a running server, which are connected."""
+    from .pairing_status import fetch_connected, pairing_report
+
+    names = list(config.device_tokens)
+    connected = await asyncio.to_thread(fetch_connected, config.web) if names else None
+    return Finding(True, pairing_report(names, config.allow_unpaired, connected))
+
+
 async def diagnose(config_path: Path | None) -> list[Finding]:
     findings: list[Finding] = []
     try:
@@ -234,6 +243,7 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
     if findings[0].ok:  # weather and ping need the user's own settings: a valid config first
         findings += await check_weather(config)
         findings.append(await check_ping(config))
+        findings.append(await check_pairing(config))
     try:
         local = await read_local(0.2)
     except Exception as exc:  # psutil missing a platform call: say so, keep checking

@@ -91,14 +91,15 @@ def next_board_name(path: Path) -> str:
     return name
 
 
-def pair_board(path: Path, name: str) -> tuple[str, bool]:
-    """Give board ``name`` a new token in ``path``; (token, whether it replaced one)."""
+def pair_board(path: Path, name: str, token: str | None = None) -> tuple[str, bool]:
+    """Give board ``name`` a new token (or ``token``) in ``path``, creating the file when
+    missing; (the token, whether it replaced the board's old one)."""
     name = check_board_name(name)
     data = _read(path)
     tokens = data.get("device_tokens")
     tokens = dict(tokens) if isinstance(tokens, dict) else {}
     replaced = name in tokens
-    token = new_token()
+    token = token or new_token()
     tokens[name] = token
     data["device_tokens"] = tokens
     write_config_file(path, data)

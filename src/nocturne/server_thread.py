@@ -21,6 +21,8 @@ class ServerStatus:
     devices: int = 0
     lhm_online: bool | None = None  # None: not polled yet
     error: str | None = None
+    paired: tuple[str, ...] = ()  # the paired boards' names (config.json device_tokens)
+    connected_boards: frozenset[str] = frozenset()  # those of them connected now
 
     @property
     def text(self) -> str:
@@ -85,6 +87,8 @@ class ServerThread:
             True,
             devices=server.devices.device_count,
             lhm_online=None if feed is None or feed.up is None else feed.up,
+            paired=tuple(server.pairing.boards),
+            connected_boards=frozenset(d.board for d in server.devices.devices() if d.board),
         )
 
     # --- on the server thread ---

@@ -1,9 +1,10 @@
 """The system-tray app: the server on a background thread, the icon and its menu on the main one.
 
 Menu: Status (live, informational), Add to / Remove from startup, Restart Server, Open log,
-Open config, Close. The icon is drawn in code and shows the state. Where the tray backend has
-no menu (pystray's plain X11 backend), a click runs the default item, Status, which logs the
-status line (and shows it as a notification where the backend can).
+Open config, the paired boards (● connected, ○ not), Close. The icon is drawn in code and
+shows the state. Where the tray backend has no menu (pystray's plain X11 backend), a click
+runs the default item, Status, which logs the status line (and shows it as a notification
+where the backend can).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from .autostart import Autostart
+from .pairing_status import paired_summary
 from .safe_text import printable
 from .server_thread import ServerStatus, ServerThread
 
@@ -124,15 +126,21 @@ class TrayApp:
             item("Restart Server", self.restart),
             item("Open log", self.open_log),
             item("Open config", self.open_config),
+            item(lambda _: self.paired_text(), self.show_status),
             menu.SEPARATOR,
             item("Close", self.close),
         )
+
+    def paired_text(self) -> str:
+        """The paired boards, ● connected, ○ not (names only, never a token)."""
+        status = self.server.status()
+        return printable(paired_summary(status.paired, set(status.connected_boards)))
 
     # --- actions ---
 
     def show_status(self, *_: object) -> None:
         text = status_line(self.server.status())
-        log.info("Status: %s", text)
+        log.info("Status: %s; %s", text, self.paired_text())
         if getattr(self.icon, "HAS_NOTIFICATION", False):
             try:
                 self.icon.notify(text, "NOCTURNE_OS")

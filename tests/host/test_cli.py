@@ -26,7 +26,8 @@ def write_config(tmp_path: Path, **keys) -> Path:
     path = tmp_path / "config.json"
     # ping_host "": tests never reach past loopback (the default pings a public resolver).
     # web null: the default port 8095 is one per machine, and tests start servers side by side.
-    data = {"host": "127.0.0.1", "ping_host": "", "web": None, **keys}
+    # mdns false: no multicast from a test.
+    data = {"host": "127.0.0.1", "ping_host": "", "web": None, "mdns": False, **keys}
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import socket
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from nocturne.app import NocturneServer
 from nocturne.config import load_config
 from nocturne.discovery import Discovery, DiscoverySettings
 from nocturne.emulator.rig import free_port, write_config
-from nocturne.protocol import REVISION
+from nocturne.protocol import MAX_DISCOVERY_QUERY, REVISION, encode_discovery_answer
 from nocturne.snapshot import Hardware, Snapshot
 
 TIMEOUT = 5.0
@@ -143,3 +144,13 @@ async def test_mdns_advertisement_seen_by_a_browser_on_loopback(pairing):
     finally:
         await browser.async_close()
         await discovery.stop()
+
+
+def test_protocol_md_documents_the_answer_keys():
+    text = (Path(__file__).parents[2] / "PROTOCOL.md").read_text(encoding="utf-8")
+    section = text.split("## Discovery and pairing", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \| ", section, flags=re.M)
+    answer = json.loads(encode_discovery_answer("pc", 8090, pairing=True))
+    assert documented == list(answer)
+    assert "`NOCTURNE?`" in section and "`HELO <token>`" in text
+    assert f"**{MAX_DISCOVERY_QUERY} bytes**" in section

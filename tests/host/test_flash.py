@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib.metadata
+import json
 import os
 import shlex
+import stat
 import subprocess
 import sys
 import time
@@ -179,6 +181,9 @@ def test_dry_run_v4_prints_the_exact_commands(
     assert TRICKY_PASSWORD not in out and repr(TRICKY_PASSWORD) not in out
     assert "#   SERVER_HOST = '192.168.1.20'" in out
     assert "#   SERVER_PORT = 8090" in out
+    assert "#   SERVER_NAME = ''" in out
+    assert "#   SERVER_TOKEN = '********'" in out  # the token is hidden like the password
+    assert f'# {config}: device_tokens["board"] gets the board\'s token' in out
     assert "#   BOARD = 'v4'" in out
     assert "# files: " + ", ".join(EXPECTED_FILES) in out
     # Touched nothing: no config created, no staging folder, nothing opened or run.
@@ -198,6 +203,30 @@ def test_dry_run_without_firmware_only_copies(
     assert len(commands) == 1
     assert commands[0].startswith(f"{shlex.quote(PY)} -m mpremote connect /dev/ttyUSB0 + exec ")
     assert commands[0].endswith(" : + reset")
+
+
+def test_dry_run_without_host_lets_the_board_find_the_pc(
+    tmp_path: Path,
+    ports: list[ListPortInfo],
+    no_serial_open: None,
+    capsys: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    new = "N3w-t0ken_" * 2 + "xy"
+    monkeypatch.setattr(prompts, "new_token", lambda: new)
+    ports.append(V3_CP210X)
+    fw = make_firmware_tree(tmp_path)
+    config = tmp_path / "config.json"
+    config.write_text('{"port": 9092, "device_tokens": {"board": "%s"}}' % ("t" * 22))
+    before = config.read_bytes()
+    argv = ["--ssid", "x", "--password", "", "--server-name", "desk-pc", "--board", "V3"]
+    argv += ["--firmware-dir", str(fw), "--config", str(config), "--dry-run"]
+    assert flash.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "#   SERVER_HOST = ''" in out and "#   SERVER_NAME = 'desk-pc'" in out
+    assert f'# {config}: device_tokens["board-2"] gets' in out  # "board" is taken
+    assert "t" * 22 not in out and new not in out  # neither the old token nor the new one
+    assert config.read_bytes() == before  # a dry run writes nothing
 
 
 def test_no_erase_writes_only(tmp_path: Path) -> None:
@@ -457,7 +486,8 @@ def test_stage_entries_put_main_last() -> None:
     [TRICKY_PASSWORD, "", "'''", '"""', "\\", "a\nb\r\x00", "\u20ac\U0001f600 spaces  "],
 )
 def test_secrets_round_trip(password: str) -> None:
-    secrets = Secrets("Caf\u00e9 'net\"", password, "192.168.1.20", 8090, "v4r8")
+    token = "Ab-_" * 5 + "xy"
+    secrets = Secrets("Caf\u00e9 'net\"", password, "192.168.1.20", 8090, "v4r8", "PC 'x'", token)
     text = flash.render_secrets(secrets)
     namespace: dict[str, Any] = {}
     exec(compile(text, "secrets.py", "exec"), namespace)
@@ -465,6 +495,8 @@ def test_secrets_round_trip(password: str) -> None:
     assert namespace["WIFI_PASSWORD"] == password
     assert namespace["SERVER_HOST"] == "192.168.1.20"
     assert namespace["SERVER_PORT"] == 8090
+    assert (namespace["SERVER_NAME"], namespace["SERVER_TOKEN"]) == ("PC 'x'", token)
+    assert token not in flash.render_secrets(secrets, mask_password=True)
     assert namespace["BOARD"] == "v4r8"
 
 
@@ -504,7 +536,7 @@ def test_missing_ssid_without_a_terminal_names_the_option(tmp_path: Path) -> Non
 def test_prompts_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(prompts, "lan_ip", lambda: "192.168.7.7")
     asked: list[str] = []
-    answers = iter(["  MyWifi ", ""])  # SSID, then Enter for the default host
+    answers = iter(["  MyWifi "])  # SSID; the host is not asked: the board finds the PC
 
     def ask(prompt: str) -> str:
         asked.append(prompt)
@@ -512,8 +544,17 @@ def test_prompts_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
     args = flash_args("--config", str(tmp_path / "c.json"))
     secrets = flash.gather_secrets(args, interactive=True, ask=ask, ask_secret=lambda p: "s3cret!!")
-    assert secrets == Secrets("MyWifi", "s3cret!!", "192.168.7.7", 8090, "v4")
-    assert asked == ["WiFi name (SSID): ", "This PC's address for the board [192.168.7.7]: "]
+    assert len(secrets.token) == 22  # a new pairing token each time
+    assert secrets == Secrets("MyWifi", "s3cret!!", "", 8090, "v4", token=secrets.token)
+    assert asked == ["WiFi name (SSID): "]
+
+
+def test_host_auto_is_this_pcs_lan_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prompts, "lan_ip", lambda: "192.168.7.7")
+    argv = ["--ssid", "n", "--password", "", "--host", "auto", "--no-pair"]
+    args = flash_args(*argv, "--server-name", " desk-pc ", "--config", str(tmp_path / "c.json"))
+    secrets = flash.gather_secrets(args, interactive=False)
+    assert (secrets.host, secrets.server_name, secrets.token) == ("192.168.7.7", "desk-pc", "")
 
 
 def test_server_port_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -671,7 +712,7 @@ def run_flash_against(
     return flash.run(flash_args(*argv), runner=timed_runner)
 
 
-def check_board_holds(board: Any, fw: Path) -> None:
+def check_board_holds(board: Any, fw: Path, config: Path | None = None) -> None:
     root = board.fs.root
     files = board_tree(root)
     expected = {rel: (fw / rel).read_bytes() for rel in EXPECTED_FILES}
@@ -682,6 +723,14 @@ def check_board_holds(board: Any, fw: Path) -> None:
     assert namespace["WIFI_PASSWORD"] == TRICKY_PASSWORD
     assert (namespace["SERVER_HOST"], namespace["SERVER_PORT"]) == ("192.168.1.20", 9091)
     assert namespace["BOARD"] == "v4"
+    assert namespace["SERVER_NAME"] == ""
+    if config is not None:  # the token the board got is the one config.json pairs it with
+        data = json.loads(config.read_text())
+        assert data["port"] == 9091  # the rest of the file as it was
+        assert data["device_tokens"] == {"board": namespace["SERVER_TOKEN"]}
+        assert len(namespace["SERVER_TOKEN"]) == 22
+        if os.name == "posix":
+            assert stat.S_IMODE(config.stat().st_mode) == 0o600
 
 
 @needs_pty
@@ -691,7 +740,7 @@ def test_real_mpremote_copies_the_tree_and_resets(
     fw = make_firmware_tree(tmp_path)
     port = port_like_usb(board, tmp_path)
     assert run_flash_against(board, fw, tmp_path, port=port) == 0, capfd.readouterr()
-    check_board_holds(board, fw)
+    check_board_holds(board, fw, tmp_path / "config.json")
     assert wait_for(lambda: board.hard_resets == 1)  # mpremote's `reset`: machine.reset()
     assert board.soft_resets >= 1  # mpremote entered the raw REPL with a soft reset
     assert board.watchdog == [("arm", 600_000), ("feed", 0)]  # held off for the copy

@@ -1,4 +1,5 @@
-"""The web endpoints: GET /metrics (Prometheus text format) and GET /api/snapshot (JSON).
+"""The web endpoints: GET /metrics (Prometheus text format) and GET /api/snapshot (JSON);
+GET /api/devices: the connected devices and the paired boards' names (never a token).
 
 A small aiohttp app of its own on the server's event loop. Both endpoints answer from the
 latest Snapshot the collector handed over, so a scrape never waits for a sensor. A port that
@@ -8,6 +9,7 @@ is taken costs one log line: the devices are served all the same.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -45,6 +47,8 @@ class WebExporter:
         self.registry = metrics_registry(lambda: self.snapshot, weather_unit=weather_unit)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None  # the port it listens on, once started
+        # GET /api/devices: the connected devices and paired boards (pairing_status.py)
+        self.devices_document: Callable[[], dict[str, Any]] | None = None
 
     def offer(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -57,6 +61,7 @@ class WebExporter:
         app = web.Application()
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/api/snapshot", self._snapshot)
+        app.router.add_get("/api/devices", self._devices)
         return app
 
     async def _metrics(self, request: web.Request) -> web.Response:
@@ -67,6 +72,12 @@ class WebExporter:
     async def _snapshot(self, request: web.Request) -> web.Response:
         body = orjson.dumps(snapshot_document(self.snapshot))
         return web.Response(body=body, content_type="application/json", charset="utf-8")
+
+    async def _devices(self, request: web.Request) -> web.Response:
+        document = self.devices_document() if self.devices_document is not None else {}
+        return web.Response(
+            body=orjson.dumps(document), content_type="application/json", charset="utf-8"
+        )
 
     async def start(self) -> None:
         runner = web.AppRunner(self.app(), access_log=None)

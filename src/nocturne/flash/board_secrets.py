@@ -1,4 +1,9 @@
-"""secrets.py for the board: the LAN address, the values, their checks and the rendering."""
+"""secrets.py for the board: the LAN address, the values, their checks and the rendering.
+
+``SERVER_HOST = ""`` (the default) makes the board find its PC by the discovery query
+(PROTOCOL.md); ``SERVER_NAME`` picks one PC when several answer; ``SERVER_TOKEN`` is the
+board's pairing token (config.json ``device_tokens``), sent as ``HELO <token>``.
+"""
 
 from __future__ import annotations
 
@@ -42,14 +47,18 @@ def lan_ip() -> str:
 class Secrets:
     ssid: str
     password: str
-    host: str
+    host: str  # "" = find the PC by discovery
     port: int
     board: str = DEFAULT_BOARD
+    server_name: str = ""  # which PC when several answer discovery; "" = the first
+    token: str = ""  # the pairing token; "" = a bare HELO
 
 
 def render_secrets(secrets: Secrets, *, mask_password: bool = False) -> str:
-    """secrets.py for the board: Python literals written with repr(), UTF-8."""
+    """secrets.py for the board: Python literals written with repr(), UTF-8. With
+    ``mask_password`` the WiFi password and the token are shown as stars."""
     password = "*" * 8 if mask_password and secrets.password else secrets.password
+    token = "*" * 8 if mask_password and secrets.token else secrets.token
     return (
         "# Written by `nocturne flash`. Run it again to change these, or edit this file\n"
         "# on the board (mpremote edit :secrets.py).\n"
@@ -57,6 +66,8 @@ def render_secrets(secrets: Secrets, *, mask_password: bool = False) -> str:
         f"WIFI_PASSWORD = {password!r}\n"
         f"SERVER_HOST = {secrets.host!r}\n"
         f"SERVER_PORT = {int(secrets.port)!r}\n"
+        f"SERVER_NAME = {secrets.server_name!r}\n"
+        f"SERVER_TOKEN = {token!r}\n"
         f"BOARD = {secrets.board.lower()!r}\n"
     )
 
@@ -71,8 +82,8 @@ def check_secrets(secrets: Secrets) -> list[str]:
         )
     if len(secrets.password.encode("utf-8")) > 64:
         raise FlashError("The WiFi password is longer than 64 characters; WPA allows 8 to 63.")
-    if not secrets.host.strip():
-        raise FlashError("--host is empty: give the PC's address, e.g. --host 192.168.1.20")
+    if secrets.host != secrets.host.strip() or " " in secrets.host:
+        raise FlashError(f"--host {secrets.host!r}: an address has no spaces")
     if secrets.board.lower() not in BOARDS:
         raise FlashError(f"--board {secrets.board!r}: use one of {', '.join(BOARDS)}")
     warnings = []

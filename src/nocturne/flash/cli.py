@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..config import default_config_path
 from .board_secrets import BOARDS, DEFAULT_BOARD
 from .commands import Runner, check_tools_present, run_command
 from .errors import FlashError
 from .image import check_firmware_image
+from .pair import pairing_name, record_pairing, server_text
 from .plan import FlashPlan, describe_plan, execute_plan
 from .ports import check_port_access, choose_port
 from .prompts import gather_secrets
@@ -27,6 +29,7 @@ def build_plan(args: argparse.Namespace, **secrets_kw: Any) -> FlashPlan:
     files = tuple(firmware_files(firmware_dir))
     port = choose_port(args.port)
     secrets = gather_secrets(args, **secrets_kw)
+    config_path = Path(args.config) if getattr(args, "config", None) else default_config_path()
     return FlashPlan(
         port=port,
         firmware_dir=firmware_dir,
@@ -35,6 +38,8 @@ def build_plan(args: argparse.Namespace, **secrets_kw: Any) -> FlashPlan:
         stage_dir=DRY_RUN_STAGE,
         image=image.resolve() if image is not None else None,
         erase=not args.no_erase,
+        pair_name=pairing_name(args, config_path) if secrets.token else None,
+        config_path=config_path,
     )
 
 
@@ -57,7 +62,24 @@ def configure_parser(
     parser.add_argument("--ssid", help="WiFi name for the board")
     parser.add_argument("--password", help='WiFi password ("" for an open network)')
     parser.add_argument(
-        "--host", help="address the board connects to (default: this PC's LAN address)"
+        "--host",
+        help="address the board connects to (default: none, the board finds the PC on its "
+        "network; 'auto': this PC's LAN address now)",
+    )
+    parser.add_argument(
+        "--server-name",
+        metavar="PC",
+        help="with no --host: the PC to pick when several answer (its name; default: any)",
+    )
+    parser.add_argument(
+        "--name",
+        metavar="BOARD",
+        help="this board's name in config.json device_tokens (default: board, board-2, ...)",
+    )
+    parser.add_argument(
+        "--no-pair",
+        action="store_true",
+        help="no token: the board is served only while no board is paired (or allow_unpaired)",
     )
     parser.add_argument(
         "--board",
@@ -106,9 +128,10 @@ def run(args: argparse.Namespace, runner: Runner = run_command) -> int:
         sec = plan.secrets
         print(
             f"Board {sec.board.upper()} on {plan.port}: WiFi {sec.ssid!r}, server "
-            f"{sec.host}:{sec.port}; {len(plan.files)} files from {plan.firmware_dir}",
+            f"{server_text(sec)}; {len(plan.files)} files from {plan.firmware_dir}",
             flush=True,
         )
+        record_pairing(plan)  # before the copy: a board that runs has a token the server knows
         execute_plan(plan, runner)
     except FlashError as exc:
         print(f"nocturne flash: {exc}", file=sys.stderr)
@@ -118,7 +141,7 @@ def run(args: argparse.Namespace, runner: Runner = run_command) -> int:
         return 130
     print(
         f"Done. The board restarts and connects to {plan.secrets.ssid!r}, then to "
-        f"{plan.secrets.host}:{plan.secrets.port}."
+        f"{server_text(plan.secrets)}."
     )
     return 0
 

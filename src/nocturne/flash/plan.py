@@ -35,6 +35,8 @@ class FlashPlan:
     stage_dir: Path
     image: Path | None = None
     erase: bool = True
+    pair_name: str | None = None  # the board's name in config.json device_tokens
+    config_path: Path | None = None  # the config.json that gets its token
 
     @property
     def entries(self) -> list[str]:
@@ -67,7 +69,12 @@ def describe_plan(plan: FlashPlan) -> str:
     )
     lines.append(format_command(plan.mpremote_command()))
     lines.append("# files: " + ", ".join(f.as_posix() for f in plan.files))
-    lines.append(f"# {SECRETS_NAME} (password hidden):")
+    if plan.pair_name is not None:
+        lines.append(
+            f'# {plan.config_path}: device_tokens["{plan.pair_name}"] gets the board\'s token '
+            "(the server serves paired boards only from then on)"
+        )
+    lines.append(f"# {SECRETS_NAME} (password and token hidden):")
     lines += [
         f"#   {line}" for line in render_secrets(plan.secrets, mask_password=True).splitlines()
     ]

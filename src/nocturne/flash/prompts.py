@@ -9,8 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config import ConfigError, configured_port
+from ..pairing import new_token
 from .board_secrets import Secrets, check_secrets, lan_ip
 from .errors import FlashError
+
+HOST_AUTO = "auto"
 
 
 def _interactive() -> bool:
@@ -44,25 +47,24 @@ def gather_secrets(
                 "network)."
             )
         password = ask_secret(f"WiFi password for {ssid} (empty for an open network): ")
-    host = args.host
-    if host is None:
-        try:
-            default_host = lan_ip()
-        except FlashError:
-            if not tty:
-                raise
-            default_host = ""
-        if tty:
-            shown = f"[{default_host}]" if default_host else "(e.g. 192.168.1.20)"
-            host = ask(f"This PC's address for the board {shown}: ").strip() or default_host
-        else:
-            host = default_host
+    # No --host: the board finds the PC by discovery; --host auto: this PC's LAN address.
+    host = (args.host or "").strip()
+    if host.lower() == HOST_AUTO:
+        host = lan_ip()
     config_path = Path(args.config) if getattr(args, "config", None) else None
     try:
         port = configured_port(config_path)
     except ConfigError as exc:
         raise FlashError(str(exc)) from exc
-    secrets = Secrets(ssid=ssid, password=password, host=host, port=port, board=args.board)
+    secrets = Secrets(
+        ssid=ssid,
+        password=password,
+        host=host,
+        port=port,
+        board=args.board,
+        server_name=(getattr(args, "server_name", None) or "").strip(),
+        token="" if getattr(args, "no_pair", False) else new_token(),
+    )
     for warning in check_secrets(secrets):
         print(f"Warning: {warning}", file=sys.stderr)
     return secrets
