@@ -24,8 +24,10 @@ from .config_file import (
     read_text,
     warn_if_others_can_read,
 )
+from .desk_settings import NightSchedule, parse_idle_minutes, parse_night
 from .fields import OVERRIDE_KEYS
 from .json_names import json_type_name
+from .pairing_settings import parse_device_tokens
 
 CONFIG_NAME = "config.json"
 APP_DIR_NAME = "NOCTURNE_OS"
@@ -40,7 +42,6 @@ DEFAULT_PING_HOST = "1.1.1.1"  # Cloudflare's public DNS resolver
 DEFAULT_PING_PORT = 53  # DNS over TCP: open on every public resolver
 TEMPERATURE_UNITS = ("celsius", "fahrenheit")
 WEATHER_CACHE_NAME = "weather_location.json"
-MIN_TOKEN = 16  # characters in a device token (`nocturne pair` makes 22)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,11 @@ class Config:
     sensors: Mapping[str, str] = field(default_factory=dict)  # protocol key -> LHM SensorId
     max_devices: int = 16
     mqtt: MqttSettings | None = None  # None: no MQTT
+    show_pcs: tuple[str, ...] | None = None  # node ids, or ("*",) for all; None: no PCS rows
     web: WebSettings | None = field(default_factory=WebSettings)  # None: no web endpoints
+    night: NightSchedule | None = None  # sent to boards (desk_settings.py); None: theirs
+    idle_dim_minutes: float | None = None  # 0 = never; None: the board's own setting
+    idle_blank_minutes: float | None = None
     name: str = ""  # this PC's name for discovery; "" = its host name
     mdns: bool = True  # advertise _nocturne._tcp over mDNS/DNS-SD
     device_tokens: Mapping[str, str] = field(default_factory=dict)  # board name -> token
@@ -278,6 +283,25 @@ def _mqtt_settings(check: _Checker, data: Any) -> MqttSettings:
     return MqttSettings(**kw)
 
 
+def _show_pcs(check: _Checker, value: Any, mqtt: MqttSettings | None) -> tuple[str, ...]:
+    """config.json "show_pcs": "*" or a list of node ids, for the boards' PCS scene."""
+    example = '"*" (every PC on the broker) or a list of node ids like ["office_pc", "laptop"]'
+    if value == "*":
+        names: tuple[str, ...] = ("*",)
+    elif isinstance(value, list) and value and len(value) <= 8:
+        names = tuple(
+            check.topic(f"show_pcs[{i}]", v, MQTT_NAME, '"office_pc"') for i, v in enumerate(value)
+        )
+    else:
+        raise check.fail("show_pcs", example + ", at most 8", value)
+    if mqtt is None:
+        raise ConfigError(
+            f"{check.source}: key 'show_pcs' is set but 'mqtt' is not: the PCs are read from "
+            'an MQTT broker; add "mqtt": {"host": "<broker>"} or remove show_pcs'
+        )
+    return names
+
+
 def _web_settings(check: _Checker, data: Any) -> WebSettings:
     _object(check, "web", data, _WEB_KEYS, '{"host": "127.0.0.1", "port": 8095}')
     kw: dict[str, Any] = {}
@@ -369,37 +393,21 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
         kw["sensors"] = dict(sensors)
     if data.get("mqtt") is not None:
         kw["mqtt"] = _mqtt_settings(check, data["mqtt"])
+    if data.get("show_pcs") is not None:
+        kw["show_pcs"] = _show_pcs(check, data["show_pcs"], kw.get("mqtt"))
     if "web" in data:
         kw["web"] = None if data["web"] is None else _web_settings(check, data["web"])
+    if data.get("night") is not None:
+        kw["night"] = parse_night(check, data["night"])
+    parse_idle_minutes(check, data, kw)
     if "name" in data:
         kw["name"] = check.string("name", data["name"]).strip()
     for key in ("mdns", "allow_unpaired"):
         if key in data:
             kw[key] = check.boolean(key, data[key])
     if "device_tokens" in data:
-        kw["device_tokens"] = device_tokens(check, data["device_tokens"])
+        kw["device_tokens"] = parse_device_tokens(check, data["device_tokens"])
     return Config(**kw)
-
-
-def device_tokens(check: _Checker, tokens: Any) -> dict[str, str]:
-    """config.json "device_tokens": board name -> token (`nocturne pair` writes them). The
-    error names the board, never shows the token."""
-    if not isinstance(tokens, dict):
-        raise check.fail("device_tokens", 'an object like {"desk": "<token>"}', "...")
-    for board, token in tokens.items():
-        if not board.strip():
-            raise ConfigError(f"{check.source}: key 'device_tokens': a board name is empty")
-        if not isinstance(token, str) or not MIN_TOKEN <= len(token) <= 128 or not token.isascii():
-            raise ConfigError(
-                f"{check.source}: key 'device_tokens.{board}': not a token (a string of "
-                f"{MIN_TOKEN} to 128 ASCII characters); make a new one with: nocturne pair {board}"
-            )
-        if any(ch.isspace() for ch in token):
-            raise ConfigError(
-                f"{check.source}: key 'device_tokens.{board}': a token has no spaces; "
-                f"make a new one with: nocturne pair {board}"
-            )
-    return dict(tokens)
 
 
 def apply_environment(config: Config, environ: Mapping[str, str]) -> Config:

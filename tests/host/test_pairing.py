@@ -31,17 +31,20 @@ async def wait_until(predicate, timeout: float = TIMEOUT) -> None:
         await asyncio.sleep(0.01)
 
 
-async def hello(port: int, line: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def hello(
+    port: int, line: bytes, source: str | None = None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    local = (source, 0) if source else None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
     writer.write(line)
     await writer.drain()
     return reader, writer
 
 
-async def gets_lines(server: DeviceServer, line: bytes) -> bool:
-    """True when a board saying ``line`` is served a sensor line; False when the server
-    closes the connection without sending one."""
-    reader, writer = await hello(server.port, line)
+async def gets_lines(server: DeviceServer, line: bytes, source: str | None = None) -> bool:
+    """True when a board saying ``line`` (from loopback address ``source``) is served a
+    sensor line; False when the server closes the connection without sending one."""
+    reader, writer = await hello(server.port, line, source)
     try:
         server.publish(Snapshot(hardware=Hardware(cpu_temp=61)))
         got = await asyncio.wait_for(reader.readline(), TIMEOUT)
@@ -135,15 +138,18 @@ async def test_allow_unpaired_serves_both():
 async def test_refusal_is_logged_once_per_address_and_no_token_is_logged(paired_server, caplog):
     caplog.set_level(logging.DEBUG)
     wrong = new_token()
-    for line in (b"HELO\n", f"HELO {wrong}\n".encode(), b"HELO\n"):
+    for line in (f"HELO {wrong}\n".encode(), b"HELO\n", f"HELO {wrong}\n".encode()):
         assert not await gets_lines(paired_server, line)
+    # Another address (loopback is all of 127/8) is logged on its own.
+    assert not await gets_lines(paired_server, b"HELO " + SHELF[::-1].encode() + b"\n", "127.0.0.2")
     assert await gets_lines(paired_server, f"HELO {DESK}\n".encode())
-    refusals = [r for r in caplog.records if "Refused a board" in r.getMessage()]
-    assert len(refusals) == 1 and "127.0.0.1" in refusals[0].getMessage()
-    assert paired_server.pairing.refused == 3
+    refusals = [r.getMessage() for r in caplog.records if "Refused a board" in r.getMessage()]
+    assert len(refusals) == 2, refusals
+    assert "from 127.0.0.1:" in refusals[0] and "from 127.0.0.2:" in refusals[1]
+    assert paired_server.pairing.refused == 4
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "(desk) connected" in text
-    for token in (DESK, SHELF, wrong):
+    for token in (DESK, SHELF, wrong, SHELF[::-1]):
         assert token not in text
 
 

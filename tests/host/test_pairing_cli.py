@@ -15,7 +15,7 @@ import pytest
 
 from nocturne import cli
 from nocturne.app import NocturneServer
-from nocturne.config import load_config
+from nocturne.config import ConfigError, load_config
 from nocturne.diagnostics import run_doctor
 from nocturne.emulator.rig import free_port, write_config
 from nocturne.server_thread import ServerStatus
@@ -153,3 +153,35 @@ def test_tray_item_names_the_paired_boards():
     assert app.paired_text() == "Paired: desk ●, shelf ○"
     app.server = _Server(ServerStatus(True))  # type: ignore[assignment]
     assert app.paired_text() == "Paired boards: none (every board is served)"
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"mdns": "yes"}, "key 'mdns': expected true or false"),
+        ({"allow_unpaired": 1}, "key 'allow_unpaired': expected true or false"),
+        ({"name": 5}, "key 'name': expected a string"),
+        ({"device_tokens": ["x"]}, "key 'device_tokens': expected an object"),
+        ({"device_tokens": {" ": "A" * 22}}, "a board name is empty"),
+        ({"device_tokens": {"desk": 5}}, "'device_tokens.desk': not a token"),
+        ({"device_tokens": {"desk": "A" * 10 + " " + "B" * 11}}, "without spaces"),
+    ],
+)
+def test_bad_discovery_and_pairing_settings_are_named(tmp_path, keys, message):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"ping_host": "", **keys}))
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(path, environ={})
+    assert "A" * 10 not in str(err.value)
+
+
+def test_discovery_and_pairing_defaults(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{"ping_host": ""}')
+    config = load_config(path, environ={}).config
+    assert (config.name, config.mdns, dict(config.device_tokens), config.allow_unpaired) == (
+        "",
+        True,
+        {},
+        False,
+    )
