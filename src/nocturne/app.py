@@ -98,7 +98,7 @@ class NocturneServer:
         )
         self.discovery = Discovery(
             DiscoverySettings(pc_name(config.name), mdns=config.mdns),
-            lambda: self.pairing.required,
+            self.pairing.required_now,
         )
         lhm = LhmSource.from_config(config) if use_lhm else None
         self.collector = Collector(

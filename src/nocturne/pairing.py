@@ -85,6 +85,11 @@ class Pairing:
         """True when a board must send a valid token to be served (the discovery answer)."""
         return bool(self._digests) and not self.allow_unpaired
 
+    def required_now(self) -> bool:
+        """``required`` after re-reading a changed config.json (for the discovery answer)."""
+        self.reload_if_changed()
+        return self.required
+
     def board_for(self, token: str | None) -> str | None:
         """The board whose token ``token`` is; None for none (or no token). Constant time in
         the token's content: every configured token is compared, to the end."""
@@ -97,7 +102,7 @@ class Pairing:
 
     def check(self, token: str | None, peer: str) -> Verdict:
         """Serve or refuse the connection from ``peer`` ("address:port") that said HELO."""
-        self._reload_if_changed()
+        self.reload_if_changed()
         board = self.board_for(token)
         if board is not None:
             return Verdict(True, board)
@@ -136,7 +141,8 @@ class Pairing:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)  # a replaced file is a new inode
 
-    def _reload_if_changed(self) -> None:
+    def reload_if_changed(self) -> None:
+        """Re-read the tokens when config.json is a new file or has changed (a stat)."""
         if self._path is None or self._load is None:
             return
         stamp = self._file_stamp()

@@ -154,3 +154,21 @@ def test_protocol_md_documents_the_answer_keys():
     assert documented == list(answer)
     assert "`NOCTURNE?`" in section and "`HELO <token>`" in text
     assert f"**{MAX_DISCOVERY_QUERY} bytes**" in section
+
+
+async def test_answer_follows_pairing_while_the_server_runs(tmp_path):
+    from nocturne.pairing_config import pair_board, unpair_board
+
+    server = await running_server(tmp_path)
+    try:
+        port = server.devices.port
+        assert json.loads(await query(port, b"NOCTURNE?") or b"{}")["pairing"] is False
+        assert server.config.path is not None
+        token, _ = pair_board(server.config.path, "desk")  # `nocturne pair desk` meanwhile
+        raw = await query(port, b"NOCTURNE?")
+        assert raw is not None and json.loads(raw)["pairing"] is True
+        assert token.encode() not in raw
+        unpair_board(server.config.path, "desk")
+        assert json.loads(await query(port, b"NOCTURNE?") or b"{}")["pairing"] is False
+    finally:
+        await server.stop()
