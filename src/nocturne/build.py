@@ -99,6 +99,9 @@ def pyinstaller_args(root: Path, work: Path, dist: Path, platform: str = sys.pla
         except ImportError:
             continue
         args += ["--collect-all", tool] if tool == "esptool" else ["--collect-submodules", tool]
+    # zeroconf's modules are compiled (Cython) and import each other where PyInstaller cannot
+    # look; the mDNS advertisement imports it only when it starts.
+    args += ["--collect-submodules", "zeroconf"]
     return args
 
 
