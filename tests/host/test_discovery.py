@@ -172,3 +172,18 @@ async def test_answer_follows_pairing_while_the_server_runs(tmp_path):
         assert json.loads(await query(port, b"NOCTURNE?") or b"{}")["pairing"] is False
     finally:
         await server.stop()
+
+
+async def test_a_socket_bound_elsewhere_is_used_as_given():
+    """What a test in a network namespace hands over: a UDP socket it bound itself."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    udp_port = sock.getsockname()[1]
+    discovery = Discovery(DiscoverySettings("ns-pc", mdns=False), lambda: True, udp_socket=sock)
+    await discovery.start("127.0.0.1", 4321)
+    try:
+        raw = await query(udp_port, b"NOCTURNE?")
+        assert raw is not None
+        assert json.loads(raw) == {"name": "ns-pc", "port": 4321, "proto": 2, "pairing": True}
+    finally:
+        await discovery.stop()
