@@ -6,6 +6,9 @@ of its own connects, announces the entities (retained discovery messages), sets 
 snapshot's known readings as one retained JSON state message at most every ``interval``
 seconds, and only when they changed. A broker that is down or slow delays nothing else: the
 task retries with a growing back-off and logs once per change between up and down.
+
+On the same connection it listens: to the display entities' command topics (commands.py,
+forwarded to the boards) and, with ``show_pcs``, to every PC's state and status (pcs.py).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import orjson
 
 from ..config import MqttSettings
 from ..snapshot import Snapshot
+from .commands import CommandRouter, command_messages
 from .discovery import OFFLINE, ONLINE, Node, discovery_messages
+from .pcs import PcsAggregator
 from .readings import known_readings
 
 log = logging.getLogger(__name__)
@@ -46,10 +51,14 @@ class MqttExporter:
         node: Node,
         *,
         backoff: tuple[float, ...] = BACKOFF,
+        commands: CommandRouter | None = None,
+        pcs: PcsAggregator | None = None,
     ) -> None:
         self.settings = settings
         self.node = node
         self.backoff = backoff
+        self.commands = commands  # Home Assistant -> the boards
+        self.pcs = pcs  # the other PCs' states, for show_pcs
         self._latest: Snapshot | None = None
         self._fresh = asyncio.Event()
         self._client: aiomqtt.Client | None = None  # while connected
@@ -115,10 +124,12 @@ class MqttExporter:
                     await self._announce(client)
                     failures = 0
                     self._log_up()
-                    await self._publish_states(client)
+                    await self._serve(client)
             except (aiomqtt.MqttError, OSError) as exc:
                 self._log_down(exc)
             finally:
+                if self._client is not None and self.pcs is not None:
+                    self.pcs.broker_lost()
                 self._client = None
             await asyncio.sleep(self.backoff[min(failures, len(self.backoff) - 1)])
             failures += 1
@@ -126,8 +137,46 @@ class MqttExporter:
     async def _announce(self, client: aiomqtt.Client) -> None:
         for topic, payload in discovery_messages(self.node):
             await client.publish(topic, orjson.dumps(payload), qos=1, retain=True)
+        if self.commands is not None:
+            for topic, payload in command_messages(self.node):
+                await client.publish(topic, orjson.dumps(payload), qos=1, retain=True)
         await client.publish(self.node.status_topic, ONLINE, qos=1, retain=True)
         self._last_state = None  # a new session: send the state even if unchanged
+        topics = [*self.commands.topics] if self.commands is not None else []
+        if self.pcs is not None:
+            topics += self.pcs.subscriptions
+        for topic in topics:
+            await client.subscribe(topic, qos=1)
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        """Publish states and take messages until the connection fails (either raises)."""
+        if self.commands is None and self.pcs is None:
+            await self._publish_states(client)
+            return
+        both = (
+            asyncio.create_task(self._publish_states(client), name="mqtt-publish"),
+            asyncio.create_task(self._receive(client), name="mqtt-receive"),
+        )
+        try:
+            done, _ = await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in both:
+                task.cancel()
+            await asyncio.gather(*both, return_exceptions=True)
+        for task in done:
+            task.result()  # the connection's error, for _run's back-off
+        raise aiomqtt.MqttError("the broker ended the subscription")
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            payload = message.payload
+            if not isinstance(payload, bytes | bytearray):
+                continue
+            topic = str(message.topic)
+            if self.commands is not None and self.commands.handle(topic, bytes(payload)):
+                continue
+            if self.pcs is not None:
+                self.pcs.handle(topic, bytes(payload))
 
     async def _publish_states(self, client: aiomqtt.Client) -> None:
         while True:
