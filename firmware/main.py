@@ -13,7 +13,7 @@ and ticks the returned App itself (``app.tick()``). On a board every one default
 import machine
 from nocturne_fw import app as A
 from nocturne_fw import board
-from nocturne_fw.net import Link
+from nocturne_fw.net import MEMO_PATH, Link
 from nocturne_fw.scenes import Renderer
 from nocturne_fw.settings import PATH as SETTINGS_FILE
 from nocturne_fw.settings import Settings
@@ -76,7 +76,10 @@ def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None
             wlan = network.WLAN(network.STA_IF)
         ssid, password, host = [getattr(secrets, name) for name in _NEEDED]
         port = getattr(secrets, "SERVER_PORT", 8090)
-        link = Link(wlan, socket_mod, ssid, password, host, port, None)
+        name = getattr(secrets, "SERVER_NAME", "")  # the PC to pick when several answer
+        token = getattr(secrets, "SERVER_TOKEN", "")  # HELO <token>: this board is paired
+        memo = on_fs(fs_root, MEMO_PATH)  # the address a search found, for the next boot
+        link = Link(wlan, socket_mod, ssid, password, host, port, None, name, token, memo)
     wdt = machine.WDT(timeout=A.WDT_MS)
     app = A.App(
         oled,

@@ -177,10 +177,10 @@ class App:
         if not link.ever_up:
             if link.state <= net.S_JOIN and link.fails:  # a join failed: still retrying
                 return ids.SYS_NO_WIFI
-            return ids.SYS_CONNECT
+            return link.screen(self.now, ids.SYS_CONNECT)  # or SEARCHING / FOUND
         if self.lost():
-            return ids.SYS_LOST
-        return self.scene
+            return link.screen(self.now, ids.SYS_LOST)
+        return link.screen(self.now, self.scene)
 
     def lost(self):
         """No line for LOST_MS, once the link has been up."""

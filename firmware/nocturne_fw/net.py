@@ -14,11 +14,22 @@ error, no line for ``SILENCE_MS`` = a half-open socket) the link closes and
 retries after ``BACKOFF_MIN_MS`` doubled per consecutive failure, capped at
 ``BACKOFF_MAX_MS``. The failure count resets when a line arrives.
 
-Device -> server: ``HELO\\n`` on connect, then ``screen:N\\n`` for the shown
-scene, and again whenever it changes.
+Device -> server: ``HELO\\n`` (``HELO <token>\\n`` with ``SERVER_TOKEN`` set) on connect,
+then ``screen:N\\n`` for the shown scene, and again whenever it changes.
+
+Finding the PC (discovery.py): with ``host`` "" the link connects to the address a search
+found last (the memo file), and searches when there is none; with any host, after
+``HOST_FAILS`` failures in a row without a line it searches too, while the backoff to the
+next attempt on the host runs. A server found is connected at once and remembered after
+its first line; the search stops once connected and whenever WiFi is down. discovery.py is
+imported only for a search or the memo, and let go of at the next line: a linked board
+does not keep its code (about 5 KB of heap).
 """
 
+import sys
+
 from micropython import const
+from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_add, ticks_diff
 
 MAX_LINE = const(4096)  # protocol v1 line cap (bytes, newline excluded)
@@ -30,6 +41,9 @@ SILENCE_MS = const(12000)  # the server sends a line every second: 12 missed = d
 BACKOFF_MIN_MS = const(1000)
 BACKOFF_MAX_MS = const(16000)
 RSSI_EVERY_MS = const(2000)
+HOST_FAILS = const(3)  # failures in a row of the host (no line in between), then search
+FOUND_MS = const(2000)  # "FOUND <name>" shows this long after a search found a server
+MEMO_PATH = "server.json"  # where a search's result is kept (discovery.save_memo)
 
 # Link states
 S_IDLE = const(0)  # WiFi down; join when the backoff allows
@@ -43,14 +57,39 @@ _HELO = b"HELO\n"
 
 
 class Link:
-    def __init__(self, wlan, socket_mod, ssid, password, host, port, on_line):
+    def __init__(
+        self, wlan, socket_mod, ssid, password, host, port, on_line, name="", token="", memo=None
+    ):
+        """``host`` "": search (``name``: the PC to pick, "" any); ``token``: sent with HELO;
+        ``memo``: the file that keeps the address a search found (None: not kept)."""
         self.wlan = wlan
         self.sock_mod = socket_mod
         self.ssid = ssid
         self.password = password
-        self.host = host
+        self.host = host  # where the next connect goes; "" = nowhere known yet
         self.port = port
         self.on_line = on_line
+        token = token.strip() if token else ""
+        self.helo = ("HELO %s\n" % token).encode() if token else _HELO
+        self.paired = bool(token)
+        self.want = name or ""  # SERVER_NAME
+        self.udp_port = port  # where queries go: SERVER_PORT
+        self.finder = None  # a discovery.Finder while one is needed
+        self.pairing = False  # the PC found said it needs paired boards
+        self.memo = memo
+        self.saved = None  # what the memo file holds: (host, port, name)
+        self.server_name = ""  # the PC's name, once a search (or the memo) told it
+        if not host and memo:
+            from nocturne_fw import discovery
+
+            self.saved = discovery.load_memo(memo)
+            if self.saved is not None:
+                self.host, self.port, self.server_name = self.saved
+        self.unsaved = False  # host came from a search: remember it after its first line
+        self.fresh = False  # connected, no line yet on this connection
+        self.t_found = 0
+        self.found_on = False  # "FOUND" is showing (FOUND_MS from t_found)
+        self.t_search = 0  # no search before this
         self.sock = None
         self.addr = None  # resolved once: getaddrinfo on a name can block for seconds
         self.state = S_IDLE
@@ -97,6 +136,20 @@ class Link:
         """ms since the last line, or -1 if none has ever arrived."""
         return ticks_diff(now, self.t_line) if self.ever_up else -1
 
+    def screen(self, now, other):
+        """What the panel shows instead of ``other`` (what the app would show once the boot
+        splash is over): FOUND for FOUND_MS after a search found the PC, SEARCHING in place
+        of CONNECTING or SIGNAL LOST while a search runs (not of a scene, or CLOCK), else
+        ``other``."""
+        if self.found_on:
+            if ticks_diff(now, self.t_found) < FOUND_MS:
+                return ids.SYS_FOUND
+            self.found_on = False
+        f = self.finder
+        if f is not None and f.active and (other == ids.SYS_CONNECT or other == ids.SYS_LOST):
+            return ids.SYS_SEARCH
+        return other
+
     def poll(self, now):
         st = self.state
         if st == S_UP:
@@ -121,14 +174,19 @@ class Link:
                 self._fail(now, "NO WIFI", S_IDLE)
         elif st == S_WAIT:
             if not self.wifi_up():
+                if self.finder is not None:
+                    self.finder.stop()
                 self._enter(S_IDLE, now)
-            elif ticks_diff(now, self.t_next) >= 0:
-                self._connect(now)
+            else:
+                self._search(now)
+                if self.host and ticks_diff(now, self.t_next) >= 0:
+                    self._connect(now)
         if ticks_diff(now, self.t_rssi) >= RSSI_EVERY_MS:
             self.t_rssi = now
             self._read_rssi()
 
     def close(self):
+        """Close the TCP connection (the search, if one runs, goes on)."""
         if self.sock is not None:
             try:
                 self.sock.close()
@@ -139,6 +197,58 @@ class Link:
         self.skip = False
 
     # -- internals ---------------------------------------------------------------
+
+    def _search(self, now):
+        f = self.finder
+        if f is None or not f.active:
+            if self.host and self.fails < HOST_FAILS:
+                return
+            if ticks_diff(now, self.t_search) < 0:
+                return
+            if f is None:
+                from nocturne_fw import discovery
+
+                f = discovery.Finder(self.sock_mod, self.wlan, self.udp_port, self.want)
+                self.finder = f
+            if not f.start(now):
+                self.t_search = ticks_add(now, BACKOFF_MAX_MS)
+                return
+        if not f.poll(now):
+            return
+        if f.host == self.host and f.port == self.port:  # the host that fails: no reset
+            self.t_search = ticks_add(self.t_next, 1)  # not before its next attempt
+            return
+        self.host = f.host
+        self.port = f.port
+        self.server_name = f.name
+        self.pairing = f.pairing
+        self.addr = None
+        self.unsaved = True
+        self.fails = 0
+        self.t_next = now  # connect at once
+        self.t_found = now
+        self.found_on = True
+
+    def _linked(self):
+        """The first line on a connection: remember a server a search found, and let go of
+        the search's code."""
+        self.fresh = False
+        m = (self.host, self.port, self.server_name)
+        if self.unsaved and self.memo and m != self.saved:
+            from nocturne_fw import discovery
+
+            if discovery.save_memo(self.memo, m[0], m[1], m[2]):
+                self.saved = m
+        self.unsaved = False
+        if self.finder is not None:
+            self.finder.stop()
+            self.finder = None
+        mods = sys.modules
+        if "nocturne_fw.discovery" in mods:
+            del mods["nocturne_fw.discovery"]
+            pkg = mods.get("nocturne_fw")
+            if pkg is not None and "discovery" in pkg.__dict__:
+                del pkg.__dict__["discovery"]
 
     def _enter(self, st, now):
         self.state = st
@@ -183,7 +293,7 @@ class Link:
             s.connect(self.addr)
             s.setblocking(False)
             self.sock = s
-            self._send(_HELO)
+            self._send(self.helo)
             self.sent_scene = -1
             if self.scene >= 0:
                 self._send_scene()
@@ -197,6 +307,9 @@ class Link:
             return
         self.connects += 1
         self.error = ""
+        self.fresh = True
+        if self.finder is not None:
+            self.finder.stop()
         self.t_alive = now  # the silence clock starts at connect; t_line stays the last line
         self._enter(S_UP, now)
 
@@ -231,7 +344,10 @@ class Link:
             if k is None:
                 return
             if not k:
-                self._fail(now, "CLOSED", S_WAIT)
+                why = "CLOSED"
+                if self.fresh:  # closed before any line: the server refused this board
+                    why = "NOT PAIRED" if self.pairing and not self.paired else "REFUSED"
+                self._fail(now, why, S_WAIT)
                 return
             self._take(k, now)
             if self.state != S_UP:
@@ -272,6 +388,8 @@ class Link:
             self.t_alive = now
             if n:
                 self.t_line = now
+                if self.fresh:
+                    self._linked()
                 self.error = ""
                 self.lines += 1
                 self.fails = 0

@@ -48,6 +48,8 @@ SYS_LOST = const(103)
 SYS_SECRETS = const(104)
 SYS_MENU = const(105)
 SYS_OFF = const(106)
+SYS_SEARCH = const(110)  # looking for the PC on the LAN (discovery.py)
+SYS_FOUND = const(111)  # a search found it: its name, for a moment
 
 # What the emulator's status line and the tests call each system screen.
 SYS_NAMES = {
@@ -58,6 +60,8 @@ SYS_NAMES = {
     SYS_SECRETS: "NO SECRETS",
     SYS_MENU: "MENU",
     SYS_OFF: "SCREEN OFF",
+    SYS_SEARCH: "SEARCHING FOR PC",
+    SYS_FOUND: "FOUND",
 }
 
 # Scenes that draw the server's process lists (tp/tr): the server scans processes only

@@ -99,7 +99,7 @@ class Renderer(SystemScreens):
                 text.text_width(st.txt["trk"], font_medium) > 128 - PANEL_X
                 or text.text_width(st.txt["art"], font_small) > 128 - PANEL_X
             )
-        return s == ids.SYS_CONNECT or s == ids.SYS_BOOT
+        return s == ids.SYS_CONNECT or s == ids.SYS_BOOT or s == ids.SYS_SEARCH
 
     # -- shared pieces -------------------------------------------------------------
 
@@ -404,4 +404,6 @@ _SYSTEM = {
     ids.SYS_SECRETS: Renderer.secrets,
     ids.SYS_MENU: Renderer.menu,
     ids.SYS_OFF: Renderer.off,
+    ids.SYS_SEARCH: Renderer.search,
+    ids.SYS_FOUND: Renderer.found,
 }

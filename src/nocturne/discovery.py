@@ -87,6 +87,7 @@ class Discovery:
         self._transport: asyncio.DatagramTransport | None = None
         self._responder: _Responder | None = None
         self._mdns: MdnsAdvertiser | None = None
+        self._mdns_task: asyncio.Task[None] | None = None
         self.port: int | None = None  # the TCP port answered
         self.udp_address: tuple[str, int] | None = None  # where the responder listens
 
@@ -125,7 +126,14 @@ class Discovery:
             self.udp_address = transport.get_extra_info("sockname")[:2]
             log.info("Answering discovery queries on UDP %s:%d", *self.udp_address)
         if self.settings.mdns:
-            await self._start_mdns(host, port)
+            # Registering probes the name for about a second: not on the server's start path.
+            self._mdns_task = asyncio.create_task(self._start_mdns(host, port))
+
+    async def mdns_started(self) -> bool:
+        """Wait for the mDNS registration to finish; True when the service is advertised."""
+        if self._mdns_task is not None:
+            await asyncio.gather(self._mdns_task, return_exceptions=True)
+        return self._mdns is not None
 
     async def _start_mdns(self, host: str, port: int) -> None:
         try:
@@ -139,6 +147,10 @@ class Discovery:
         self._mdns = mdns
 
     async def stop(self) -> None:
+        if self._mdns_task is not None:
+            self._mdns_task.cancel()
+            await asyncio.gather(self._mdns_task, return_exceptions=True)
+            self._mdns_task = None
         if self._transport is not None:
             self._transport.close()
             self._transport = None

@@ -132,7 +132,7 @@ async def test_mdns_advertisement_seen_by_a_browser_on_loopback(pairing):
     await discovery.start("127.0.0.1", port)
     browser = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     try:
-        assert discovery._mdns is not None, "the advertisement did not start"
+        assert await discovery.mdns_started(), "the advertisement did not start"
         info = AsyncServiceInfo(SERVICE_TYPE, f"{name}.{SERVICE_TYPE}")
         assert await info.async_request(browser.zeroconf, 3000)
         assert info.port == port
@@ -187,3 +187,11 @@ async def test_a_socket_bound_elsewhere_is_used_as_given():
         assert json.loads(raw) == {"name": "ns-pc", "port": 4321, "proto": 2, "pairing": True}
     finally:
         await discovery.stop()
+
+
+async def test_stop_while_mdns_still_registers_is_clean():
+    port = free_port()
+    discovery = Discovery(DiscoverySettings(f"nocturne-stop-{port}", mdns=True), lambda: False)
+    await discovery.start("127.0.0.1", port)
+    await discovery.stop()  # the registration (about a second of probing) is cancelled
+    assert not await discovery.mdns_started()

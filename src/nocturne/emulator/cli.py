@@ -51,7 +51,18 @@ def parse_fault(spec: str) -> Fault:
 
 
 def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="server to connect to (default: this PC)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help='server to connect to (default: this PC); "" = find it on the LAN (discovery)',
+    )
+    p.add_argument(
+        "--server-name",
+        metavar="NAME",
+        default=None,
+        help="SERVER_NAME: the PC to pick when several answer the search",
+    )
+    p.add_argument("--token", default=None, help="SERVER_TOKEN: the board's pairing token")
     p.add_argument(
         "--port", type=int, default=None, help="server port (default: the config's port)"
     )
@@ -126,7 +137,7 @@ def _secrets(args: argparse.Namespace, port: int) -> Any:
     from .secrets_file import load_secrets_file, make_secrets
 
     if args.secrets is None:
-        return make_secrets(args.host, port, args.board)
+        return make_secrets(args.host, port, args.board, name=args.server_name, token=args.token)
     if args.secrets.lower() == "none":
         return None
     if not Path(args.secrets).is_file():
@@ -150,17 +161,21 @@ class Session:
     def __init__(self, args: argparse.Namespace, out: Any = None) -> None:
         from ..config import configured_port
         from .device import Device
+        from .lwip_socket import board_lan
         from .realtime import Emulator
 
         self.args = args
         self.out = sys.stdout if out is None else out
         config = getattr(args, "config", None)
         port = args.port if args.port is not None else configured_port(config and Path(config))
+        secrets = _secrets(args, port)
+        host = getattr(secrets, "SERVER_HOST", args.host)
         self.device = Device(
             args.host,
             port,
             board=args.board,
-            secrets=_secrets(args, port),
+            secrets=secrets,
+            lan=board_lan(host if isinstance(host, str) else args.host),
             fs_dir=args.fs,
             firmware=args.firmware,
             name="emulated",

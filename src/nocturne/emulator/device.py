@@ -30,10 +30,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from ..safe_text import printable
 from .errors import EmulatorError
 from .firmware_loader import SHIMS_DIR, find_firmware, firmware_main, install_paths
 from .glass_text import find_text, text_patch
-from .lwip_socket import LWIP_RCV_WINDOW, Faults, LwipSocket, LwipSocketModule
+from .lwip_socket import LOOPBACK_LAN, LWIP_RCV_WINDOW, Faults, LwipSocket, LwipSocketModule
 from .realtime import Emulator
 from .secrets_file import load_secrets_file, make_secrets, no_secrets
 
@@ -80,7 +81,8 @@ class Device:
     emulates a board without a usable secrets.py; any object with the secrets names is used
     as is. ``fs_dir`` is the board's filesystem (settings.json); default: a fresh temporary
     directory. ``strict``: a tick that raises propagates (tests); otherwise it is printed
-    and survived the way ``App.run`` does.
+    and survived the way ``App.run`` does. ``lan``: the board's address and netmask (what
+    ``ifconfig()`` says, where its broadcasts go); loopback unless told.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class Device:
         firmware: str | os.PathLike[str] | None = None,
         name: str = "device",
         strict: bool = True,
+        lan: tuple[str, str] = LOOPBACK_LAN,
     ) -> None:
         fw = install_paths(firmware)
         import machine
@@ -115,8 +118,9 @@ class Device:
             secrets = make_secrets(host, port, board)
         self.secrets = secrets
         self.faults = Faults()
-        self.sockets = LwipSocketModule(self.faults)
+        self.sockets = LwipSocketModule(self.faults, lan)
         self.sim = network.Radio()
+        self.sim.ip, self.sim.netmask = lan
         self.panel = VirtualSSD1306()
 
         machine.reset_all()  # fresh pins, buses and PWMs: what this board's firmware holds
@@ -229,6 +233,9 @@ class Device:
         s = self.app.screen
         if 0 <= s < scene_ids.COUNT:
             return scene_ids.NAMES[s]
+        if s == scene_ids.SYS_FOUND and self.app.link is not None:  # "FOUND <name> (address)"
+            link = self.app.link
+            return f"FOUND {printable(link.server_name)} ({link.host}:{link.port})"
         return scene_ids.SYS_NAMES.get(s, str(s))
 
     def status(self, lines: bool = True) -> str:

@@ -13,16 +13,30 @@ NEEDED = ("WIFI_SSID", "WIFI_PASSWORD", "SERVER_HOST")  # main.py's _NEEDED
 
 
 def make_secrets(
-    host: str = "127.0.0.1", port: int = 8090, board: str = "v4", ssid: str = "EMULATED"
+    host: str = "127.0.0.1",
+    port: int = 8090,
+    board: str = "v4",
+    ssid: str = "EMULATED",
+    *,
+    name: str | None = None,
+    token: str | None = None,
 ) -> types.SimpleNamespace:
-    """A ``secrets`` module for the board, as secrets.example.py describes it."""
-    return types.SimpleNamespace(
+    """A ``secrets`` module for the board, as secrets.example.py describes it: ``host`` ""
+    makes the board search for its PC (``name``: SERVER_NAME, which one); ``token``:
+    SERVER_TOKEN. Without ``name``/``token`` the module lacks those names, like a secrets.py
+    of the original firmware."""
+    secrets = types.SimpleNamespace(
         WIFI_SSID=ssid,
         WIFI_PASSWORD="emulated",
         SERVER_HOST=host,
         SERVER_PORT=port,
         BOARD=board,
     )
+    if name is not None:
+        secrets.SERVER_NAME = name
+    if token is not None:
+        secrets.SERVER_TOKEN = token
+    return secrets
 
 
 def no_secrets() -> types.SimpleNamespace:

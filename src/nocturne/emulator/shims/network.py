@@ -43,6 +43,7 @@ class Radio:
         self.rssi = -58
         self.join_polls = 0
         self.ip = "192.168.4.2"
+        self.netmask = "255.255.255.0"  # the emulator sets both to its sockets' subnet
         self.active = False
         self.status = STAT_IDLE
         self.target = None  # (ssid, key) of the last connect()
@@ -115,7 +116,7 @@ class WLAN:
         if config is not None:
             return None
         if self.radio.status == STAT_GOT_IP:
-            return (self.radio.ip, "255.255.255.0", "192.168.4.1", "192.168.4.1")
+            return (self.radio.ip, self.radio.netmask, "192.168.4.1", "192.168.4.1")
         return ("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0")
 
     def config(self, *args, **kwargs):
