@@ -91,6 +91,7 @@ def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None
         wdt=wdt,
         secrets_ok=secrets is not None,
     )
+    app.desk.wall.use_rtc(machine.RTC())  # set from the server's tm (UTC, as ntptime would)
     return app
 
 

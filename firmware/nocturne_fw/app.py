@@ -25,6 +25,7 @@ from nocturne_fw import menu as mnu
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_add, ticks_diff
 from nocturne_fw.commands import Commands
+from nocturne_fw.desk import Desk
 from nocturne_fw.graph import Graph
 from nocturne_fw.pcs import Pcs
 from nocturne_fw.state import MEDIA_NONE, State
@@ -74,6 +75,8 @@ class App:
         self.cmds = Commands()  # gs, so, cn from the server
         self.state.parts.append(self.pcs)
         self.state.parts.append(self.cmds)
+        self.desk = Desk(settings, self.ticks_ms(), LOST_MS)  # clock, power, OLED care
+        self.state.parts.append(self.desk)
         self.button = btn.Button(button_read)
         self.menu = mnu.Menu(settings)
         self.g_cpu = Graph(GRAPH_N)
@@ -134,6 +137,7 @@ class App:
         if self.menu.open and ticks_diff(now, self.t_menu) > mnu.TIMEOUT_MS:
             self._close_menu()
         self._led()
+        self.desk.tick(self)
         screen = self._pick_screen()
         if screen != self.screen:
             self.screen = screen
@@ -142,7 +146,7 @@ class App:
         if g != self.glitch:
             self.glitch = g
             self.dirty = True
-        if self.off:
+        if self.off or self.desk.dark:
             return
         since = ticks_diff(now, self.t_drawn)
         if (
@@ -158,6 +162,7 @@ class App:
         self.frames += 1
         if self.renderer is not None:
             self.renderer.draw(self.fb, self.screen, self)
+            self.desk.shift(self.fb)  # pixel shift, as the frame goes to the panel
         self.oled.show()
 
     # -- screens -----------------------------------------------------------------
@@ -173,14 +178,14 @@ class App:
             return ids.SYS_SECRETS
         link = self.link
         if link is None:
-            return self.scene
+            return self.desk.screen(self, self.scene)
         if not link.ever_up:
             if link.state <= net.S_JOIN and link.fails:  # a join failed: still retrying
                 return ids.SYS_NO_WIFI
             return link.screen(self.now, ids.SYS_CONNECT)  # or SEARCHING / FOUND
         if self.lost():
-            return link.screen(self.now, ids.SYS_LOST)
-        return link.screen(self.now, self.scene)
+            return link.screen(self.now, self.desk.screen(self, ids.SYS_LOST))
+        return link.screen(self.now, self.desk.screen(self, self.scene))
 
     def lost(self):
         """No line for LOST_MS, once the link has been up."""
@@ -201,7 +206,9 @@ class App:
     # -- input -------------------------------------------------------------------
 
     def _button(self, ev):
-        if ev == btn.NONE:
+        if ev == btn.NONE or (ev == btn.DOWN and self.desk.touch(self)):
+            if ev == btn.DOWN:
+                self.button.mute()  # it woke a blank panel: used up
             return
         if self.off:
             if ev == btn.DOWN:  # any press wakes, and is used up by it
@@ -256,7 +263,7 @@ class App:
     def apply_settings(self):
         s = self.settings
         o = self.oled
-        o.contrast(s.contrast)
+        self.desk.set_level(o, s.contrast)  # the desk fades it when it dims or blanks
         if hasattr(o, "rotate"):
             o.rotate(s.flip)
 
@@ -280,6 +287,7 @@ class App:
                     self.set_scene(st.alert_scene)
         else:
             self.alert_seen = False
+        self.desk.on_data(self)
         self.cmds.apply(self)
         self.dirty = True
 

@@ -16,10 +16,11 @@ I_SCREEN_OFF = const(2)
 I_CONTRAST = const(3)
 I_FLIP = const(4)
 I_LED = const(5)
-I_EXIT = const(6)
-COUNT = const(7)
+I_NIGHT = const(6)
+I_EXIT = const(7)
+COUNT = const(8)
 
-LABELS = ("CAROUSEL", "INTERVAL", "SCREEN OFF", "CONTRAST", "FLIP", "LED ALERTS", "EXIT")
+LABELS = ("CAROUSEL", "INTERVAL", "SCREEN OFF", "CONTRAST", "FLIP", "LED ALERTS", "NIGHT", "EXIT")
 
 # What the app must do after a long press
 A_NONE = const(0)  # nothing (a setting changed: re-apply and redraw)
@@ -28,6 +29,7 @@ A_SCREEN_OFF = const(2)
 
 _ON_OFF = ("OFF", "ON")
 _INTERVALS = {5: "5 S", 10: "10 S", 15: "15 S"}
+_NIGHT = ("NO", "DIM", "CLOCK", "BLANK")  # settings.NIGHT_*: what the night schedule does
 
 
 class Menu:
@@ -62,6 +64,8 @@ class Menu:
             s.toggle("flip")
         elif i == I_LED:
             s.toggle("led")
+        elif i == I_NIGHT:
+            s.next_night()
         else:
             self.open = False
             return A_EXIT
@@ -80,4 +84,6 @@ class Menu:
             return _ON_OFF[s.flip]
         if i == I_LED:
             return _ON_OFF[s.led]
+        if i == I_NIGHT:
+            return _NIGHT[s.night_m]
         return ""

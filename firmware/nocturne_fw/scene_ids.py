@@ -48,6 +48,7 @@ SYS_LOST = const(103)
 SYS_SECRETS = const(104)
 SYS_MENU = const(105)
 SYS_OFF = const(106)
+SYS_CLOCK = const(107)  # the time, the date, the last weather: the PC is away (desk.py)
 SYS_SEARCH = const(110)  # looking for the PC on the LAN (discovery.py)
 SYS_FOUND = const(111)  # a search found it: its name, for a moment
 
@@ -60,6 +61,7 @@ SYS_NAMES = {
     SYS_SECRETS: "NO SECRETS",
     SYS_MENU: "MENU",
     SYS_OFF: "SCREEN OFF",
+    SYS_CLOCK: "CLOCK",
     SYS_SEARCH: "SEARCHING FOR PC",
     SYS_FOUND: "FOUND",
 }

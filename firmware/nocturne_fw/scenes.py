@@ -404,6 +404,7 @@ _SYSTEM = {
     ids.SYS_SECRETS: Renderer.secrets,
     ids.SYS_MENU: Renderer.menu,
     ids.SYS_OFF: Renderer.off,
+    ids.SYS_CLOCK: Renderer.clock,
     ids.SYS_SEARCH: Renderer.search,
     ids.SYS_FOUND: Renderer.found,
 }

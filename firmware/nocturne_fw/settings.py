@@ -14,6 +14,12 @@ PATH = "settings.json"
 INTERVALS = (5, 10, 15)  # carousel seconds per scene
 CONTRASTS = (16, 96, 255)  # SSD1306 contrast register 0x81 values: low, mid, high
 CONTRAST_NAMES = ("LOW", "MID", "HIGH")
+# Night schedule modes (settings "night_m"); the wire's ngt "m" names 1..3.
+NIGHT_NONE = 0
+NIGHT_DIM = 1
+NIGHT_CLOCK = 2
+NIGHT_OFF = 3
+NIGHT_WIRE = ("", "dim", "clock", "off")
 
 DEFAULTS = {
     "carousel": True,
@@ -22,6 +28,10 @@ DEFAULTS = {
     "flip": False,
     "led": True,
     "scene": 0,
+    "clock_after": 10,  # s that SIGNAL LOST shows before CLOCK takes over
+    "night_s": 1380,  # night schedule: start and end minute of the day (23:00-07:00) ...
+    "night_e": 420,
+    "night_m": NIGHT_NONE,  # ... and what it does (NIGHT_*): none until chosen or sent
 }
 
 
@@ -32,6 +42,12 @@ def _ok(key, v):
         return type(v) is int and 0 <= v <= 255
     if key == "scene":
         return type(v) is int and 0 <= v < 64
+    if key == "clock_after":
+        return type(v) is int and 0 <= v <= 3600
+    if key == "night_s" or key == "night_e":
+        return type(v) is int and 0 <= v < 1440
+    if key == "night_m":
+        return type(v) is int and 0 <= v < len(NIGHT_WIRE)
     return v is True or v is False
 
 
@@ -44,6 +60,10 @@ class Settings:
         self.flip = DEFAULTS["flip"]
         self.led = DEFAULTS["led"]
         self.scene = DEFAULTS["scene"]
+        self.clock_after = DEFAULTS["clock_after"]
+        self.night_s = DEFAULTS["night_s"]
+        self.night_e = DEFAULTS["night_e"]
+        self.night_m = DEFAULTS["night_m"]
         self.dirty = False
 
     def load(self):
@@ -101,6 +121,18 @@ class Settings:
     def next_contrast(self):
         self.contrast = CONTRASTS[(self.contrast_level() + 1) % len(CONTRASTS)]
         self.dirty = True
+
+    def next_night(self):
+        self.night_m = (self.night_m + 1) % len(NIGHT_WIRE)
+        self.dirty = True
+
+    def set_night(self, start, end, mode):
+        """The schedule the server sent (ngt); saved at once when it changed."""
+        if (start, end, mode) != (self.night_s, self.night_e, self.night_m):
+            self.night_s = start
+            self.night_e = end
+            self.night_m = mode
+            self.save()
 
     def toggle(self, key):
         setattr(self, key, not getattr(self, key))

@@ -5,8 +5,8 @@ the quick menu, screen off, and the search for the PC (searching, found). ``Rend
 """
 
 from nocturne_fw import app as A
+from nocturne_fw import clock_screen, font_medium, font_small, icons, net, text
 from nocturne_fw import display as D
-from nocturne_fw import font_medium, font_small, icons, net, text
 from nocturne_fw import menu as mnu
 from nocturne_fw.clock import ticks_diff
 from nocturne_fw.state import DASH
@@ -150,6 +150,9 @@ class SystemScreens:
 
     def off(self, fb, app):
         pass
+
+    def clock(self, fb, app):
+        clock_screen.draw(self, fb, app)
 
     def search(self, fb, app):
         link = app.link

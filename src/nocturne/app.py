@@ -100,6 +100,7 @@ class NocturneServer:
             DiscoverySettings(pc_name(config.name), mdns=config.mdns),
             self.pairing.required_now,
         )
+        self.pairing.on_change = self.discovery.pairing_changed  # mDNS TXT follows
         lhm = LhmSource.from_config(config) if use_lhm else None
         self.collector = Collector(
             config,

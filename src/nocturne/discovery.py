@@ -88,6 +88,7 @@ class Discovery:
         self._responder: _Responder | None = None
         self._mdns: MdnsAdvertiser | None = None
         self._mdns_task: asyncio.Task[None] | None = None
+        self._update_task: asyncio.Task[None] | None = None
         self.port: int | None = None  # the TCP port answered
         self.udp_address: tuple[str, int] | None = None  # where the responder listens
 
@@ -97,9 +98,31 @@ class Discovery:
 
     def answer(self) -> bytes:
         assert self.port is not None
-        return encode_discovery_answer(
-            self.settings.name, self.port, pairing=self._pairing_required()
-        )
+        pairing = self._pairing_required()
+        if self._mdns is not None and pairing != self._mdns.pairing:
+            self._spawn_update(pairing)
+        return encode_discovery_answer(self.settings.name, self.port, pairing=pairing)
+
+    def _spawn_update(self, pairing: bool) -> None:
+        """The mDNS TXT follows a pairing change (seen at a query or a HELO)."""
+        mdns = self._mdns
+        if mdns is None or (self._update_task is not None and not self._update_task.done()):
+            return
+
+        async def update() -> None:
+            try:
+                await mdns.set_pairing(pairing)
+            except Exception as exc:
+                log.debug("mDNS update: %s", exc)
+
+        self._update_task = asyncio.create_task(update())
+
+    def pairing_changed(self) -> None:
+        """Tell mDNS the pairing may have changed (call after config.json is re-read)."""
+        if self._mdns is not None and self.port is not None:
+            pairing = self._pairing_required()
+            if pairing != self._mdns.pairing:
+                self._spawn_update(pairing)
 
     async def start(self, host: str, port: int) -> None:
         """Answer queries on UDP ``host``:``port`` for the TCP server there; never raises."""
@@ -147,10 +170,11 @@ class Discovery:
         self._mdns = mdns
 
     async def stop(self) -> None:
-        if self._mdns_task is not None:
-            self._mdns_task.cancel()
-            await asyncio.gather(self._mdns_task, return_exceptions=True)
-            self._mdns_task = None
+        for task in (self._mdns_task, self._update_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._mdns_task = self._update_task = None
         if self._transport is not None:
             self._transport.close()
             self._transport = None

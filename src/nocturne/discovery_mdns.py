@@ -61,6 +61,7 @@ class MdnsAdvertiser:
         self.pairing = pairing
         self._zc: Any = None
         self.info: Any = None
+        self._addresses: list[str] = []
 
     async def start(self) -> None:
         from zeroconf import InterfaceChoice, IPVersion
@@ -71,14 +72,8 @@ class MdnsAdvertiser:
             raise OSError("no IPv4 address to advertise")
         ipaddress.IPv4Address(addresses[0])  # an IPv6 host: not advertised (ValueError)
         interfaces: Any = InterfaceChoice.All if self.host in WILDCARD_HOSTS else [self.host]
-        self.info = AsyncServiceInfo(
-            SERVICE_TYPE,
-            instance_name(self.pc_name),
-            port=self.port,
-            properties={"proto": str(REVISION), "pairing": "1" if self.pairing else "0"},
-            server=host_label(self.pc_name),
-            parsed_addresses=addresses,
-        )
+        self._addresses = addresses
+        self.info = self._info(AsyncServiceInfo, instance_name(self.pc_name))
         zc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
         try:
             await zc.async_register_service(self.info, allow_name_change=True)
@@ -87,6 +82,26 @@ class MdnsAdvertiser:
             raise
         self._zc = zc
         log.info("Advertising %s over mDNS", self.info.name)
+
+    def _info(self, cls: Any, name: str) -> Any:
+        return cls(
+            SERVICE_TYPE,
+            name,
+            port=self.port,
+            properties={"proto": str(REVISION), "pairing": "1" if self.pairing else "0"},
+            server=host_label(self.pc_name),
+            parsed_addresses=self._addresses,
+        )
+
+    async def set_pairing(self, pairing: bool) -> None:
+        """Re-announce the TXT record when pairing has been turned on or off."""
+        if pairing == self.pairing or self._zc is None:
+            return
+        from zeroconf.asyncio import AsyncServiceInfo
+
+        self.pairing = pairing
+        self.info = self._info(AsyncServiceInfo, self.info.name)
+        await self._zc.async_update_service(self.info)
 
     async def stop(self) -> None:
         zc, self._zc = self._zc, None

@@ -71,6 +71,7 @@ class Pairing:
         self._clock = clock or time.monotonic
         self._logged: OrderedDict[str, float] = OrderedDict()  # address -> when refused
         self.refused = 0
+        self.on_change: Callable[[], None] | None = None  # after the tokens were re-read
 
     def _set(self, tokens: Mapping[str, str]) -> None:
         self._digests = [(board, _digest(token)) for board, token in tokens.items()]
@@ -158,3 +159,5 @@ class Pairing:
         self._set(tokens)
         if set(self.boards) != before:
             log.info("Paired boards now: %s", ", ".join(self.boards) or "none")
+        if self.on_change is not None:
+            self.on_change()

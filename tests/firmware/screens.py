@@ -291,6 +291,44 @@ SCREENS = (
     ("sys_menu", system(ids.SYS_MENU, _menu)),
 )
 
+# CLOCK (desk.py, clock_screen.py): 23:47 on Wednesday 2 December 2026, UTC+1
+CLOCK_TM = 1796251620
+
+
+def clock_line(weather=True, extra=""):
+    w = ',"wt":-2,"wd":"Light snow","wi":71' if weather else ""
+    return '{"pv":2,"tm":%d,"tz":60%s%s}' % (CLOCK_TM, w, extra)  # noqa: UP031
+
+
+def _gone(app):
+    """The server went 16 s ago: SIGNAL LOST has shown its 10 s, CLOCK now."""
+    app.link.state = N.S_WAIT
+    app.link.t_line = app.now - 16000
+
+
+def _night(app):
+    app.settings.night_m = 2  # settings.NIGHT_CLOCK over the default 23:00-07:00
+
+
+def clock_screen(line, setup=None):
+    def f():
+        app = make(line)
+        if setup is not None:
+            setup(app)
+        app.desk.tick(app)
+        return render_scene(app, ids.SYS_CLOCK)
+
+    return f
+
+
+SCREENS += (
+    ("sys_clock", clock_screen(clock_line(), _gone)),
+    ("sys_clock_no_weather", clock_screen(clock_line(False), _gone)),
+    ("sys_clock_unknown", clock_screen('{"pv":2}', _gone)),
+    ("sys_clock_dimmed", clock_screen(clock_line(True, ',"pwr":"sleep"'))),
+    ("sys_clock_night", clock_screen(clock_line(), _night)),
+)
+
 NAMES = [n for n, _ in SCREENS]
 
 

@@ -96,7 +96,7 @@ def test_menu_long_press_select_and_timeout(tmp_path):
     r.press(100)  # short: next item = interval
     r.press(900)
     assert r.settings.interval == 15
-    for _ in range(5):
+    for _ in range(A.mnu.I_EXIT - A.mnu.I_INTERVAL):
         r.press(100)  # to EXIT
     r.press(900)
     assert not r.app.menu.open
@@ -212,7 +212,7 @@ def test_signal_lost_stops_alert_flash(tmp_path):
 
 
 def test_server_restart_reconnects_with_backoff(tmp_path):
-    r = Rig(tmp_path)
+    r = Rig(tmp_path, clock_after=3600)  # SIGNAL LOST stays (not CLOCK: test_clock_screen)
     r.up(LINE)
     first = r.server.conn
     r.server.up = False
@@ -363,7 +363,7 @@ def test_a_failing_tick_does_not_stop_the_loop(tmp_path, monkeypatch):
 def test_a_connect_that_brings_no_data_stays_signal_lost(tmp_path):
     """A frozen server: the link times out (SILENT), reconnects, and no line comes. The
     screen stays SIGNAL LOST and "no data for" keeps counting from the last line."""
-    r = Rig(tmp_path, carousel=False)
+    r = Rig(tmp_path, carousel=False, clock_after=3600)  # SIGNAL LOST, not CLOCK
     r.up(LINE)
     t_last = r.now
     r.run(N.SILENCE_MS + 100)

@@ -195,3 +195,40 @@ async def test_stop_while_mdns_still_registers_is_clean():
     await discovery.start("127.0.0.1", port)
     await discovery.stop()  # the registration (about a second of probing) is cancelled
     assert not await discovery.mdns_started()
+
+
+async def test_mdns_txt_follows_pairing_while_the_server_runs(tmp_path):
+    from zeroconf import IPVersion
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    from nocturne.discovery_mdns import SERVICE_TYPE
+    from nocturne.pairing_config import pair_board
+
+    port = free_port()
+    name = f"nocturne-txt-{port}"
+    path = write_config(tmp_path, port, "http://127.0.0.1:9/data.json", mdns=True, name=name)
+    server = NocturneServer(load_config(path, environ={}).config, use_lhm=False, media=False)
+    await server.start()
+    browser = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
+
+    async def txt() -> dict:
+        info = AsyncServiceInfo(SERVICE_TYPE, f"{name}.{SERVICE_TYPE}")
+        assert await info.async_request(browser.zeroconf, 3000)
+        return info.decoded_properties
+
+    try:
+        assert await server.discovery.mdns_started()
+        assert (await txt())["pairing"] == "0"
+        pair_board(path, "desk")
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"HELO\n")  # refused; the server re-read config.json on the way
+        await writer.drain()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TIMEOUT
+        while (await txt())["pairing"] != "1":
+            assert loop.time() < deadline, "the TXT record still says pairing=0"
+            await asyncio.sleep(0.1)
+        writer.close()
+    finally:
+        await browser.async_close()
+        await server.stop()

@@ -290,6 +290,30 @@ class WDT:
         self.feeds += 1
 
 
+class RTC:
+    """The ESP32's RTC: ``datetime((year, month, day, weekday, hours, minutes, seconds,
+    subseconds))`` sets it, ``datetime()`` reads back what was set (this one does not
+    run). The last one made is ``machine.rtc``; ``sets`` counts the writes."""
+
+    def __init__(self, id=0):
+        global rtc
+        self.dt = (2000, 1, 1, 5, 0, 0, 0, 0)
+        self.sets = 0
+        rtc = self
+
+    def datetime(self, dt=None):
+        if dt is None:
+            return self.dt
+        if len(dt) != 8:
+            raise ValueError("datetime takes an 8-tuple")
+        self.dt = tuple(dt)
+        self.sets += 1
+        return None
+
+
+rtc = None
+
+
 def reset():
     raise ResetCalled("reset")
 

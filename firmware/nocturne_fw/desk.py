@@ -1,0 +1,291 @@
+"""The board as a desk citizen (issue 12): the PC's clock, power and user, and the OLED.
+
+Wire keys (PROTOCOL.md, "The board at night and when the PC sleeps"): ``tm``/``tz``
+(timekeeping.py), ``pwr`` "sleep"/"off", ``uid`` seconds the PC's user has been idle,
+``ngt`` {"s", "e", "m"} the night schedule (persisted in settings.json), ``idm``
+[dim_after_s, blank_after_s]. ``Desk`` is a State part (``State.parts``: valid, prepare,
+swap): a line whose keys have a wrong type or range is refused whole, like any other key.
+
+``Desk`` is the App's part for them, called every tick. It decides:
+
+- **CLOCK** (``scene_ids.SYS_CLOCK``) instead of the scene or SIGNAL LOST: once SIGNAL
+  LOST has shown ``settings.clock_after`` s; at once on a line with ``pwr`` (dimmed,
+  and the link drop that follows keeps CLOCK); in a night schedule whose mode is CLOCK.
+  Not while a CRITICAL alert is live. A ``pwr`` holds until the PC is back: a line
+  after ``RESUME_GAP_MS`` of silence or on a new connection, or lines for
+  ``PWR_HOLD_MS`` on (the sleep did not happen).
+- **contrast**: full (settings.contrast), dim (1/8 of it) or blank (panel off) from
+  ``pwr``, ``uid`` against ``idm`` and the night schedule; a press of the button gives
+  full contrast for ``WAKE_MS`` (the press that wakes a blank panel does nothing else).
+  Every change fades over ``FADE_MS``.
+- **pixel shift**: the frame moves around a 3 x 3 orbit, one step every ``ORBIT_MS``;
+  ``shift(fb)`` scrolls it just before it is sent, clipped (nothing wraps around), so a
+  render (the goldens) is always at offset 0.
+"""
+
+from micropython import const
+from nocturne_fw import scene_ids as ids
+from nocturne_fw import timekeeping
+from nocturne_fw.clock import ticks_add, ticks_diff
+from nocturne_fw.settings import NIGHT_CLOCK, NIGHT_DIM, NIGHT_OFF, NIGHT_WIRE
+
+WAKE_MS = const(30000)
+PWR_HOLD_MS = const(30000)
+RESUME_GAP_MS = const(3000)
+FADE_MS = const(1000)
+ORBIT_MS = const(180000)  # 3 min per offset: the whole orbit in 27 min
+# (dx, dy) per step: the centre, then around it, every step 1 px (or a diagonal)
+ORBIT = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
+IDLE_MAX = const(30 * 86400)  # idm thresholds and uid: at most 30 days
+W = const(128)
+H = const(64)
+
+# what the panel shows
+FULL = const(0)
+DIM = const(1)
+BLANK = const(2)
+
+
+def _secs(x):
+    t = type(x)
+    return (t is int or t is float) and 0 <= x <= IDLE_MAX
+
+
+def valid(obj):
+    """The issue-12 keys of a line: absent, or of the right type and range."""
+    if not timekeeping.valid(obj):
+        return False
+    p = obj.get("pwr")
+    if p is not None and type(p) is not str:
+        return False
+    u = obj.get("uid")
+    if u is not None and not _secs(u):
+        return False
+    i = obj.get("idm")
+    if i is not None and not (type(i) is list and len(i) == 2 and _secs(i[0]) and _secs(i[1])):
+        return False
+    n = obj.get("ngt")
+    if n is None:
+        return True
+    if type(n) is not dict:
+        return False
+    s = n.get("s")
+    e = n.get("e")
+    m = n.get("m")
+    return (
+        type(s) is int
+        and type(e) is int
+        and 0 <= s < 1440
+        and 0 <= e < 1440
+        and type(m) is str
+        and m in NIGHT_WIRE
+        and m != ""
+    )
+
+
+class Desk:
+    def __init__(self, settings, now, lost_ms):
+        self.settings = settings
+        self.lost_ms = lost_ms
+        self.wall = timekeeping.WallClock()
+        self.orbit = 0
+        self.t_orbit = now
+        self.dx = 0
+        self.dy = 0
+        self.pwr_n = 0
+        self.asleep = False  # the PC said it sleeps or shuts down
+        self.t_pwr = now
+        self.pwr_conns = 0
+        self.away = False  # SIGNAL LOST has shown clock_after s: CLOCK until a line
+        self.t_data = now
+        self.uid = None
+        self.ngt = None
+        self.idm = None
+        self.dim_after = 0  # s of user idle before dim / blank; 0 = never
+        self.blank_after = 0
+        self.awake = False  # a button press within WAKE_MS
+        self.t_touch = now
+        self.night = 0  # the night mode in force now (NIGHT_*), 0 outside the schedule
+        self.mode = FULL
+        self.level = settings.contrast  # the contrast the panel has now
+        self.base = self.level  # settings.contrast as last seen
+        self.f_from = self.level
+        self.f_to = self.level
+        self.t_fade = now
+        self.dark = False  # the panel is off (blank): the app does not draw
+        # the last applied line's keys (swap)
+        self.tm = None  # tm and tz (None: absent)
+        self.tz = None
+        self.l_uid = None  # int seconds, None: unknown
+        self.l_ngt = None  # the last ngt / idm received (they come on a first line only)
+        self.l_idm = None
+        self.l_pwr = 0  # lines with "pwr" so far
+        self.pwr_word = "PC ASLEEP"  # what CLOCK says about the last pwr
+
+    # -- State part ------------------------------------------------------------------
+
+    def valid(self, obj):
+        return valid(obj)
+
+    def prepare(self, obj):
+        pass
+
+    def swap(self, obj):
+        """Plain assignments of checked values (State._swap must not fail)."""
+        self.tm = obj.get("tm")
+        self.tz = obj.get("tz")
+        u = obj.get("uid")
+        self.l_uid = None if u is None else int(u)
+        if obj.get("ngt") is not None:
+            self.l_ngt = obj["ngt"]
+        if obj.get("idm") is not None:
+            self.l_idm = obj["idm"]
+        p = obj.get("pwr")
+        if p == "sleep" or p == "off":
+            self.l_pwr += 1
+            self.pwr_word = "PC OFF" if p == "off" else "PC ASLEEP"
+
+    # -- from the App --------------------------------------------------------------
+
+    def on_data(self, app):
+        """A new line was applied to app.state."""
+        now = app.now
+        gap = ticks_diff(now, self.t_data)
+        self.t_data = now
+        self.away = False
+        if self.tm is not None:
+            self.wall.set_utc(self.tm, self.tz, now)
+        self.uid = self.l_uid
+        i = self.l_idm
+        if i is not None and i is not self.idm:
+            self.idm = i
+            self.dim_after = int(i[0])
+            self.blank_after = int(i[1])
+        n = self.l_ngt
+        if n is not None and n is not self.ngt:
+            self.ngt = n
+            self.settings.set_night(n["s"], n["e"], NIGHT_WIRE.index(n["m"]))
+        conns = app.link.connects if app.link is not None else 0
+        if self.l_pwr != self.pwr_n:
+            self.pwr_n = self.l_pwr
+            self.asleep = True
+            self.t_pwr = now
+            self.pwr_conns = conns
+        elif self.asleep and (
+            gap > RESUME_GAP_MS
+            or conns != self.pwr_conns
+            or ticks_diff(now, self.t_pwr) > PWR_HOLD_MS
+        ):
+            self.asleep = False
+
+    def touch(self, app):
+        """The button went down. True: the press only woke a blank panel (used up)."""
+        self.awake = True
+        self.t_touch = app.now
+        if self.dark and not app.off:
+            self._light(app)
+            return True
+        return False
+
+    def tick(self, app):
+        now = app.now
+        self.wall.advance(now)
+        if ticks_diff(now, self.t_orbit) >= ORBIT_MS:
+            self.t_orbit = ticks_add(self.t_orbit, ORBIT_MS)
+            self.orbit = (self.orbit + 1) % len(ORBIT)
+            self.dx, self.dy = ORBIT[self.orbit]
+            app.dirty = True
+        if self.awake and ticks_diff(now, self.t_touch) >= WAKE_MS:
+            self.awake = False
+        lost = app.lost()
+        link = app.link
+        if lost and link.since_line(now) > self.lost_ms + self.settings.clock_after * 1000:
+            self.away = True
+        self.night = self._night()
+        mode = FULL
+        if self.asleep or self.night == NIGHT_DIM or self.night == NIGHT_CLOCK:
+            mode = DIM
+        if not lost and self.uid is not None:
+            if self.blank_after and self.uid >= self.blank_after:
+                mode = BLANK
+            elif self.dim_after and self.uid >= self.dim_after:
+                mode = DIM
+        if self.night == NIGHT_OFF:
+            mode = BLANK
+        if self.awake or app.alert_active():
+            mode = FULL
+        self.mode = mode
+        if not app.off:
+            self._fade(app, mode)
+
+    def screen(self, app, s):
+        """The screen to show instead of ``s`` (a scene or SIGNAL LOST)."""
+        if app.alert_active():
+            return s
+        if self.asleep or self.away or self.night == NIGHT_CLOCK:
+            return ids.SYS_CLOCK
+        return s
+
+    def shift(self, fb):
+        """Move the rendered frame by the orbit's offset, clipped, just before it is sent."""
+        dx = self.dx
+        dy = self.dy
+        if dx or dy:
+            fb.scroll(dx, dy)  # leaves the uncovered strips as they were: cleared below
+            if dx > 0:
+                fb.fill_rect(0, 0, dx, H, 0)
+            elif dx < 0:
+                fb.fill_rect(W + dx, 0, -dx, H, 0)
+            if dy > 0:
+                fb.fill_rect(0, 0, W, dy, 0)
+            elif dy < 0:
+                fb.fill_rect(0, H + dy, W, -dy, 0)
+
+    # -- internals -----------------------------------------------------------------
+
+    def _night(self):
+        s = self.settings
+        t = self.wall.minute_of_day()
+        if not s.night_m or t < 0:
+            return 0
+        a = s.night_s
+        b = s.night_e
+        inside = a <= t < b if a <= b else (t >= a or t < b)
+        return s.night_m if inside else 0
+
+    def _light(self, app):
+        self.dark = False
+        app.oled.poweron()
+        app.dirty = True
+
+    def set_level(self, oled, v):
+        """The level itself was chosen (menu, a command): at once, no fade."""
+        self.level = self.f_from = self.f_to = self.base = v
+        oled.contrast(v)
+
+    def _fade(self, app, mode):
+        full = self.settings.contrast
+        if full != self.base and mode == FULL:  # changed elsewhere (a cn command)
+            self.set_level(app.oled, full)
+        self.base = full
+        target = full if mode == FULL else 0 if mode == BLANK else (full >> 3) or 1
+        now = app.now
+        if target != self.f_to:
+            self.f_from = self.level
+            self.f_to = target
+            self.t_fade = now
+        if mode != BLANK and self.dark:
+            self._light(app)
+        lv = self.level
+        if lv != target:
+            el = ticks_diff(now, self.t_fade)
+            if el >= FADE_MS:
+                lv = target
+            else:
+                lv = self.f_from + (target - self.f_from) * el // FADE_MS
+            if lv != self.level:
+                self.level = lv
+                app.oled.contrast(lv)
+        if mode == BLANK and lv == 0 and not self.dark:
+            self.dark = True
+            app.oled.poweroff()
