@@ -12,6 +12,7 @@ from typing import TextIO
 
 from .collector import merge_hardware
 from .config import Config, ConfigError, load_config
+from .discovery import probe as discovery_probe
 from .fields import BY_ATTR, FIELDS, unit_of
 from .safe_text import printable
 from .snapshot import Hardware
@@ -206,6 +207,7 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
         note = " (created with the defaults)" if loaded.created else ""
         findings.append(Finding(True, f"config {config.path} is valid{note}"))
     findings.append(check_port(config.host, config.port))
+    findings.append(Finding(*await asyncio.to_thread(discovery_probe, config.host, config.port)))
     lhm, error = await read_lhm(config)
     if lhm is None:
         findings.append(

@@ -15,13 +15,14 @@ log line.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from .protocol import encode_discovery_answer, is_discovery_query
+from .protocol import DISCOVERY_QUERY, encode_discovery_answer, is_discovery_query
 from .rate_limited_log import RateLimitedWarning
 from .safe_text import printable
 
@@ -184,3 +185,32 @@ class Discovery:
                 await mdns.stop()
             except Exception as exc:
                 log.debug("mDNS stop: %s", exc)
+
+
+def probe(host: str, port: int, timeout: float = 0.5) -> tuple[bool, str, str]:
+    """For `nocturne doctor`: (ok, what, fix) about discovery on UDP ``host``:``port``: free
+    for the server, answered by a running server, or taken by another program."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            pass  # taken: is it a NOCTURNE server?
+        else:
+            return True, f"discovery: UDP port {port} is free for the server's answers", ""
+    target = "127.0.0.1" if host in ("", "0.0.0.0") else ("::1" if host == "::" else host)
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.sendto(DISCOVERY_QUERY, (target, port))
+            answer = json.loads(sock.recv(512))
+            name, pairing = str(answer["name"]), bool(answer["pairing"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return (
+                False,
+                f"discovery: UDP port {port} is taken by another program",
+                "Boards with an empty SERVER_HOST cannot find this PC. Close that program, "
+                "or set another 'port' in config.json (and SERVER_PORT on the boards).",
+            )
+    needs = "paired boards only" if pairing else "any board"
+    return True, f"discovery: the server answers as {printable(name)!r} ({needs})", ""

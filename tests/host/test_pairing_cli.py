@@ -118,6 +118,8 @@ async def test_list_doctor_api_and_tray_show_which_boards_are_connected(tmp_path
         await run_doctor(path, out=doctor)
         report = doctor.getvalue()
         assert "pairing: 2 paired board(s): desk: connected, shelf: not connected" in report
+        assert "[ok] discovery: the server answers as" in report
+        assert "(paired boards only)" in report
 
         url = f"http://127.0.0.1:{web_port}/api/devices"
         body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
@@ -185,3 +187,17 @@ def test_discovery_and_pairing_defaults(tmp_path):
         {},
         False,
     )
+
+
+def test_doctor_says_whether_discovery_can_answer(tmp_path):
+    import socket
+
+    from nocturne.discovery import probe
+
+    port = free_port()
+    ok, what, _ = probe("127.0.0.1", port)
+    assert ok and "is free" in what
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+        squatter.bind(("127.0.0.1", port))
+        ok, what, fix = probe("127.0.0.1", port, timeout=0.2)
+    assert not ok and "taken by another program" in what and "SERVER_HOST" in fix
