@@ -46,13 +46,34 @@ asyncio.run(main(sys.argv[1]))
 BUDGETS = {0: 1.5, 1: 2.0}  # screen -> most system cost, as a multiple of the floor's
 
 
+LOGS = Path(tempfile.mkdtemp(prefix="nocturne-bench-system-logs-"))
+LOG_OF: dict[int, Path] = {}  # pid -> the file its stderr goes to
+
+
 async def start(
     *args: str, env: dict[str, str], cwd: Path | None = None
 ) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    """A child whose stderr goes to a file of its own under LOGS (shown if it dies early)."""
+    path = LOGS / f"{len(LOG_OF)}.log"
+    with open(path, "wb") as log:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, *args, env=env, cwd=cwd,
+            stdout=asyncio.subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+    LOG_OF[proc.pid] = path
+    return proc
+
+
+async def stop_all(procs: dict[str, asyncio.subprocess.Process]) -> None:
+    """Terminate the children; one that had exited on its own is named, with its log's end."""
+    for name, p in procs.items():
+        if p.returncode is None:
+            p.terminate()
+        else:
+            tail = LOG_OF[p.pid].read_text(errors="replace")[-3000:]
+            print(f"  !! {name} exited on its own (code {p.returncode}):\n{tail}")
+    for p in procs.values():
+        await p.wait()
 
 
 async def phase(screen: int, seconds: float, env: dict[str, str]) -> dict[str, float]:
@@ -98,9 +119,7 @@ async def phase(screen: int, seconds: float, env: dict[str, str]) -> dict[str, f
     used = {name: (cpu_seconds(p) - before[name]) / elapsed for name, p in watched.items()}
     rss = watched["ours: server"].memory_info().rss / 2**20
     stop.set()
-    for p in procs.values():
-        p.terminate()
-        await p.wait()
+    await stop_all(procs)
     board.cancel()
     used["ours"] = used["ours: server"] + used["ours: replay"]
     used["floor"] = used["floor: GET + orjson"] + used["floor: replay"]

@@ -89,6 +89,7 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
 
 async def _serve(config: Config) -> int:
     from .app import NocturneServer
+    from .gc_tuning import freeze_startup_objects
 
     server = NocturneServer(config)
     stop = asyncio.Event()
@@ -109,6 +110,7 @@ async def _serve(config: Config) -> int:
         await server.stop()
         return 2
     log.info("NOCTURNE_OS server %s running; press Ctrl+C to stop", __version__)
+    freeze_startup_objects()  # full collections skip the start-up objects (gc_tuning)
     try:
         await stop.wait()
     finally:

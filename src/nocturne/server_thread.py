@@ -111,6 +111,7 @@ class ServerThread:
 
     async def _start_server(self) -> None:
         from .app import NocturneServer  # the import costs; the tray shows up first
+        from .gc_tuning import freeze_startup_objects
 
         try:
             config = self._load_config()
@@ -123,6 +124,7 @@ class ServerThread:
             return
         self._error = None
         self._server = server
+        freeze_startup_objects()  # full collections skip the start-up objects (gc_tuning)
 
     async def _stop_server(self) -> None:
         server, self._server = self._server, None
