@@ -1,11 +1,10 @@
-"""The CLOCK system screen (``scene_ids.SYS_CLOCK``): what the board shows while the PC is
-away, asleep, or at night (desk.py decides when).
-
-Rows: why it shows (PC ASLEEP, PC OFF, NO SERVER, NIGHT) and the link mark and WiFi bars,
-small, at the top; HH:MM in the big digits; the date; the last weather, with an OLD tag
-while no line is coming. "--:--" and no date until a line has carried ``tm``.
-Every string is a constant or drawn digit by digit: nothing is allocated per frame.
-"""
+# The CLOCK system screen (``scene_ids.SYS_CLOCK``): what the board shows while the PC is
+# away, asleep, or at night (desk.py decides when).
+#
+# Rows: why it shows (PC ASLEEP, PC OFF, NO SERVER, NIGHT) and the link mark and WiFi bars,
+# small, at the top; HH:MM in the big digits; the date; the last weather, with an OLD tag
+# while no line is coming. "--:--" and no date until a line has carried ``tm``.
+# Every string is a constant or drawn digit by digit: nothing is allocated per frame.
 
 from nocturne_fw import display as D
 from nocturne_fw import font_big, font_medium, font_small, text
@@ -39,7 +38,7 @@ def _why(app):
 
 
 def draw(r, fb, app):
-    """``r``: the Renderer (its header pieces); ``app``: the App."""
+    # ``r``: the Renderer (its header pieces); ``app``: the App.
     d = app.desk
     w = d.wall
     r._link(app)

@@ -1,27 +1,29 @@
-"""The board as a desk citizen (issue 12): the PC's clock, power and user, and the OLED.
-
-Wire keys (PROTOCOL.md, "The board at night and when the PC sleeps"): ``tm``/``tz``
-(timekeeping.py), ``pwr`` "sleep"/"off", ``uid`` seconds the PC's user has been idle,
-``ngt`` {"s", "e", "m"} the night schedule (persisted in settings.json), ``idm``
-[dim_after_s, blank_after_s]. ``Desk`` is a State part (``State.parts``: valid, prepare,
-swap): a line whose keys have a wrong type or range is refused whole, like any other key.
-
-``Desk`` is the App's part for them, called every tick. It decides:
-
-- **CLOCK** (``scene_ids.SYS_CLOCK``) instead of the scene or SIGNAL LOST: once SIGNAL
-  LOST has shown ``settings.clock_after`` s; at once on a line with ``pwr`` (dimmed,
-  and the link drop that follows keeps CLOCK); in a night schedule whose mode is CLOCK.
-  Not while a CRITICAL alert is live. A ``pwr`` holds until the PC is back: a line
-  after ``RESUME_GAP_MS`` of silence or on a new connection, or lines for
-  ``PWR_HOLD_MS`` on (the sleep did not happen).
-- **contrast**: full (settings.contrast), dim (1/8 of it) or blank (panel off) from
-  ``pwr``, ``uid`` against ``idm`` and the night schedule; a press of the button gives
-  full contrast for ``WAKE_MS`` (the press that wakes a blank panel does nothing else).
-  Every change fades over ``FADE_MS``.
-- **pixel shift**: the frame moves around a 3 x 3 orbit, one step every ``ORBIT_MS``;
-  ``shift(fb)`` scrolls it just before it is sent, clipped (nothing wraps around), so a
-  render (the goldens) is always at offset 0.
-"""
+# (Comments, not docstrings, in this module and timekeeping.py, clock_screen.py: MicroPython
+# keeps docstrings in the heap, about 1.4 KB for these three.)
+#
+# The board as a desk citizen (issue 12): the PC's clock, power and user, and the OLED.
+#
+# Wire keys (PROTOCOL.md, "The board at night and when the PC sleeps"): ``tm``/``tz``
+# (timekeeping.py), ``pwr`` "sleep"/"off", ``uid`` seconds the PC's user has been idle,
+# ``ngt`` {"s", "e", "m"} the night schedule (persisted in settings.json), ``idm``
+# [dim_after_s, blank_after_s]. ``Desk`` is a State part (``State.parts``: valid, prepare,
+# swap): a line whose keys have a wrong type or range is refused whole, like any other key.
+#
+# ``Desk`` is the App's part for them, called every tick. It decides:
+#
+# - **CLOCK** (``scene_ids.SYS_CLOCK``) instead of the scene or SIGNAL LOST: once SIGNAL
+#   LOST has shown ``settings.clock_after`` s; at once on a line with ``pwr`` (dimmed,
+#   and the link drop that follows keeps CLOCK); in a night schedule whose mode is CLOCK.
+#   Not while a CRITICAL alert is live. A ``pwr`` holds until the PC is back: a line
+#   after ``RESUME_GAP_MS`` of silence or on a new connection, or lines for
+#   ``PWR_HOLD_MS`` on (the sleep did not happen).
+# - **contrast**: full (settings.contrast), dim (1/8 of it) or blank (panel off) from
+#   ``pwr``, ``uid`` against ``idm`` and the night schedule; a press of the button gives
+#   full contrast for ``WAKE_MS`` (the press that wakes a blank panel does nothing else).
+#   Every change fades over ``FADE_MS``.
+# - **pixel shift**: the frame moves around a 3 x 3 orbit, one step every ``ORBIT_MS``;
+#   ``shift(fb)`` scrolls it just before it is sent, clipped (nothing wraps around), so a
+#   render (the goldens) is always at offset 0.
 
 from micropython import const
 from nocturne_fw import scene_ids as ids
@@ -52,7 +54,7 @@ def _secs(x):
 
 
 def valid(obj):
-    """The issue-12 keys of a line: absent, or of the right type and range."""
+    # The issue-12 keys of a line: absent, or of the right type and range.
     if not timekeeping.valid(obj):
         return False
     p = obj.get("pwr")
@@ -131,7 +133,7 @@ class Desk:
         pass
 
     def swap(self, obj):
-        """Plain assignments of checked values (State._swap must not fail)."""
+        # Plain assignments of checked values (State._swap must not fail).
         self.tm = obj.get("tm")
         self.tz = obj.get("tz")
         u = obj.get("uid")
@@ -148,7 +150,7 @@ class Desk:
     # -- from the App --------------------------------------------------------------
 
     def on_data(self, app):
-        """A new line was applied to app.state."""
+        # A new line was applied to app.state.
         now = app.now
         gap = ticks_diff(now, self.t_data)
         self.t_data = now
@@ -179,7 +181,7 @@ class Desk:
             self.asleep = False
 
     def touch(self, app):
-        """The button went down. True: the press only woke a blank panel (used up)."""
+        # The button went down. True: the press only woke a blank panel (used up).
         self.awake = True
         self.t_touch = app.now
         if self.dark and not app.off:
@@ -219,7 +221,7 @@ class Desk:
             self._fade(app, mode)
 
     def screen(self, app, s):
-        """The screen to show instead of ``s`` (a scene or SIGNAL LOST)."""
+        # The screen to show instead of ``s`` (a scene or SIGNAL LOST).
         if app.alert_active():
             return s
         if self.asleep or self.away or self.night == NIGHT_CLOCK:
@@ -227,7 +229,7 @@ class Desk:
         return s
 
     def shift(self, fb):
-        """Move the rendered frame by the orbit's offset, clipped, just before it is sent."""
+        # Move the rendered frame by the orbit's offset, clipped, just before it is sent.
         dx = self.dx
         dy = self.dy
         if dx or dy:
@@ -259,7 +261,7 @@ class Desk:
         app.dirty = True
 
     def set_level(self, oled, v):
-        """The level itself was chosen (menu, a command): at once, no fade."""
+        # The level itself was chosen (menu, a command): at once, no fade.
         self.level = self.f_from = self.f_to = self.base = v
         oled.contrast(v)
 

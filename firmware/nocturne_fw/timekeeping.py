@@ -1,14 +1,13 @@
-"""Wall-clock time on the board: set from the server's ``tm``/``tz``, kept by its own ticks.
-
-``tm`` (Unix seconds, UTC) is above 2**30: a big integer on a 32-bit MicroPython, whose
-small integers have 31 bits. It is split once per line into whole days and seconds of the
-day, so keeping time (``advance``, every tick) and drawing it do small-integer arithmetic
-only and allocate nothing. The local date is recomputed when the day changes, not per frame.
-
-A line's ``tm`` moves the clock only when it differs from the board's own by
-``RESYNC_S`` or more: the line's delivery delay never makes the minutes jitter.
-The RTC (``machine.RTC`` on the board, UTC like ``ntptime`` sets it) is set then too.
-"""
+# Wall-clock time on the board: set from the server's ``tm``/``tz``, kept by its own ticks.
+#
+# ``tm`` (Unix seconds, UTC) is above 2**30: a big integer on a 32-bit MicroPython, whose
+# small integers have 31 bits. It is split once per line into whole days and seconds of the
+# day, so keeping time (``advance``, every tick) and drawing it do small-integer arithmetic
+# only and allocate nothing. The local date is recomputed when the day changes, not per frame.
+#
+# A line's ``tm`` moves the clock only when it differs from the board's own by
+# ``RESYNC_S`` or more: the line's delivery delay never makes the minutes jitter.
+# The RTC (``machine.RTC`` on the board, UTC like ``ntptime`` sets it) is set then too.
 
 from micropython import const
 from nocturne_fw.clock import ticks_add, ticks_diff
@@ -21,7 +20,7 @@ RESYNC_S = const(2)
 
 
 def valid(obj):
-    """``tm``/``tz`` of a line: absent, or an int in range (a bool is not an int)."""
+    # ``tm``/``tz`` of a line: absent, or an int in range (a bool is not an int).
     tm = obj.get("tm")
     if tm is not None and not (type(tm) is int and TM_MIN <= tm < TM_MAX):
         return False
@@ -30,8 +29,8 @@ def valid(obj):
 
 
 def civil(days):
-    """Days since 1970-01-01 -> (year, month 1-12, day 1-31), proleptic Gregorian
-    (H. Hinnant's days_from_civil inverse); every intermediate is a small integer."""
+    # Days since 1970-01-01 -> (year, month 1-12, day 1-31), proleptic Gregorian
+    # (H. Hinnant's days_from_civil inverse); every intermediate is a small integer.
     z = days + 719468
     era = z // 146097
     doe = z - era * 146097
@@ -44,7 +43,7 @@ def civil(days):
 
 
 class WallClock:
-    """Local time of day and date; ``known`` once a ``tm`` has arrived."""
+    # Local time of day and date; ``known`` once a ``tm`` has arrived.
 
     def __init__(self):
         self.known = False
@@ -61,11 +60,11 @@ class WallClock:
         self.sets = 0  # how often a line (or NTP) moved the clock
 
     def use_rtc(self, rtc):
-        """Set ``rtc`` (``machine.RTC()``) from every line that moves the clock."""
+        # Set ``rtc`` (``machine.RTC()``) from every line that moves the clock.
         self.rtc = rtc
 
     def advance(self, now):
-        """Move the clock to ``now`` by whole seconds of the board's ticks."""
+        # Move the clock to ``now`` by whole seconds of the board's ticks.
         el = ticks_diff(now, self.t)
         if el >= 1000:
             n = el // 1000
@@ -77,7 +76,7 @@ class WallClock:
             self.sec = s
 
     def set_utc(self, tm, tz, now):
-        """A line's ``tm`` (UTC seconds) and ``tz`` (minutes, None: keep the last)."""
+        # A line's ``tm`` (UTC seconds) and ``tz`` (minutes, None: keep the last).
         if tz is not None:
             self.tz = tz
         # // and %, not divmod: MicroPython's divmod of a big int returns big ints even
@@ -106,11 +105,11 @@ class WallClock:
                 self.rtc = None
 
     def minute_of_day(self):
-        """0..1439, or -1 while the time is unknown."""
+        # 0..1439, or -1 while the time is unknown.
         return self.sec // 60 if self.known else -1
 
     def calendar(self):
-        """Update year/month/mday/wday for the current day (only when it changed)."""
+        # Update year/month/mday/wday for the current day (only when it changed).
         if self.cal_day != self.day:
             self.cal_day = self.day
             self.year, self.month, self.mday = civil(self.day)

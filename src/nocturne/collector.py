@@ -37,6 +37,7 @@ PROCESSES = "processes"
 WEATHER = "weather"
 PING = "ping"
 MEDIA = "media"
+USER_IDLE = "user_idle"
 SENSORS = (LOCAL, LHM)  # read on every tick, before the snapshot is published
 
 # psutil measures these exactly (the real system drive, every NIC); LHM does not know which
@@ -71,6 +72,7 @@ class Collector:
         weather: Source[Weather] | None = None,
         ping: PingSource | None = None,
         media: Source[Media | None] | None = None,
+        user_idle: Source[float | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -122,6 +124,10 @@ class Collector:
             feeds[MEDIA] = Feed(
                 media, timeout=10.0, stale_after=5.0 + 3 * media.interval, clock=clock
             )
+        if user_idle is not None:  # the last value stands 2 polls, then it is unknown
+            feeds[USER_IDLE] = Feed(
+                user_idle, timeout=2.0, stale_after=2.5 * user_idle.interval, clock=clock
+            )
         self.feeds = feeds
         self._wanted: dict[str, Callable[[], bool]] = {PROCESSES: want_processes}
         self.alerts = AlertRule(config.limits)
@@ -159,6 +165,7 @@ class Collector:
             weather=self.current(WEATHER),
             media=self.current(MEDIA),
             ping_ms=self.current(PING),
+            user_idle=self.current(USER_IDLE),
             alert=self.alerts.update(hardware),
             taken_at=self._clock(),
             lhm_online=lhm is not None,

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import scene_ids
 from .fields import FIELDS, PING
 from .snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from .desk_settings import NightSchedule
+    from .exports.pcs import PcSummary
 
 MAX_LINE = 4096  # bytes per line, newline included, both directions
 
@@ -40,6 +47,14 @@ SCENES_WITH_PROCESSES = scene_ids.WITH_PROCESSES
 
 ALERT_CRITICAL = "CRITICAL"
 
+# The PC's clock, user and power (issue 12; see "Time, power and the user" in PROTOCOL.md).
+TIME_KEY = "tm"  # Unix seconds (UTC) when the line was encoded, on every line
+UTC_OFFSET_KEY = "tz"  # the PC's UTC offset in minutes, DST included, on every line
+USER_IDLE_KEY = "uid"  # seconds since the user's last input; absent when unknown
+POWER_KEY = "pwr"  # "sleep" / "off": the PC is going; absent otherwise
+NIGHT_KEY = "ngt"  # the night schedule, on a device's first line when configured
+IDLE_DIM_KEY = "idm"  # [dim_after_s, blank_after_s], first line only when configured
+
 
 def _trim(text: str, limit: int) -> str:
     text = " ".join(text.split())  # no control characters or newlines on the wire
@@ -50,9 +65,20 @@ def _number(value: float, decimals: int) -> int | float:
     return round(value) if decimals == 0 else round(value, decimals)
 
 
-def snapshot_fields(snapshot: Snapshot) -> dict[str, object]:
-    """The line's keys and values, except ``cov`` (which is per device)."""
-    out: dict[str, object] = {REVISION_KEY: REVISION}
+def utc_offset_minutes(now: float) -> int:
+    """The local zone's offset from UTC at ``now`` (Unix seconds), in minutes, DST included."""
+    return round((time.localtime(now).tm_gmtoff or 0) / 60)
+
+
+def snapshot_fields(snapshot: Snapshot, now: float | None = None) -> dict[str, object]:
+    """The line's keys and values, except ``cov`` (which is per device); ``now``: the Unix
+    time sent as ``tm`` (default: this moment)."""
+    now = time.time() if now is None else now
+    out: dict[str, object] = {
+        REVISION_KEY: REVISION,
+        TIME_KEY: int(now),
+        UTC_OFFSET_KEY: utc_offset_minutes(now),
+    }
     hw = snapshot.hardware
     for name, (key, decimals) in HARDWARE_KEYS.items():
         value = getattr(hw, name)
@@ -89,6 +115,8 @@ def snapshot_fields(snapshot: Snapshot) -> dict[str, object]:
             out["trk"] = _trim(media.track, MAX_MEDIA_TEXT)
         out["mp"] = media.playing
         out["idle"] = not media.playing
+    if snapshot.user_idle is not None:
+        out[USER_IDLE_KEY] = int(snapshot.user_idle)
     alert = snapshot.alert
     out["alert"] = ALERT_CRITICAL if alert is not None else ""
     out["target_screen"] = alert.target if alert is not None else ""
@@ -110,41 +138,117 @@ class EncodedSnapshot:
     body: bytes  # the JSON object without its closing brace
     cover_b64: bytes | None  # base64 of the 512-byte XBM, or None when there is no cover
     cover: bytes | None  # the raw cover, to tell one track's cover from the next
+    first_extra: bytes = b""  # ',"k":v...' for a device's first line only (ngt, idm)
 
-    def line(self, *, with_cover: bool) -> bytes:
-        """The line for one device: with the cover on its first line and on a track change."""
+    def line(self, *, with_cover: bool, first: bool = False) -> bytes:
+        """The line for one device: with the cover on its first line and on a track change,
+        and with ``first_extra`` on its first line."""
+        body = self.body + self.first_extra if first else self.body
         if with_cover and self.cover_b64 is not None:
-            line = self.body + b',"cov":"' + self.cover_b64 + b'"}\n'
+            line = body + b',"cov":"' + self.cover_b64 + b'"}\n'
             if len(line) <= MAX_LINE:
                 return line
-        return self.body + _COV_UNCHANGED
+        return body + _COV_UNCHANGED
 
     def line_for(self, shown_cover: bytes | None, *, first: bool) -> bytes:
         """The line for a device that shows ``shown_cover`` (None: none), ``first`` on its
         first line: the cover when it differs, ``""`` when the device must clear the one it
         shows (a track without a cover, or nothing playing), else ``null``."""
         if self.cover is not None:
-            return self.line(with_cover=first or self.cover != shown_cover)
-        if first or shown_cover is not None:
+            return self.line(with_cover=first or self.cover != shown_cover, first=first)
+        if first:
+            return self.body + self.first_extra + _COV_CLEAR
+        if shown_cover is not None:
             return self.body + _COV_CLEAR
         return self.body + _COV_UNCHANGED
 
 
-def encode_snapshot(snapshot: Snapshot) -> EncodedSnapshot:
-    """Encode ``snapshot`` for every device. No line, cover included, exceeds MAX_LINE."""
-    fields = snapshot_fields(snapshot)
+def device_settings(
+    night: NightSchedule | None, idle_thresholds: tuple[int, int] | None
+) -> dict[str, object]:
+    """The settings a device gets on its first line: ``ngt`` and ``idm``, when configured."""
+    out: dict[str, object] = {}
+    if night is not None:
+        out[NIGHT_KEY] = {"s": night.start, "e": night.end, "m": night.mode}
+    if idle_thresholds is not None:
+        out[IDLE_DIM_KEY] = list(idle_thresholds)
+    return out
+
+
+def encode_snapshot(
+    snapshot: Snapshot,
+    *,
+    now: float | None = None,
+    power: str | None = None,
+    first_fields: Mapping[str, object] | None = None,
+    pcs: Sequence[PcSummary] | None = None,
+) -> EncodedSnapshot:
+    """Encode ``snapshot`` for every device. No line, cover included, exceeds MAX_LINE.
+
+    ``now``: the Unix time sent as ``tm``; ``power``: ``pwr`` on the line ("sleep", "off")
+    or None; ``first_fields``: keys for a device's first line only (see device_settings);
+    ``pcs``: the PCs seen over MQTT (``show_pcs``), sent as ``pcs``."""
+    fields = snapshot_fields(snapshot, now)
+    if pcs:
+        fields[PCS_KEY] = encode_pcs(pcs)
+    if power is not None:
+        fields[POWER_KEY] = power
+    first_extra = b"," + _dumps(dict(first_fields))[1:-1] if first_fields else b""
     body = _dumps(fields)
     # Room for ',"cov":null}\n' must remain. Strings are already trimmed, so only pathological
     # process names could get here; drop the optional lists rather than send a long line.
-    reserve = len(b',"cov":null}\n')
-    for optional in ("tp", "tr", "art", "trk", "wd"):
+    reserve = len(b',"cov":null}\n') + len(first_extra)
+    for optional in (PCS_KEY, "tp", "tr", "art", "trk", "wd"):
         if len(body) - 1 + reserve <= MAX_LINE:
             break
         fields.pop(optional, None)
         body = _dumps(fields)
     cover = snapshot.media.cover if snapshot.media is not None else None
     cover_b64 = base64.b64encode(cover) if cover else None
-    return EncodedSnapshot(body=body[:-1], cover_b64=cover_b64, cover=cover)
+    return EncodedSnapshot(
+        body=body[:-1], cover_b64=cover_b64, cover=cover, first_extra=first_extra
+    )
+
+
+# --- Home Assistant and several PCs (issue 14; "Commands and several PCs" in PROTOCOL.md) ---
+
+SCENE_KEY = "gs"  # show scene N now, one shot
+SCREEN_KEY = "so"  # 1 / 0: screen on / off
+CONTRAST_KEY = "cn"  # 0..255
+PCS_KEY = "pcs"  # the PCs seen over MQTT
+MAX_PCS = 8
+MAX_PC_ROW_NAME = 12
+# Reading (field attribute) -> its key in a pcs row; decimals from the field table.
+PCS_ROW_KEYS = ("cpu_load", "cpu_temp", "gpu_load", "gpu_temp", "ram_used")
+
+
+def encode_pcs(pcs: Sequence[PcSummary]) -> list[dict[str, object]]:
+    """``pcs``: up to MAX_PCS rows {"n", "on", "cl", "ct", "gl", "gt", "ru"}, unknown absent."""
+    rows: list[dict[str, object]] = []
+    for pc in pcs[:MAX_PCS]:
+        row: dict[str, object] = {"n": _trim(pc.name, MAX_PC_ROW_NAME), "on": pc.online}
+        for attr in PCS_ROW_KEYS:
+            value = pc.readings.get(attr)
+            if value is not None:
+                key, decimals = HARDWARE_KEYS[attr]
+                row[key] = _number(value, decimals)
+        rows.append(row)
+    return rows
+
+
+def encode_commands(commands: Mapping[str, int]) -> bytes:
+    """The ``,"gs":N,...`` part a device's next line carries (keys as given, ints only)."""
+    return b"".join(b',"%s":%d' % (k.encode(), int(v)) for k, v in commands.items())
+
+
+def with_commands(line: bytes, commands: bytes) -> bytes | None:
+    """``line`` with ``commands`` before its closing brace; None when that would exceed
+    MAX_LINE (a line with a cover: the commands then go with the next line)."""
+    if not commands:
+        return line
+    if len(line) + len(commands) > MAX_LINE or not line.endswith(b"}\n"):
+        return None
+    return line[:-2] + commands + line[-2:]
 
 
 # --- device -> server -----------------------------------------------------------------

@@ -15,8 +15,9 @@ import contextlib
 import itertools
 import logging
 import socket
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .device_connection import DeviceConnection
 from .pairing import Pairing
@@ -25,13 +26,18 @@ from .protocol import (
     EncodedSnapshot,
     Hello,
     ShowScreen,
+    encode_commands,
     encode_snapshot,
     parse_device_line,
+    with_commands,
 )
 from .rate_limited_log import RateLimitedWarning
 from .safe_text import printable
 from .snapshot import Snapshot
 from .tcp_liveness import USER_TIMEOUT, tune_device_socket
+
+if TYPE_CHECKING:
+    from .exports.pcs import PcSummary
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +88,8 @@ class DeviceServer:
         self._ids = itertools.count(1)
         self._latest: EncodedSnapshot | None = None
         self._latest_snapshot: Snapshot | None = None
+        self.pcs: Sequence[PcSummary] | None = None  # `pcs` on every line (show_pcs)
+        self._commands: dict[int, dict[str, int]] = {}  # device id -> keys for its next line
         self.first_fields = dict(first_fields or {})  # on each device's first line (ngt, idm)
         self.power: str | None = None  # `pwr` on every line while the PC is going
         self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
@@ -180,10 +188,28 @@ class DeviceServer:
             await asyncio.sleep(0.01)
         return True
 
+    def send_commands(self, keys: Mapping[str, int]) -> None:
+        """Put ``keys`` (gs, so, cn) on every connected device's next line, sent at once
+        with the latest snapshot (Home Assistant's commands; a later value wins)."""
+        encoded = self._encoded()
+        for dev in self._devices.values():
+            self._commands.setdefault(dev.id, {}).update(keys)
+            if encoded is not None:
+                dev.pending = encoded
+                dev.wake.set()
+
+    def set_pcs(self, pcs: Sequence[PcSummary] | None) -> None:
+        """The PCs seen over MQTT, on every line from the next snapshot on."""
+        self.pcs = pcs
+        self._latest = None
+
     def _encoded(self) -> EncodedSnapshot | None:
         if self._latest is None and self._latest_snapshot is not None:
             self._latest = encode_snapshot(
-                self._latest_snapshot, power=self.power, first_fields=self.first_fields
+                self._latest_snapshot,
+                power=self.power,
+                first_fields=self.first_fields,
+                pcs=self.pcs,
             )
         return self._latest
 
@@ -262,6 +288,7 @@ class DeviceServer:
     def _drop(self, conn: DeviceConnection, reason: str | None) -> None:
         """Forget ``conn`` and close it; its slot is free from here on. Idempotent."""
         was_device = self._devices.pop(conn.id, None) is not None
+        self._commands.pop(conn.id, None)
         self._waiting.pop(conn.id, None)
         if conn.closed:
             return
@@ -277,7 +304,16 @@ class DeviceServer:
                 encoded = dev.pending
                 if encoded is None or dev.closed:
                     continue
-                dev.write(encoded.line_for(dev.last_cover, first=dev.written == 0))
+                line = encoded.line_for(dev.last_cover, first=dev.written == 0)
+                commands = self._commands.pop(dev.id, None)
+                if commands:
+                    with_them = with_commands(line, encode_commands(commands))
+                    if with_them is None:  # no room next to the cover: on the next line
+                        self._commands[dev.id] = commands
+                        dev.wake.set()
+                    else:
+                        line = with_them
+                dev.write(line)
                 dev.last_cover = encoded.cover
                 # No timeout here: the watchdog decides when a device has stalled.
                 await dev.writer.drain()

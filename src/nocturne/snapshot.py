@@ -92,5 +92,6 @@ class Snapshot:
     media: Media | None = None
     ping_ms: float | None = None
     alert: Alert | None = None
+    user_idle: float | None = None  # seconds since the user's last input; None: unknown
     taken_at: float = 0.0  # time.monotonic() of the newest reading
     lhm_online: bool = False

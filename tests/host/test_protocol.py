@@ -5,15 +5,19 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from nocturne.desk_settings import NightSchedule
 from nocturne.protocol import (
     HARDWARE_KEYS,
     MAX_LINE,
     Hello,
     ShowScreen,
+    device_settings,
     encode_snapshot,
     parse_device_line,
 )
@@ -60,7 +64,10 @@ def decode(line: bytes) -> dict:
 
 
 def test_every_key_the_server_can_send_is_documented_and_vice_versa():
-    line = encode_snapshot(full_snapshot()).line(with_cover=True)
+    snapshot = replace(full_snapshot(), user_idle=42.0)
+    settings = device_settings(NightSchedule(23 * 60, 7 * 60, "dim"), (300, 900))
+    encoded = encode_snapshot(snapshot, power="sleep", first_fields=settings)
+    line = encoded.line(with_cover=True, first=True)
     sent = set(decode(line))
     assert sent == set(documented_keys())
 
@@ -78,8 +85,19 @@ def test_units_in_the_document_match_the_encoding():
 
 
 def test_unknown_values_are_absent_not_zero():
-    line = encode_snapshot(Snapshot(hardware=Hardware(cpu_temp=54.4))).line(with_cover=False)
-    assert decode(line) == {"pv": 2, "ct": 54, "alert": "", "target_screen": "", "cov": None}
+    now = 1_700_000_000.7
+    snapshot = Snapshot(hardware=Hardware(cpu_temp=54.4))
+    line = encode_snapshot(snapshot, now=now).line(with_cover=False)
+    tz = time.localtime(now).tm_gmtoff // 60  # this machine's zone, as the server sends it
+    assert decode(line) == {
+        "pv": 2,
+        "tm": 1_700_000_000,
+        "tz": tz,
+        "ct": 54,
+        "alert": "",
+        "target_screen": "",
+        "cov": None,
+    }
 
 
 def test_rounding():

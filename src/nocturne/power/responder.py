@@ -1,0 +1,63 @@
+"""The server's answer to power events: tell the boards at once, and wake up fresh.
+
+About to sleep or shut down: every line from now on carries ``pwr`` ("sleep"/"off"), and one
+is pushed to every board at once (not at the next poll); the future a watcher waits on is
+done when those lines have left (or after ANNOUNCE_TIMEOUT). Awake again: ``pwr`` goes, the
+LibreHardwareMonitor session is dropped (LHM loses sensors across a wake on some machines; a
+new connection gets its current tree) and the sensors are read and published at once, so the
+boards are live within one poll. Callable from any thread: the work runs on the server's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
+
+from ..collector import LHM
+from . import ANNOUNCE_TIMEOUT, OFF, SLEEP
+
+if TYPE_CHECKING:
+    from ..collector import Collector
+    from ..server import DeviceServer
+
+log = logging.getLogger(__name__)
+
+
+class PowerResponder:
+    """A PowerEvents for one running server."""
+
+    def __init__(
+        self, devices: DeviceServer, collector: Collector, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.devices = devices
+        self.collector = collector
+        self.loop = loop
+        self.resumes = 0  # wakes handled (re-reads done), for tests and the log
+
+    def sleeping(self, going: bool) -> Future[None]:
+        return self._run(self._announce(SLEEP) if going else self._resume())
+
+    def shutting_down(self, going: bool) -> Future[None]:
+        return self._run(self._announce(OFF) if going else self._resume())
+
+    def _run(self, work: object) -> Future[None]:
+        return asyncio.run_coroutine_threadsafe(work, self.loop)  # type: ignore[arg-type]
+
+    async def _announce(self, state: str) -> None:
+        count = self.devices.device_count
+        log.info("The PC is going (%s): telling %d board(s)", state, count)
+        self.devices.set_power(state)
+        if not await self.devices.drained(ANNOUNCE_TIMEOUT):
+            log.warning("Not every board took the %r line within %g s", state, ANNOUNCE_TIMEOUT)
+
+    async def _resume(self) -> None:
+        log.info("The PC is awake: reading the sensors again")
+        self.devices.set_power(None, push=False)
+        feed = self.collector.feed(LHM)
+        if feed is not None:
+            await feed.cancel()
+            await feed.source.close()  # the next read opens a new session
+        self.resumes += 1
+        await self.collector.tick()

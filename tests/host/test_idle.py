@@ -1,0 +1,64 @@
+"""User idle time on Linux: logind's Session IdleHint / IdleSinceHint, read over a private
+system bus from a stand-in with logind's names and types."""
+
+from __future__ import annotations
+
+import pytest
+
+from nocturne.sources import SourceUnavailable
+from nocturne.sources.idle import LogindIdle
+
+from .fakes.logind import SESSION_PATH, Logind, system_bus  # noqa: F401  (a fixture)
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+async def logind(system_bus):  # noqa: F811
+    stand_in = await Logind(system_bus).start()
+    yield stand_in
+    await stand_in.stop()
+
+
+@pytest.fixture
+async def idle(system_bus):  # noqa: F811
+    source = LogindIdle(system_bus, wall_clock=lambda: NOW)
+    yield source
+    await source.close()
+
+
+async def test_idle_counts_from_idle_since_hint_while_the_session_is_idle(logind, idle):
+    logind.session.idle_hint, logind.session.idle_since_us = True, int((NOW - 61.5) * 1e6)
+    assert await idle.read() == pytest.approx(61.5)
+    assert idle.session == SESSION_PATH  # the user's graphical session (User.Display)
+
+
+async def test_an_active_session_is_zero_and_one_that_never_reports_is_unknown(logind, idle):
+    logind.session.idle_hint, logind.session.idle_since_us = False, int((NOW - 600) * 1e6)
+    assert await idle.read() == 0.0  # it reported: the user is active
+    logind.session.idle_hint, logind.session.idle_since_us = False, 0
+    assert await idle.read() is None  # never reported: unknown, not 0
+
+
+async def test_without_a_graphical_session_the_process_session_is_used(logind, idle):
+    logind.user.display = ["", "/"]  # logind's "no display session"
+    logind.session.idle_hint, logind.session.idle_since_us = True, int((NOW - 5) * 1e6)
+    assert await idle.read() == pytest.approx(5.0)
+    logind.manager.user_path = None  # a user logind does not know (a system account)
+    idle.session = None
+    assert await idle.read() == pytest.approx(5.0)
+
+
+async def test_no_session_at_all_is_unavailable_with_the_reason(logind, idle):
+    logind.manager.user_path = None
+    logind.manager.session_by_pid = None
+    with pytest.raises(SourceUnavailable, match="no session") as caught:
+        await idle.read()
+    assert caught.value.lasting
+
+
+async def test_no_system_bus_is_unavailable_not_zero(tmp_path):
+    source = LogindIdle(f"unix:path={tmp_path}/none")
+    with pytest.raises(SourceUnavailable, match="system bus"):
+        await source.read()
+    await source.close()
