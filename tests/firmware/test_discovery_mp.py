@@ -55,7 +55,7 @@ print(repr(D.load_memo("/server.json")))
 def test_parsing_and_the_memo_are_the_same_in_micropython():
     out = run_micropython(PARSE_SCRIPT % (ANSWERS, ADDRESSES), firmware_files())
     parsed = [D.parse_answer(a) for a in ANSWERS]
-    want = ["None" if r is None else "%s|%d|%d|%s" % r for r in parsed]
+    want = ["None" if r is None else f"{r[0]}|{r[1]}|{r[2]}|{r[3]}" for r in parsed]
     want += [repr(D.broadcast_of(ip, mask)) for ip, mask in ADDRESSES]
     want += ["None", "True", "('192.168.1.7', 8090, 'DESK')", "None"]
     assert out.splitlines() == want

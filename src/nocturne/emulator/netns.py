@@ -104,6 +104,15 @@ class NamespacePair:
         listener.listen()
         return listener
 
+    def readdress(self, namespace: str, *, add: str = "", delete: str = "") -> None:
+        """Change the veth end's address in ``namespace`` ("10.213.1.10/24"): delete first,
+        then add, as a DHCP server renumbering a PC would."""
+        ifname = self._server_if if namespace == self.server else self._client_if
+        if delete:
+            _run("ip", "-n", namespace, "addr", "del", delete, "dev", ifname)
+        if add:
+            _run("ip", "-n", namespace, "addr", "add", add, "dev", ifname)
+
     def drop_all_traffic(self) -> None:
         """From now on every packet either side sends is thrown away: the peer has vanished."""
         for ns, ifname in ((self.server, self._server_if), (self.client, self._client_if)):

@@ -60,10 +60,12 @@ def server_env() -> dict[str, str]:
 
 
 class ServerProcess:
-    """``nocturne --console --config CONFIG`` as a child process, its log in a file."""
+    """``nocturne --console --config CONFIG`` as a child process, its log in a file;
+    ``prefix``: a command it runs under (``("ip", "netns", "exec", NAME)``: in a namespace)."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, prefix: tuple[str, ...] = ()) -> None:
         self.config = Path(config)
+        self.prefix = prefix
         self.log_path = self.config.parent / "server-console.log"
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
@@ -74,6 +76,7 @@ class ServerProcess:
         self._log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
+                *self.prefix,
                 sys.executable,
                 "-m",
                 "nocturne",

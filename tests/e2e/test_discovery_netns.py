@@ -1,0 +1,183 @@
+"""The board finds its PC by itself, between two private network namespaces joined by a veth
+pair (no traffic leaves them; they are deleted afterwards): the real server (`nocturne
+--console`, bound to 0.0.0.0, with its LHM replay) in one, emulated boards (`nocturne emulate
+--headless`, the unchanged firmware) in the other. A board with an empty SERVER_HOST
+broadcasts the query on its subnet, connects to the answer and remembers it; when the PC is
+renumbered mid-run (the server keeps running), the board searches again and follows it. A
+board of the original kind (SERVER_HOST set, no SERVER_NAME/SERVER_TOKEN) connects as before
+and never needs to search while its host answers.
+
+Needs root (CI runs as root) and `ip`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from nocturne.emulator.netns import NamespacePair
+from nocturne.emulator.rig import ServerProcess, write_config
+
+from ..conftest import CAPTURE_0_9_6
+
+SUBNET = "10.213.1.{}/24"  # replaces the pair's /30: room for the PC to move
+PC_OLD, PC_NEW, BOARDS = "10.213.1.10", "10.213.1.11", "10.213.1.20"
+LHM_PORT, PORT = 18085, 18090  # fresh namespaces: nothing else listens there
+NAME = "DESK-E2E"
+ORIGINAL_SECRETS = (  # a secrets.py of the original firmware: no SERVER_NAME, no SERVER_TOKEN
+    'WIFI_SSID = "lab"\nWIFI_PASSWORD = "pw"\nSERVER_HOST = "{host}"\nSERVER_PORT = {port}\n'
+)
+
+
+class Child:
+    """A process in a namespace, its stdout and stderr in a file."""
+
+    def __init__(self, namespace: str, log: Path, *args: str) -> None:
+        self.cmd = ("ip", "netns", "exec", namespace, sys.executable, *args)
+        self.log_path = log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> Child:
+        with open(self.log_path, "ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.cmd, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log
+            )
+        return self
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 20)
+            except asyncio.TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+async def until(what: str, cond, timeout: float, *logs: Child | ServerProcess) -> float:
+    """Seconds until ``cond()``; fails with the logs after ``timeout``."""
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            shown = "\n".join(f"--- {c.log_path.name}\n{c.log()[-3000:]}" for c in logs)
+            raise AssertionError(f"not within {timeout} s: {what}\n{shown}")
+        await asyncio.sleep(0.1)
+    return time.monotonic() - t0
+
+
+def memo(fs: Path) -> dict | None:
+    try:
+        return json.loads((fs / "server.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+async def test_a_board_finds_its_pc_by_broadcast_and_follows_it_to_a_new_address(tmp_path):
+    with NamespacePair() as nets:
+        nets.readdress(nets.server, delete="10.213.0.1/30", add=SUBNET.format(10))
+        nets.readdress(nets.client, delete="10.213.0.2/30", add=SUBNET.format(20))
+        replay = Child(
+            nets.server,
+            tmp_path / "lhm.log",
+            "-m",
+            "nocturne.devtools.lhm_replay",
+            str(CAPTURE_0_9_6),
+            "--port",
+            str(LHM_PORT),
+        )
+        config = write_config(
+            tmp_path,
+            PORT,
+            f"http://127.0.0.1:{LHM_PORT}/data.json",
+            host="0.0.0.0",  # every address the PC has, now and after it is renumbered
+            name=NAME,
+            poll_interval=0.5,
+        )
+        server = ServerProcess(config, prefix=("ip", "netns", "exec", nets.server))
+        finder_fs, original_fs = tmp_path / "finder", tmp_path / "original"
+        finder_fs.mkdir()
+        original_fs.mkdir()
+        original = original_fs / "secrets.py"
+        original.write_text(ORIGINAL_SECRETS.format(host=PC_OLD, port=PORT))
+        emulate = ("-m", "nocturne", "emulate", "--headless", "--seconds", "300")
+        finder = Child(
+            nets.client, tmp_path / "finder.log", *emulate,
+            "--host", "", "--port", str(PORT), "--server-name", NAME.lower(),
+            "--fs", str(finder_fs),
+        )  # fmt: skip
+        classic = Child(
+            nets.client, tmp_path / "original.log", *emulate,
+            "--secrets", str(original), "--fs", str(original_fs),
+        )  # fmt: skip
+        children = (replay, finder, classic)
+        try:
+            await replay.start()
+            await server.start()
+            await finder.start()
+            await classic.start()
+            logs = (finder, classic, server)
+
+            # 1. found by broadcast; connected; remembered
+            took = await until(
+                "the searching board shows FOUND",
+                lambda: f"FOUND {NAME} ({PC_OLD}:{PORT})" in finder.log(),
+                60,
+                *logs,
+            )
+            print(f"\nfound {NAME} at {PC_OLD} {took:.1f} s after the board started")
+            await until(
+                "the board remembers the PC",
+                lambda: memo(finder_fs) == {"host": PC_OLD, "port": PORT, "name": NAME},
+                30,
+                *logs,
+            )
+            await until("both boards linked", lambda: server.log().count(BOARDS) >= 2, 30, *logs)
+            await until("the original board's HUB", lambda: "HUB" in classic.log(), 30, *logs)
+            assert "SEARCHING" not in classic.log()  # its host answered: no search
+            assert memo(original_fs) is None
+
+            # 2. the PC is renumbered; the server keeps running, bound to 0.0.0.0
+            mark = len(finder.log())
+            nets.readdress(nets.server, delete=SUBNET.format(10), add=SUBNET.format(11))
+            t0 = time.monotonic()
+            await until(
+                "the board follows the PC to its new address",
+                lambda: f"FOUND {NAME} ({PC_NEW}:{PORT})" in finder.log()[mark:],
+                90,
+                *logs,
+            )
+            followed = time.monotonic() - t0
+            await until(
+                "the memo follows", lambda: (memo(finder_fs) or {}).get("host") == PC_NEW, 30
+            )
+            print(f"followed the PC from {PC_OLD} to {PC_NEW} in {followed:.1f} s")
+            # the original board (SERVER_HOST set) searched once its host had failed
+            await until(
+                "the original board follows too",
+                lambda: f"FOUND {NAME} ({PC_NEW}:{PORT})" in classic.log(),
+                90,
+                *logs,
+            )
+            await until(
+                "lines to both boards at the new address",
+                lambda: server.log().count(f"connected from {BOARDS}") >= 4,
+                30,
+                *logs,
+            )
+        finally:
+            for c in children:
+                await c.stop()
+            code = await server.stop()
+        log = server.log()
+        assert "Traceback" not in log, log
+        assert code in (0, None, -9), log
+        for c in (finder, classic):
+            assert "Traceback" not in c.log(), c.log()
