@@ -242,13 +242,17 @@ def encode_commands(commands: Mapping[str, int]) -> bytes:
 
 
 def with_commands(line: bytes, commands: bytes) -> bytes | None:
-    """``line`` with ``commands`` before its closing brace; None when that would exceed
-    MAX_LINE (a line with a cover: the commands then go with the next line)."""
+    """``line`` with ``commands`` before its ``cov`` (which stays the last key; the last
+    ``,"cov":`` is that key: inside a string a quote is escaped); None when that would
+    exceed MAX_LINE (a line with a cover: the commands then go with the next line)."""
     if not commands:
         return line
     if len(line) + len(commands) > MAX_LINE or not line.endswith(b"}\n"):
         return None
-    return line[:-2] + commands + line[-2:]
+    at = line.rfind(b',"cov":')
+    if at < 0:
+        at = len(line) - 2
+    return line[:at] + commands + line[at:]
 
 
 # --- device -> server -----------------------------------------------------------------

@@ -181,6 +181,10 @@ def test_command_payloads():
 def test_commands_wait_for_a_line_with_room():
     line = b'{"pv":2}\n'
     assert with_commands(line, b',"gs":1') == b'{"pv":2,"gs":1}\n'
+    track = 'a","cov":1'  # the key's text inside a string: there its quotes are escaped
+    tricky = json.dumps({"trk": track, "cov": None}, separators=(",", ":")).encode() + b"\n"
+    got = json.loads(with_commands(tricky, b',"so":0'))
+    assert got == {"trk": track, "so": 0, "cov": None} and list(got)[-1] == "cov"
     assert with_commands(b"{" + b" " * (MAX_LINE - 10) + b"}\n", b',"gs":1,"so":0') is None
 
 
