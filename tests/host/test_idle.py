@@ -3,6 +3,8 @@ system bus from a stand-in with logind's names and types."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from nocturne.sources import SourceUnavailable
@@ -49,16 +51,29 @@ async def test_without_a_graphical_session_the_process_session_is_used(logind, i
     assert await idle.read() == pytest.approx(5.0)
 
 
-async def test_no_session_at_all_is_unavailable_with_the_reason(logind, idle):
+async def test_no_session_at_all_is_unknown_and_said_once(logind, idle, caplog):
+    caplog.set_level(logging.INFO, logger="nocturne.sources.idle")
     logind.manager.user_path = None
     logind.manager.session_by_pid = None
-    with pytest.raises(SourceUnavailable, match="no session") as caught:
-        await idle.read()
-    assert caught.value.lasting
+    assert await idle.read() is None
+    assert await idle.read() is None
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "logind knows no session of this user" in said[0]
+    logind.manager.session_by_pid = SESSION_PATH  # a session appears (the user logged in)
+    logind.session.idle_hint, logind.session.idle_since_us = False, 1
+    assert await idle.read() == 0.0
 
 
-async def test_no_system_bus_is_unavailable_not_zero(tmp_path):
+async def test_no_system_bus_is_unknown_not_zero(tmp_path):
     source = LogindIdle(f"unix:path={tmp_path}/none")
-    with pytest.raises(SourceUnavailable, match="system bus"):
-        await source.read()
+    assert await source.read() is None
     await source.close()
+
+
+async def test_a_session_that_ended_is_unavailable_then_found_again(logind, idle):
+    logind.session.idle_hint, logind.session.idle_since_us = True, int((NOW - 9) * 1e6)
+    assert await idle.read() == pytest.approx(9.0)
+    idle.session = "/org/freedesktop/login1/session/_99"  # logged out meanwhile
+    with pytest.raises(SourceUnavailable, match="GetAll"):
+        await idle.read()
+    assert await idle.read() == pytest.approx(9.0)  # the current session, looked up again

@@ -188,3 +188,28 @@ async def test_get_last_input_info_failing_is_unavailable_not_zero():
     user32.last_input_ok = False
     with pytest.raises(SourceUnavailable, match="GetLastInputInfo"):
         await WindowsIdle(user32=user32, kernel32=FakeKernel32()).read()
+
+
+async def test_a_sleep_that_never_came_gives_the_boards_back_their_live_screens(
+    tmp_path, lhm_replay
+):
+    user32, kernel32 = FakeUser32(), FakeKernel32()
+    watcher = WindowsPowerWatcher(user32=user32, kernel32=kernel32)
+    path = write_config(tmp_path, free_port(), lhm_replay.url, poll_interval=30)
+    server = NocturneServer(
+        load_config(path, environ={}).config, media=False, power=watcher, user_idle=False
+    )
+    await server.start()
+    try:
+        watcher.messages.events.still_awake_after = 0.3  # the responder; 60 s in the server
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.devices.port)
+        writer.write(b"HELO\n")
+        await asyncio.wait_for(reader.readline(), TIMEOUT)
+        await broadcast(user32, WM_POWERBROADCAST, PBT_APMSUSPEND)  # and then no sleep, no wake
+        assert json.loads(await asyncio.wait_for(reader.readline(), TIMEOUT))["pwr"] == "sleep"
+        requests = lhm_replay.requests
+        line = json.loads(await asyncio.wait_for(reader.readline(), TIMEOUT))
+        assert "pwr" not in line and lhm_replay.requests == requests + 1
+        writer.close()
+    finally:
+        await server.stop()

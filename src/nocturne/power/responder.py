@@ -6,6 +6,10 @@ done when those lines have left (or after ANNOUNCE_TIMEOUT). Awake again: ``pwr`
 LibreHardwareMonitor session is dropped (LHM loses sensors across a wake on some machines; a
 new connection gets its current tree) and the sensors are read and published at once, so the
 boards are live within one poll. Callable from any thread: the work runs on the server's loop.
+
+A sleep that never came (vetoed, failed, a wake the OS did not report) must not leave the
+boards on their clock for good: still running STILL_AWAKE_AFTER seconds (of the event loop's
+clock, which on Linux stands still while the PC sleeps) after "sleep" counts as a wake.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STILL_AWAKE_AFTER = 60.0
+
 
 class PowerResponder:
     """A PowerEvents for one running server."""
@@ -35,6 +41,8 @@ class PowerResponder:
         self.collector = collector
         self.loop = loop
         self.resumes = 0  # wakes handled (re-reads done), for tests and the log
+        self.still_awake_after = STILL_AWAKE_AFTER
+        self._still_awake: asyncio.TimerHandle | None = None
 
     def sleeping(self, going: bool) -> Future[None]:
         return self._run(self._announce(SLEEP) if going else self._resume())
@@ -49,10 +57,25 @@ class PowerResponder:
         count = self.devices.device_count
         log.info("The PC is going (%s): telling %d board(s)", state, count)
         self.devices.set_power(state)
+        if self._still_awake is not None:
+            self._still_awake.cancel()
+        if state == SLEEP:
+            self._still_awake = self.loop.call_later(self.still_awake_after, self._no_sleep)
         if not await self.devices.drained(ANNOUNCE_TIMEOUT):
             log.warning("Not every board took the %r line within %g s", state, ANNOUNCE_TIMEOUT)
 
+    def _no_sleep(self) -> None:
+        self._still_awake = None
+        if self.devices.power == SLEEP:
+            log.info(
+                "Still running %g s after the sleep was announced: awake", self.still_awake_after
+            )
+            self._run(self._resume())
+
     async def _resume(self) -> None:
+        if self._still_awake is not None:
+            self._still_awake.cancel()
+            self._still_awake = None
         log.info("The PC is awake: reading the sensors again")
         self.devices.set_power(None, push=False)
         feed = self.collector.feed(LHM)

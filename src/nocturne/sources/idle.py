@@ -71,11 +71,16 @@ class LogindIdle:
         self._pid = os.getpid() if pid is None else pid
         self._bus: MessageBus | None = None
         self.session: str | None = None  # the session's object path, once found
+        self._said: set[str] = set()  # what was logged already (once each)
 
     async def read(self) -> float | None:
         bus = await self._connect()
+        if bus is None:
+            return None  # the power watcher has said the bus is unreachable: one line is enough
         if self.session is None:
             self.session = await self._find_session(bus)
+            if self.session is None:
+                return None
         try:
             props = await self._call(bus, self.session, PROPERTIES, "GetAll", "s", [SESSION])
         except IdleUnavailable:
@@ -95,7 +100,12 @@ class LogindIdle:
             return 0.0  # active, as far as the session's idle delay can tell
         return max(0.0, self._clock() - since_us / 1e6)
 
-    async def _connect(self) -> MessageBus:
+    def _once(self, level: int, text: str) -> None:
+        if text not in self._said:
+            self._said.add(text)
+            log.log(level, "No user idle time (uid): %s", text)
+
+    async def _connect(self) -> MessageBus | None:
         if self._bus is not None and self._bus.connected:
             return self._bus
         from ..power.logind import connect_system_bus
@@ -104,13 +114,12 @@ class LogindIdle:
         try:
             self._bus = await connect_system_bus(self.bus_address)
         except OSError as exc:
-            error = IdleUnavailable(str(exc))
-            error.lasting = True
-            raise error from exc
+            self._once(logging.DEBUG, str(exc))
+            return None
         return self._bus
 
-    async def _find_session(self, bus: MessageBus) -> str:
-        """The user's graphical session, else this process's; raises when there is none."""
+    async def _find_session(self, bus: MessageBus) -> str | None:
+        """The user's graphical session, else this process's; None when there is none."""
         try:
             (user,) = await self._call(bus, MANAGER_PATH, MANAGER, "GetUser", "u", [self._uid])
             (display,) = await self._call(bus, user, PROPERTIES, "Get", "ss", [USER, "Display"])
@@ -124,9 +133,8 @@ class LogindIdle:
                 bus, MANAGER_PATH, MANAGER, "GetSessionByPID", "u", [self._pid]
             )
         except IdleUnavailable as exc:
-            error = IdleUnavailable(f"logind knows no session of this user: {exc}")
-            error.lasting = True
-            raise error from exc
+            self._once(logging.INFO, f"logind knows no session of this user ({exc})")
+            return None
         return str(path)
 
     async def _call(
