@@ -3,7 +3,8 @@
 Sensors (LibreHardwareMonitor and psutil) are read once per tick and the snapshot is
 published right after, so devices see fresh values; a sensor read that is still running at
 the tick's deadline is left to finish in the background and the tick publishes what it has.
-The other feeds run in loops of their own: processes every few seconds while shown, ping
+The process scan rides along with the local psutil read (one worker-thread call) every few
+seconds while a device shows processes. The other feeds run in loops of their own: ping
 every few seconds, media every second (cheap when nothing changed: the cover is converted
 once per track), weather every ten minutes with a growing back-off after a failure. A source
 that raises or hangs never stops the others, and it logs once per change of state.
@@ -21,12 +22,13 @@ from .alerts import AlertRule
 from .config import Config
 from .feed import Feed
 from .snapshot import Hardware, Media, Processes, Snapshot, Weather
-from .sources import InThread, Source
+from .sources import Source
 from .sources.lhm.client import ENABLE_HINT
 from .sources.lhm.model import LhmReading
 from .sources.local import LocalSource
 from .sources.ping import PingSource
 from .sources.processes import ProcessSource
+from .sources.psutil_pass import PsutilPass
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +81,13 @@ class Collector:
         self._clock = clock
         tick = config.poll_interval
         stale = max(5.0, 3 * tick)
+        # psutil's readings in one worker-thread call per tick; the scan rides along when due.
+        self._psutil = PsutilPass(local, processes, self._lhm_has)
+        self._want_processes = want_processes
+        self._scanned_at = float("-inf")
         feeds: dict[str, Feed[Any]] = {
             LOCAL: Feed(
-                InThread(local, lambda: local.read_sync(self._lhm_has())),
+                self._psutil.local_source,
                 timeout=2.0,
                 stale_after=stale,
                 interval=tick,
@@ -97,9 +103,9 @@ class Collector:
                 down_hint=f"Serving local sensors (psutil) until it is back. {ENABLE_HINT}.",
                 clock=clock,
             )
-        if processes is not None:
+        if self._psutil.process_source is not None:
             feeds[PROCESSES] = Feed(
-                InThread(processes),
+                self._psutil.process_source,
                 timeout=10.0,
                 stale_after=3 * processes.interval,
                 clock=clock,
@@ -129,7 +135,6 @@ class Collector:
                 user_idle, timeout=2.0, stale_after=2.5 * user_idle.interval, clock=clock
             )
         self.feeds = feeds
-        self._wanted: dict[str, Callable[[], bool]] = {PROCESSES: want_processes}
         self.alerts = AlertRule(config.limits)
         self.snapshot = Snapshot()
         self._subscribers: list[Callable[[Snapshot], None]] = []
@@ -171,9 +176,29 @@ class Collector:
             lhm_online=lhm is not None,
         )
 
+    def _scan_due(self) -> bool:
+        """A process scan on this tick: a device shows processes and the last is old enough."""
+        feed = self.feeds.get(PROCESSES)
+        if feed is None or not self._want_processes():
+            return False
+        now = self._clock()
+        # Half a tick of slack: ticks that come a little early still scan every interval.
+        if now - self._scanned_at < feed.interval - 0.5 * self.config.poll_interval:
+            return False
+        self._scanned_at = now
+        return True
+
     async def tick(self) -> Snapshot:
-        """Read the sensors (waiting at most most of one interval), publish, return it."""
+        """Read the sensors (waiting at most most of one interval), publish, return it.
+
+        The process scan, when due, runs in the same psutil pass (after the local counters)
+        and its lists go out on this tick if they are ready in time.
+        """
+        scan = self._scan_due()
+        self._psutil.start(scan=scan)
         polls = [feed.start_poll() for role, feed in self.feeds.items() if role in SENSORS]
+        if scan:
+            polls.append(self.feeds[PROCESSES].start_poll())
         await asyncio.wait(polls, timeout=0.8 * self.config.poll_interval)
         self.snapshot = self.compose()
         for callback in self._subscribers:
@@ -198,8 +223,8 @@ class Collector:
     def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._tick_loop()))
         for role, feed in self.feeds.items():
-            if role not in SENSORS:
-                self._tasks.append(asyncio.create_task(feed.run(self._wanted.get(role))))
+            if role not in SENSORS and role != PROCESSES:  # those are read by the ticks
+                self._tasks.append(asyncio.create_task(feed.run()))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -210,3 +235,4 @@ class Collector:
             await feed.cancel()
         for feed in self.feeds.values():
             await feed.close()
+        await self._psutil.close()
