@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from .discovery_windows import ignore_port_unreachable
 from .protocol import DISCOVERY_QUERY, encode_discovery_answer, is_discovery_query
 from .rate_limited_log import RateLimitedWarning
 from .safe_text import printable
@@ -64,6 +65,23 @@ class _Responder(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         log.debug("Discovery socket: %s", exc)
+
+
+async def _bound_udp_socket(host: str, port: int) -> socket.socket:
+    """A UDP socket bound to ``host``:``port`` (a name is resolved; "" is every address)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(
+        host or "0.0.0.0", port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE
+    )
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +148,11 @@ class Discovery:
         self.port = port
         loop = asyncio.get_running_loop()
         try:
-            if self._udp_socket is not None:
-                transport, responder = await loop.create_datagram_endpoint(
-                    lambda: _Responder(self.answer), sock=self._udp_socket
-                )
-            else:
-                transport, responder = await loop.create_datagram_endpoint(
-                    lambda: _Responder(self.answer), local_addr=(host, port)
-                )
+            sock = self._udp_socket or await _bound_udp_socket(host, port)
+            ignore_port_unreachable(sock)
+            transport, responder = await loop.create_datagram_endpoint(
+                lambda: _Responder(self.answer), sock=sock
+            )
         except OSError as exc:
             log.warning(
                 "Discovery off: cannot listen on UDP %s:%d (%s); boards need SERVER_HOST set",

@@ -4,6 +4,7 @@ the mDNS advertisement seen by a real zeroconf browser bound to 127.0.0.1 only."
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import logging
 import re
@@ -113,7 +114,8 @@ async def test_udp_port_taken_is_one_log_line_and_tcp_still_serves(tmp_path, cap
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(b"HELO\n")
             server.devices.publish(Snapshot(hardware=Hardware(cpu_temp=50)))
-            assert json.loads(await asyncio.wait_for(reader.readline(), TIMEOUT))["ct"] == 50
+            line = await asyncio.wait_for(reader.readline(), TIMEOUT)  # served: a line
+            assert json.loads(line)["pv"] == REVISION
             writer.close()
         finally:
             await server.stop()
@@ -232,3 +234,31 @@ async def test_mdns_txt_follows_pairing_while_the_server_runs(tmp_path):
     finally:
         await browser.async_close()
         await server.stop()
+
+
+class FakeWs2:
+    """ws2_32's WSAIoctl as ctypes calls it: records the socket, code and the BOOL passed."""
+
+    def __init__(self, rc: int = 0) -> None:
+        self.rc = rc
+        self.calls: list[tuple[int, int, int, int]] = []
+
+    def WSAIoctl(self, sock, code, in_buf, in_size, out_buf, out_size, returned, ov, routine):
+        flag = ctypes.cast(in_buf, ctypes.POINTER(ctypes.c_int)).contents.value
+        self.calls.append((sock.value, code.value, flag, in_size))
+        assert out_buf is None and out_size == 0 and ov is None and routine is None
+        return self.rc
+
+
+def test_windows_turns_off_udp_connreset_on_the_discovery_socket():
+    from nocturne.discovery_windows import SIO_UDP_CONNRESET, ignore_port_unreachable
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        ws2 = FakeWs2()
+        assert ignore_port_unreachable(sock, platform="win32", ws2=ws2)
+        assert ws2.calls == [(sock.fileno(), SIO_UDP_CONNRESET, 0, 4)]
+        assert not ignore_port_unreachable(sock, platform="win32", ws2=FakeWs2(rc=-1))
+        untouched = FakeWs2()
+        assert not ignore_port_unreachable(sock, platform="linux", ws2=untouched)
+        assert untouched.calls == []
+        assert not ignore_port_unreachable(sock)  # this Linux box: nothing to do
