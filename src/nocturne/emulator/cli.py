@@ -115,8 +115,27 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
         metavar="DIR",
         help="firmware directory (default: $NOCTURNE_FIRMWARE, the installed copy, the checkout)",
     )
+    p.add_argument(
+        "--runtime",
+        choices=("cpython", "micropython"),
+        default="cpython",
+        help="run the firmware in this Python (default) or under the MicroPython unix port",
+    )
+    p.add_argument(
+        "--heap",
+        metavar="SIZE",
+        type=_heap_size,
+        default=None,
+        help="with --runtime micropython: MicroPython's heap, e.g. 128k (default 256k)",
+    )
     if with_config:
         p.add_argument("--config", metavar="PATH", help="config.json whose port to use")
+
+
+def _heap_size(spec: str) -> int:
+    from .mp_runtime import parse_heap
+
+    return parse_heap(spec)
 
 
 def add_subparser(subparsers: Any, *, with_config: bool = False) -> argparse.ArgumentParser:
@@ -160,8 +179,8 @@ class Session:
 
     def __init__(self, args: argparse.Namespace, out: Any = None) -> None:
         from ..config import configured_port
-        from .device import Device
         from .lwip_socket import board_lan
+        from .mp_runtime import device_factory
         from .realtime import Emulator
 
         self.args = args
@@ -170,7 +189,7 @@ class Session:
         port = args.port if args.port is not None else configured_port(config and Path(config))
         secrets = _secrets(args, port)
         host = getattr(secrets, "SERVER_HOST", args.host)
-        self.device = Device(
+        self.device = device_factory(args)(  # Device, or MpDevice under --runtime micropython
             args.host,
             port,
             board=args.board,

@@ -195,13 +195,7 @@ class Device:
         When it comes back, a station that lost it (or never found it) and was not told to
         disconnect joins again by itself, as MicroPython's ESP32 port does (it retries the
         connection in the background after every disconnect)."""
-        import network
-
-        self.sim.ap_up = up
-        lost = (network.STAT_BEACON_TIMEOUT, network.STAT_NO_AP_FOUND)
-        if up and self.sim.target is not None and self.sim.status in lost:
-            self.sim.status = network.STAT_CONNECTING
-            self.sim.pending = 2
+        self.sim.set_ap(up)
 
     @property
     def wifi(self) -> bool:

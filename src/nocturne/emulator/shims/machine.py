@@ -14,14 +14,46 @@ and drive the simulated hardware through module-level helpers:
   test can check a power-up sequence.
 - ``pwm_of(pin_id)``, ``wdt``, ``reset()`` raises ``ResetCalled``.
 - ``reset_all()`` forgets every bus, pin and PWM (call between tests).
+
+It also runs on MicroPython itself (``nocturne emulate --runtime micropython``): no
+``deque(maxlen=...)`` (MicroPython's takes no keyword), and a bus whose ``copy`` is False
+and ``log.maxlen`` 0 hands the firmware's own buffer to its device: a frame allocates
+nothing on the way to it.
 """
 
-from collections import deque
+
+class Ring:
+    """The last ``maxlen`` items appended (``collections.deque(maxlen=...)`` on both
+    Pythons); ``maxlen`` 0 keeps none."""
+
+    def __init__(self, maxlen):
+        self.maxlen = maxlen
+        self.items = []
+
+    def append(self, item):
+        if self.maxlen <= 0:
+            return
+        if len(self.items) >= self.maxlen:
+            self.items.pop(0)
+        self.items.append(item)
+
+    def clear(self):
+        self.items.clear()
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
 
 _buses = {}
 _pins = {}
 _pwms = {}
-trace = deque(maxlen=1000)
+trace = Ring(1000)
 wdt = None
 
 PWRON_RESET = 1
@@ -119,7 +151,8 @@ class Pin:
         v = 1 if x else 0
         st.out = v
         st.history.append(v)
-        trace.append(("pin", st.id, v))
+        if trace.maxlen:
+            trace.append(("pin", st.id, v))
         return None
 
     def __call__(self, x=None):
@@ -148,7 +181,8 @@ class I2CBus:
     def __init__(self, bid, log_len=64):
         self.id = bid
         self.devices = {}
-        self.log = deque(maxlen=log_len)
+        self.log = Ring(log_len)
+        self.copy = True  # writeto hands the device a copy (False: the caller's buffer)
         self.writes = 0
         self.freq = None
         self.strict = False  # True: writing to an absent address raises ENODEV
@@ -161,7 +195,8 @@ class I2CBus:
         if dev is None and (self.strict or self.devices):
             raise OSError(19)  # ENODEV, as the ESP32 port reports a missing device
         self.writes += 1
-        self.log.append((addr, data))
+        if self.log.maxlen:
+            self.log.append((addr, data))
         if dev is not None:
             dev.write(data)
 
@@ -183,7 +218,7 @@ class I2C:
         return sorted(self.bus.devices)
 
     def writeto(self, addr, buf, stop=True):
-        data = bytes(buf)
+        data = bytes(buf) if self.bus.copy else buf
         self.bus.transfer(addr, data)
         return len(data)
 
@@ -238,7 +273,8 @@ class PWM:
         if value is None:
             return self._duty16
         self._duty16 = max(0, min(65535, int(value)))
-        trace.append(("pwm", self.pin_id, self._duty16))
+        if trace.maxlen:  # 0 on MicroPython's emulator: an LED change allocates nothing
+            trace.append(("pwm", self.pin_id, self._duty16))
         return None
 
     def duty(self, value=None):

@@ -11,7 +11,8 @@ board) or, by default, the module's own ``sim``, which tests steer:
     network.sim.password = "pw"    # connect() with another key fails
     network.sim.reset()            # back to defaults (between tests)
 
-Status codes are the ESP32 port's.
+Status codes are the ESP32 port's. It runs on MicroPython too (``nocturne emulate
+--runtime micropython``), and a poll allocates nothing there.
 """
 
 STA_IF = 0
@@ -50,6 +51,21 @@ class Radio:
         self.pending = 0
         self.connects = 0
         self.hostname = "nocturne"
+
+    def set_ap(self, up):
+        """The access point is there (True) or gone (False).
+
+        When it comes back, a station that lost it (or never found it) and was not told to
+        disconnect joins again by itself, as MicroPython's ESP32 port does (it retries the
+        connection in the background after every disconnect)."""
+        self.ap_up = up
+        if (
+            up
+            and self.target is not None
+            and self.status in (STAT_BEACON_TIMEOUT, STAT_NO_AP_FOUND)
+        ):
+            self.status = STAT_CONNECTING
+            self.pending = 2
 
 
 sim = Radio()
