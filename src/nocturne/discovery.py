@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -38,13 +39,48 @@ def pc_name(configured: str = "") -> str:
     return configured.strip() or socket.gethostname() or "PC"
 
 
+ANSWERS_PER_S = 10.0  # boards ask once every few seconds while they search
+ANSWER_BURST = 20
+
+
+class AnswerBudget:
+    """A token bucket over all senders: however many (forged) queries arrive, the answers
+    leave at most ``rate`` a second after a ``burst``, so the responder cannot be used to
+    flood someone else with answers."""
+
+    def __init__(
+        self,
+        rate: float = ANSWERS_PER_S,
+        burst: int = ANSWER_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 class _Responder(asyncio.DatagramProtocol):
-    def __init__(self, answer: Callable[[], bytes]) -> None:
+    def __init__(self, answer: Callable[[], bytes], budget: AnswerBudget) -> None:
         self._answer = answer
+        self._budget = budget
         self._transport: asyncio.DatagramTransport | None = None
         self.answered = 0
         self.ignored = RateLimitedWarning(
             log, "Ignored %d more datagram(s) that were not discovery queries in the last %d s"
+        )
+        self.held_back = RateLimitedWarning(
+            log, "Left %d more discovery queries unanswered in the last %d s (too many)"
         )
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -56,6 +92,15 @@ class _Responder(asyncio.DatagramProtocol):
             self.ignored.warn(
                 "Ignored a %d-byte datagram from %s: not a discovery query",
                 len(data),
+                printable(str(addr[0])),
+            )
+            return
+        self.held_back.flush()
+        if not self._budget.take():
+            self.held_back.warn(
+                "Discovery queries arrive faster than %g a second (from %s, latest): "
+                "some are left unanswered",
+                self._budget.rate,
                 printable(str(addr[0])),
             )
             return
@@ -99,8 +144,10 @@ class Discovery:
         pairing_required: Callable[[], bool],
         *,
         udp_socket: socket.socket | None = None,
+        budget: AnswerBudget | None = None,
     ) -> None:
         self.settings = settings
+        self._budget = budget or AnswerBudget()
         self._pairing_required = pairing_required
         self._udp_socket = udp_socket  # already bound (a test's network namespace)
         self._transport: asyncio.DatagramTransport | None = None
@@ -151,7 +198,7 @@ class Discovery:
             sock = self._udp_socket or await _bound_udp_socket(host, port)
             ignore_port_unreachable(sock)
             transport, responder = await loop.create_datagram_endpoint(
-                lambda: _Responder(self.answer), sock=sock
+                lambda: _Responder(self.answer, self._budget), sock=sock
             )
         except OSError as exc:
             log.warning(

@@ -262,3 +262,40 @@ def test_windows_turns_off_udp_connreset_on_the_discovery_socket():
         assert not ignore_port_unreachable(sock, platform="linux", ws2=untouched)
         assert untouched.calls == []
         assert not ignore_port_unreachable(sock)  # this Linux box: nothing to do
+
+
+async def test_a_flood_of_queries_gets_a_bounded_number_of_answers(caplog):
+    """Forged queries cannot turn the responder into a flood: the answers stop at the budget
+    (here 5, refilled 1 per 1000 s) and the rest cost one log line."""
+    from nocturne.discovery import AnswerBudget
+
+    caplog.set_level(logging.WARNING, logger="nocturne.discovery")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    udp_port = sock.getsockname()[1]
+    budget = AnswerBudget(rate=0.001, burst=5)
+    discovery = Discovery(
+        DiscoverySettings("pc", mdns=False), lambda: False, udp_socket=sock, budget=budget
+    )
+    await discovery.start("127.0.0.1", 4321)
+    try:
+        answers = [await query(udp_port, b"NOCTURNE?", timeout=0.2) for _ in range(12)]
+        assert sum(a is not None for a in answers) == 5
+        assert answers[:5] == [answers[0]] * 5 and answers[5:] == [None] * 7
+        assert discovery.answered == 5
+        held = [r for r in caplog.records if "left unanswered" in r.getMessage()]
+        assert len(held) == 1
+    finally:
+        await discovery.stop()
+
+
+def test_the_answer_budget_refills_at_its_rate():
+    from nocturne.discovery import AnswerBudget
+
+    now = [0.0]
+    budget = AnswerBudget(rate=10, burst=20, clock=lambda: now[0])
+    assert sum(budget.take() for _ in range(100)) == 20
+    now[0] += 1.0  # one second: ten more
+    assert sum(budget.take() for _ in range(100)) == 10
+    now[0] += 1000.0  # never more than the burst
+    assert sum(budget.take() for _ in range(100)) == 20
