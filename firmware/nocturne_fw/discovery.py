@@ -20,7 +20,7 @@ import os
 from micropython import const
 from nocturne_fw.clock import ticks_add, ticks_diff
 
-QUERY = b"NOCTURNE?"
+QUERY = b"NOCTURNE?\n"
 ANSWER_MAX = const(512)  # bytes read of one answer datagram; a longer one is cut and fails
 QUERY_MIN_MS = const(500)  # gap after the first query; doubles per query ...
 QUERY_MAX_MS = const(4000)  # ... up to this

@@ -67,6 +67,7 @@ class Link:
         self.ssid = ssid
         self.password = password
         self.host = host  # where the next connect goes; "" = nowhere known yet
+        self.configured = host  # SERVER_HOST: "" = this board finds its PC
         self.port = port
         self.on_line = on_line
         token = token.strip() if token else ""
@@ -139,14 +140,16 @@ class Link:
     def screen(self, now, other):
         """What the panel shows instead of ``other`` (what the app would show once the boot
         splash is over): FOUND for FOUND_MS after a search found the PC, SEARCHING in place
-        of CONNECTING or SIGNAL LOST while a search runs (not of a scene, or CLOCK), else
-        ``other``."""
+        of CONNECTING or SIGNAL LOST while a search runs (not of a scene, or CLOCK) on a
+        board without SERVER_HOST (one with it shows how its host fares), else ``other``."""
         if self.found_on:
             if ticks_diff(now, self.t_found) < FOUND_MS:
                 return ids.SYS_FOUND
             self.found_on = False
         f = self.finder
-        if f is not None and f.active and (other == ids.SYS_CONNECT or other == ids.SYS_LOST):
+        if f is None or not f.active or self.configured:
+            return other
+        if other == ids.SYS_CONNECT or other == ids.SYS_LOST:
             return ids.SYS_SEARCH
         return other
 

@@ -288,7 +288,7 @@ def test_query_goes_to_the_subnet_broadcast_with_so_broadcast_and_repeats_backin
             sent_at.append(t)
     assert sent_at == [0, 500, 1500, 3500, 7500, 11500, 15500, 19500]
     assert {a for _, a in lan.sent} == {("192.168.1.255", 8090)}
-    assert {d for d, _ in lan.sent} == {b"NOCTURNE?"}
+    assert {d for d, _ in lan.sent} == {b"NOCTURNE?\n"}
     f.stop()
     assert sock.closed and not f.active
 
@@ -301,7 +301,7 @@ def test_without_a_subnet_the_query_goes_to_the_limited_broadcast(cfg):
     f = finder(lan, wlan=w)
     f.start(0)
     assert f.poll(0)
-    assert lan.sent == [(b"NOCTURNE?", (D.LIMITED, 8090))]
+    assert lan.sent == [(D.QUERY, (D.LIMITED, 8090))]
     assert (f.host, f.port, f.name) == ("192.168.1.7", 8090, "DESK")
 
 
@@ -311,7 +311,7 @@ def test_a_subnet_send_that_fails_falls_back_to_the_limited_broadcast():
     f = finder(lan)
     f.start(0)
     assert f.poll(0)
-    assert lan.sent == [(b"NOCTURNE?", (D.LIMITED, 8090))]
+    assert lan.sent == [(D.QUERY, (D.LIMITED, 8090))]
 
 
 def test_first_answer_wins_without_a_name_and_the_tcp_port_is_the_answers():
@@ -490,11 +490,10 @@ def test_wifi_loss_stops_the_search():
 # -- the screens ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def board(tmp_path):
+def make_board(tmp_path, host=""):
     clk = clock.ManualClock(1000)
     lan = Lan()
-    link = make_link(lan, memo=str(tmp_path / "server.json"))
+    link = make_link(lan, host=host, memo=str(tmp_path / "server.json"))
     app = A.App(FakeOled(), Pin().value, Settings(str(tmp_path / "s.json")), link=link,
                 ticks_ms=clk)  # fmt: skip
     app.clock = clk
@@ -509,6 +508,11 @@ def board(tmp_path):
 
     app.run = tick
     return app
+
+
+@pytest.fixture
+def board(tmp_path):
+    return make_board(tmp_path)
 
 
 def test_screens_say_searching_then_found_then_the_scene(board):
@@ -539,3 +543,17 @@ def test_signal_lost_while_searching_shows_searching(board, tmp_path):
     assert board.link.finder.active and board.screen == board.scene
     board.run(2000)
     assert board.lost() and board.screen == ids.SYS_SEARCH
+
+
+def test_a_board_with_server_host_goes_on_showing_signal_lost_while_it_searches(tmp_path):
+    board = make_board(tmp_path, host="192.168.1.7")
+    board.lan.pcs.append(Pc("192.168.1.7", "DESK"))
+    board.run(A.BOOT_MS + 3000, feed=True)
+    assert board.screen == board.scene and board.link.lines
+    pc = board.lan.pcs[0]
+    pc.up = pc.answering = False
+    board.run(6000)
+    assert board.link.finder.active and board.screen == ids.SYS_LOST
+    board.lan.pcs.append(Pc("192.168.1.30", "DESK"))  # the PC, renumbered
+    board.run(6000, feed=True)
+    assert board.link.host == "192.168.1.30" and board.screen == board.scene

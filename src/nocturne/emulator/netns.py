@@ -10,12 +10,15 @@ import os
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 SERVER_ADDRESS = "10.213.0.1"  # a private /30, seen only inside the two namespaces
 CLIENT_ADDRESS = "10.213.0.2"
 _CLONE_NEWNET = 0x40000000
 _names = itertools.count(1)
+T = TypeVar("T")
 
 
 def _run(*args: str) -> None:
@@ -31,6 +34,27 @@ def _setns(fd: int) -> None:
     if libc.setns(fd, _CLONE_NEWNET) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
+
+
+def call_in(namespace: str, fn: Callable[[], T]) -> T:
+    """``fn()`` on a thread that joined ``namespace``: every socket it makes lives there."""
+    made: list[T | BaseException] = []
+
+    def run() -> None:
+        try:
+            with open(f"/run/netns/{namespace}", "rb") as ns:
+                _setns(ns.fileno())
+            made.append(fn())
+        except BaseException as exc:  # handed to the caller's thread
+            made.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    result = made[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 class NamespacePair:
@@ -78,23 +102,7 @@ class NamespacePair:
 
     def socket_in(self, namespace: str) -> socket.socket:
         """A TCP socket that lives in ``namespace`` (made on a thread that joined it)."""
-        made: list[socket.socket | BaseException] = []
-
-        def make() -> None:
-            try:
-                with open(f"/run/netns/{namespace}", "rb") as ns:
-                    _setns(ns.fileno())
-                made.append(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            except BaseException as exc:  # handed to the caller's thread
-                made.append(exc)
-
-        thread = threading.Thread(target=make)
-        thread.start()
-        thread.join()
-        result = made[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        return call_in(namespace, lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
 
     def server_listener(self) -> socket.socket:
         """A listening socket on SERVER_ADDRESS (any port) in the server's namespace, for
