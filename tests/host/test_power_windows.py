@@ -213,3 +213,23 @@ async def test_a_sleep_that_never_came_gives_the_boards_back_their_live_screens(
         writer.close()
     finally:
         await server.stop()
+
+
+def test_the_real_dll_prototypes_match_the_calls_the_watcher_makes():
+    from types import SimpleNamespace
+
+    from nocturne.power.windows import _declare
+
+    names = [
+        "RegisterClassW", "UnregisterClassW", "CreateWindowExW", "DestroyWindow",
+        "DefWindowProcW", "PostMessageW", "PostQuitMessage", "GetMessageW",
+        "TranslateMessage", "DispatchMessageW",
+    ]  # fmt: skip
+    user32 = SimpleNamespace(**{n: SimpleNamespace() for n in names})
+    kernel32 = SimpleNamespace(GetModuleHandleW=SimpleNamespace())
+    _declare(user32, kernel32)
+    # As many arguments as the watcher passes (and the fake's signatures take).
+    assert len(user32.CreateWindowExW.argtypes) == 12
+    assert len(user32.GetMessageW.argtypes) == 4
+    assert user32.DefWindowProcW.restype is user32.DispatchMessageW.restype  # LRESULT
+    assert all(isinstance(getattr(user32, n).argtypes, list) for n in names)

@@ -62,6 +62,34 @@ class WNDCLASSW(ctypes.Structure):
     ]
 
 
+def _declare(user32: Any, kernel32: Any) -> None:
+    """Argument and result types, so handles keep their 64 bits (ctypes' default is int)."""
+    w = wintypes
+    msg_p = ctypes.POINTER(w.MSG)
+    for name, args, result in (
+        ("RegisterClassW", [ctypes.POINTER(WNDCLASSW)], w.ATOM),
+        ("UnregisterClassW", [w.LPCWSTR, w.HINSTANCE], w.BOOL),
+        (
+            "CreateWindowExW",
+            [w.DWORD, w.LPCWSTR, w.LPCWSTR, w.DWORD]
+            + [ctypes.c_int] * 4
+            + [w.HWND, w.HMENU, w.HINSTANCE, w.LPVOID],
+            w.HWND,
+        ),
+        ("DestroyWindow", [w.HWND], w.BOOL),
+        ("DefWindowProcW", [w.HWND, w.UINT, w.WPARAM, w.LPARAM], LRESULT),
+        ("PostMessageW", [w.HWND, w.UINT, w.WPARAM, w.LPARAM], w.BOOL),
+        ("PostQuitMessage", [ctypes.c_int], None),
+        ("GetMessageW", [msg_p, w.HWND, w.UINT, w.UINT], w.BOOL),
+        ("TranslateMessage", [msg_p], w.BOOL),
+        ("DispatchMessageW", [msg_p], LRESULT),
+    ):
+        function = getattr(user32, name)
+        function.argtypes, function.restype = args, result
+    kernel32.GetModuleHandleW.argtypes = [w.LPCWSTR]
+    kernel32.GetModuleHandleW.restype = w.HMODULE
+
+
 def _wait(done: Future[None], what: str) -> None:
     try:
         done.result(ANNOUNCE_TIMEOUT)
@@ -119,15 +147,7 @@ class WindowsPowerWatcher:
         if self._user32 is None or self._kernel32 is None:
             windll = ctypes.windll  # type: ignore[attr-defined]  # Windows only
             user32, kernel32 = windll.user32, windll.kernel32
-            user32.DefWindowProcW.argtypes = [
-                wintypes.HWND,
-                wintypes.UINT,
-                wintypes.WPARAM,
-                wintypes.LPARAM,
-            ]
-            user32.DefWindowProcW.restype = LRESULT
-            user32.CreateWindowExW.restype = wintypes.HWND
-            kernel32.GetModuleHandleW.restype = wintypes.HMODULE
+            _declare(user32, kernel32)
             self._user32, self._kernel32 = user32, kernel32
         return self._user32, self._kernel32
 
