@@ -14,12 +14,13 @@
 # - **CLOCK** (``scene_ids.SYS_CLOCK``) instead of the scene or SIGNAL LOST: once SIGNAL
 #   LOST has shown ``settings.clock_after`` s; at once on a line with ``pwr`` (dimmed,
 #   and the link drop that follows keeps CLOCK); in a night schedule whose mode is CLOCK.
-#   Not while a CRITICAL alert is live. A ``pwr`` holds until the PC is back: a line
-#   after ``RESUME_GAP_MS`` of silence or on a new connection, or lines for
-#   ``PWR_HOLD_MS`` on (the sleep did not happen).
+#   Not while a CRITICAL alert is live. The server puts ``pwr`` on every line until the PC
+#   is awake again, so the board is "asleep" while its last line had it: through the link
+#   drop, until the first line without it (a wake, or a sleep that did not happen).
 # - **contrast**: full (settings.contrast), dim (1/8 of it) or blank (panel off) from
-#   ``pwr``, ``uid`` against ``idm`` and the night schedule; a press of the button gives
-#   full contrast for ``WAKE_MS`` (the press that wakes a blank panel does nothing else).
+#   ``pwr``, ``uid`` against ``idm`` (persisted like ``ngt``) and the night schedule; a
+#   press of the button gives full contrast for ``WAKE_MS`` (the press that wakes a blank
+#   panel does nothing else).
 #   Every change fades over ``FADE_MS``.
 # - **pixel shift**: the frame moves around a 3 x 3 orbit, one step every ``ORBIT_MS``;
 #   ``shift(fb)`` scrolls it just before it is sent, clipped (nothing wraps around), so a
@@ -32,8 +33,6 @@ from nocturne_fw.clock import ticks_add, ticks_diff
 from nocturne_fw.settings import NIGHT_CLOCK, NIGHT_DIM, NIGHT_OFF, NIGHT_WIRE
 
 WAKE_MS = const(30000)
-PWR_HOLD_MS = const(30000)
-RESUME_GAP_MS = const(3000)
 FADE_MS = const(1000)
 ORBIT_MS = const(180000)  # 3 min per offset: the whole orbit in 27 min
 # (dx, dy) per step: the centre, then around it, every step 1 px (or a diagonal)
@@ -94,17 +93,11 @@ class Desk:
         self.t_orbit = now
         self.dx = 0
         self.dy = 0
-        self.pwr_n = 0
-        self.asleep = False  # the PC said it sleeps or shuts down
-        self.t_pwr = now
-        self.pwr_conns = 0
+        self.asleep = False  # the last line said the PC sleeps or shuts down
         self.away = False  # SIGNAL LOST has shown clock_after s: CLOCK until a line
-        self.t_data = now
         self.uid = None
         self.ngt = None
         self.idm = None
-        self.dim_after = 0  # s of user idle before dim / blank; 0 = never
-        self.blank_after = 0
         self.awake = False  # a button press within WAKE_MS
         self.t_touch = now
         self.night = 0  # the night mode in force now (NIGHT_*), 0 outside the schedule
@@ -121,7 +114,7 @@ class Desk:
         self.l_uid = None  # int seconds, None: unknown
         self.l_ngt = None  # the last ngt / idm received (they come on a first line only)
         self.l_idm = None
-        self.l_pwr = 0  # lines with "pwr" so far
+        self.l_pwr = False  # the last line had "pwr"
         self.pwr_word = "PC ASLEEP"  # what CLOCK says about the last pwr
 
     # -- State part ------------------------------------------------------------------
@@ -143,8 +136,8 @@ class Desk:
         if obj.get("idm") is not None:
             self.l_idm = obj["idm"]
         p = obj.get("pwr")
-        if p == "sleep" or p == "off":
-            self.l_pwr += 1
+        self.l_pwr = p == "sleep" or p == "off"
+        if self.l_pwr:
             self.pwr_word = "PC OFF" if p == "off" else "PC ASLEEP"
 
     # -- from the App --------------------------------------------------------------
@@ -152,33 +145,19 @@ class Desk:
     def on_data(self, app):
         # A new line was applied to app.state.
         now = app.now
-        gap = ticks_diff(now, self.t_data)
-        self.t_data = now
         self.away = False
+        self.asleep = self.l_pwr
         if self.tm is not None:
             self.wall.set_utc(self.tm, self.tz, now)
         self.uid = self.l_uid
         i = self.l_idm
         if i is not None and i is not self.idm:
             self.idm = i
-            self.dim_after = int(i[0])
-            self.blank_after = int(i[1])
+            self.settings.set_idle(int(i[0]), int(i[1]))
         n = self.l_ngt
         if n is not None and n is not self.ngt:
             self.ngt = n
             self.settings.set_night(n["s"], n["e"], NIGHT_WIRE.index(n["m"]))
-        conns = app.link.connects if app.link is not None else 0
-        if self.l_pwr != self.pwr_n:
-            self.pwr_n = self.l_pwr
-            self.asleep = True
-            self.t_pwr = now
-            self.pwr_conns = conns
-        elif self.asleep and (
-            gap > RESUME_GAP_MS
-            or conns != self.pwr_conns
-            or ticks_diff(now, self.t_pwr) > PWR_HOLD_MS
-        ):
-            self.asleep = False
 
     def touch(self, app):
         # The button went down. True: the press only woke a blank panel (used up).
@@ -207,10 +186,11 @@ class Desk:
         mode = FULL
         if self.asleep or self.night == NIGHT_DIM or self.night == NIGHT_CLOCK:
             mode = DIM
+        s = self.settings
         if not lost and self.uid is not None:
-            if self.blank_after and self.uid >= self.blank_after:
+            if s.idle_blank and self.uid >= s.idle_blank:
                 mode = BLANK
-            elif self.dim_after and self.uid >= self.dim_after:
+            elif s.idle_dim and self.uid >= s.idle_dim:
                 mode = DIM
         if self.night == NIGHT_OFF:
             mode = BLANK

@@ -32,6 +32,8 @@ DEFAULTS = {
     "night_s": 1380,  # night schedule: start and end minute of the day (23:00-07:00) ...
     "night_e": 420,
     "night_m": NIGHT_NONE,  # ... and what it does (NIGHT_*): none until chosen or sent
+    "idle_dim": 0,  # s the PC's user is idle (uid) before the panel dims; 0 = never
+    "idle_blank": 0,  # ... and before it blanks (both from the server's idm)
 }
 
 
@@ -46,6 +48,8 @@ def _ok(key, v):
         return type(v) is int and 0 <= v <= 3600
     if key == "night_s" or key == "night_e":
         return type(v) is int and 0 <= v < 1440
+    if key == "idle_dim" or key == "idle_blank":
+        return type(v) is int and 0 <= v <= 2592000
     if key == "night_m":
         return type(v) is int and 0 <= v < len(NIGHT_WIRE)
     return v is True or v is False
@@ -64,6 +68,8 @@ class Settings:
         self.night_s = DEFAULTS["night_s"]
         self.night_e = DEFAULTS["night_e"]
         self.night_m = DEFAULTS["night_m"]
+        self.idle_dim = DEFAULTS["idle_dim"]
+        self.idle_blank = DEFAULTS["idle_blank"]
         self.dirty = False
 
     def load(self):
@@ -132,6 +138,13 @@ class Settings:
             self.night_s = start
             self.night_e = end
             self.night_m = mode
+            self.save()
+
+    def set_idle(self, dim, blank):
+        """The idle thresholds the server sent (idm); saved at once when they changed."""
+        if dim != self.idle_dim or blank != self.idle_blank:
+            self.idle_dim = dim
+            self.idle_blank = blank
             self.save()
 
     def toggle(self, key):

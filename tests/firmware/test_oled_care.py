@@ -237,6 +237,9 @@ def test_idle_dims_then_blanks_and_input_brings_full_contrast(tmp_path):
     assert r.oled.shows == shows  # nothing is drawn while the panel is off
     feed(r, 1500, uid=1)  # the user is back
     assert r.oled.on and r.oled.contrast_v == 255 and not r.app.desk.dark
+    # the thresholds are kept on the board, like the night schedule
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert (saved["idle_dim"], saved["idle_blank"]) == (300, 900)
 
 
 def test_idm_zero_never_dims_and_an_unknown_uid_never_dims(tmp_path):
