@@ -329,6 +329,35 @@ SCREENS += (
     ("sys_clock_night", clock_screen(clock_line(), _night)),
 )
 
+
+def _search(app):
+    """A board without SERVER_HOST, looking for the PC named desk; another PC answered."""
+    from nocturne_fw import discovery
+
+    link = app.link
+    link.state = N.S_WAIT
+    link.rssi = -64
+    link.want = "desk"
+    f = discovery.Finder(None, None, 8090, "desk")
+    f.active = True
+    f.queries = 7
+    f.seen = "ATTIC-PC"
+    link.finder = f
+
+
+def _found(app):
+    link = app.link
+    link.server_name = "DESKTOP-7F3KQ2B"
+    link.host = "192.168.1.23"
+    link.pairing = True
+    link.paired = True
+
+
+SCREENS += (  # the search for the PC (discovery.py, issue 13)
+    ("sys_searching", system(ids.SYS_SEARCH, _search)),
+    ("sys_found", system(ids.SYS_FOUND, _found)),
+)
+
 NAMES = [n for n, _ in SCREENS]
 
 
