@@ -233,3 +233,17 @@ def test_the_real_dll_prototypes_match_the_calls_the_watcher_makes():
     assert len(user32.GetMessageW.argtypes) == 4
     assert user32.DefWindowProcW.restype is user32.DispatchMessageW.restype  # LRESULT
     assert all(isinstance(getattr(user32, n).argtypes, list) for n in names)
+
+
+async def test_a_restart_while_the_old_window_lingers_still_gets_a_window():
+    user32, kernel32 = FakeUser32(), FakeKernel32()  # one process: one set of classes
+    old, new = (WindowsPowerWatcher(user32=user32, kernel32=kernel32) for _ in range(2))
+    await old.start(Recorder())
+    events = Recorder()
+    await new.start(events)  # before the old one has gone
+    try:
+        await old.stop()
+        await broadcast(user32, WM_POWERBROADCAST, PBT_APMSUSPEND)
+        assert events.calls == [("sleeping", True)]
+    finally:
+        await new.stop()

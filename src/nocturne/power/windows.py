@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import itertools
 import logging
 import threading
 from concurrent.futures import Future
@@ -40,8 +41,9 @@ PBT_APMSUSPEND = 0x0004
 PBT_APMRESUMESUSPEND = 0x0007
 PBT_APMRESUMEAUTOMATIC = 0x0012
 RESUMES = (PBT_APMRESUMEAUTOMATIC, PBT_APMRESUMESUSPEND)
-CLASS_NAME = "NocturnePowerEvents"
+CLASS_NAME = "NocturnePowerEvents"  # + a number per watcher: a restart never collides
 
+_WATCHERS = itertools.count(1)
 LRESULT = ctypes.c_ssize_t
 _FUNCTYPE = getattr(ctypes, "WINFUNCTYPE", ctypes.CFUNCTYPE)  # stdcall on Windows
 WNDPROC = _FUNCTYPE(LRESULT, wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM)
@@ -136,6 +138,7 @@ class WindowsPowerWatcher:
     def __init__(self, user32: Any = None, kernel32: Any = None) -> None:
         self._user32 = user32
         self._kernel32 = kernel32
+        self.class_name = f"{CLASS_NAME}{next(_WATCHERS)}"
         self.hwnd: int | None = None
         self.messages: PowerMessages | None = None
         self._thread: threading.Thread | None = None
@@ -175,11 +178,13 @@ class WindowsPowerWatcher:
         try:
             user32, kernel32 = self._dlls()
             instance = kernel32.GetModuleHandleW(None)
-            wc = WNDCLASSW(lpfnWndProc=self._proc, hInstance=instance, lpszClassName=CLASS_NAME)
+            wc = WNDCLASSW(
+                lpfnWndProc=self._proc, hInstance=instance, lpszClassName=self.class_name
+            )
             if not user32.RegisterClassW(ctypes.pointer(wc)):
                 raise OSError("RegisterClassW failed")
             hwnd = user32.CreateWindowExW(
-                0, CLASS_NAME, "NOCTURNE_OS power", 0, 0, 0, 0, 0, None, None, instance, None
+                0, self.class_name, "NOCTURNE_OS power", 0, 0, 0, 0, 0, None, None, instance, None
             )  # no parent: top-level (broadcasts reach it), never shown (no WS_VISIBLE)
             if not hwnd:
                 raise OSError("CreateWindowExW failed")
@@ -193,7 +198,7 @@ class WindowsPowerWatcher:
         while user32.GetMessageW(ctypes.pointer(msg), None, 0, 0) > 0:
             user32.TranslateMessage(ctypes.pointer(msg))
             user32.DispatchMessageW(ctypes.pointer(msg))
-        user32.UnregisterClassW(CLASS_NAME, instance)
+        user32.UnregisterClassW(self.class_name, instance)
         self.hwnd = None
 
     def _window_proc(self, hwnd: int, msg: int, wparam: int, lparam: int) -> int:

@@ -6,8 +6,8 @@ with ``hWndParent`` HWND_MESSAGE (-3) makes a message-only window, which broadca
 reach; ``broadcast()`` is the OS sending a message to every top-level window (as
 WM_POWERBROADCAST and WM_ENDSESSION are sent): the message is delivered on the window's own
 thread, inside its ``GetMessageW``, and the sender waits for the window procedure's result.
-Posted messages (``PostMessageW``, ``PostQuitMessage``) go through the queue and
-``DispatchMessageW``.
+Posted messages (``PostMessageW``, ``PostQuitMessage``) go through the queue of the window's
+thread (one per thread, as in Windows) and ``DispatchMessageW``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class FakeUser32:
     def __init__(self) -> None:
         self.classes: dict[str, Any] = {}  # class name -> WNDPROC
         self.windows: dict[int, dict[str, Any]] = {}  # hwnd -> {"proc", "parent", "thread"}
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self._queues: dict[int, queue.Queue[Any]] = {}  # one message queue per thread
         self._hwnds = itertools.count(0x10010)
         self.last_input_tick = 0  # LASTINPUTINFO.dwTime to report
         self.last_input_ok = True
@@ -82,18 +82,21 @@ class FakeUser32:
 
     # --- messages ---
 
+    def _queue(self, thread: int | None = None) -> queue.Queue[Any]:
+        return self._queues.setdefault(thread or threading.get_ident(), queue.Queue())
+
     def PostMessageW(self, hwnd: int, msg: int, wparam: int, lparam: int) -> int:
         if hwnd not in self.windows:
             return 0
-        self._queue.put(("post", hwnd, msg, wparam, lparam))
+        self._queue(self.windows[hwnd]["thread"]).put(("post", hwnd, msg, wparam, lparam))
         return 1
 
     def PostQuitMessage(self, code: int) -> None:
-        self._queue.put(("post", None, WM_QUIT, code, 0))
+        self._queue().put(("post", None, WM_QUIT, code, 0))
 
     def GetMessageW(self, msg_ptr: Any, hwnd: Any, lo: int, hi: int) -> int:
         while True:
-            item = self._queue.get()
+            item = self._queue().get()
             if isinstance(item, _Sent):  # sent messages run inside GetMessage, never returned
                 window = self.windows.get(item.hwnd)
                 item.result = (
@@ -122,7 +125,7 @@ class FakeUser32:
         for hwnd, window in list(self.windows.items()):
             if window["parent"] in (None, 0):  # not a child, not message-only
                 item = _Sent(hwnd, msg, wparam, lparam)
-                self._queue.put(item)
+                self._queue(window["thread"]).put(item)
                 sent.append(item)
         for item in sent:
             if not item.done.wait(timeout):
