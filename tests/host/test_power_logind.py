@@ -13,7 +13,7 @@ from aiohttp import web
 from nocturne.app import NocturneServer
 from nocturne.config import load_config
 from nocturne.devtools.lhm_replay import LhmReplay
-from nocturne.emulator.rig import free_port, write_config
+from nocturne.emulator.rig import ServerProcess, free_port, write_config
 from nocturne.power.logind import LogindWatcher
 from nocturne.sources.idle import LogindIdle
 from nocturne.sources.lhm.parser import parse_data_json
@@ -201,3 +201,28 @@ async def test_no_system_bus_is_one_log_line_and_the_server_runs(tmp_path, repla
     said = [r for r in caplog.records if "system bus" in r.getMessage()]
     assert len(said) == 1 and said[0].levelno == logging.WARNING  # power and uid: one line
     assert said[0].name == "nocturne.power" and "No power events" in said[0].getMessage()
+
+
+async def test_the_nocturne_command_finds_the_system_bus_named_in_its_environment(
+    tmp_path,
+    logind,
+    replay,
+    system_bus,  # noqa: F811
+    monkeypatch,
+):
+    """`nocturne --console` as a user runs it: the watcher on the default (system) bus, here
+    the private one named by DBUS_SYSTEM_BUS_ADDRESS, as dbus tools read it."""
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", system_bus)
+    port = free_port()
+    process = ServerProcess(write_config(tmp_path, port, replay.url, poll_interval=POLL))
+    await process.start()
+    try:
+        await process.wait_for_log("Power events: logind on the system bus")
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"HELO\n")
+        assert "pwr" not in await read_json(reader)
+        logind.manager.PrepareForShutdown(True)
+        assert (await read_json(reader))["pwr"] == "off"
+        writer.close()
+    finally:
+        await process.stop()
