@@ -80,43 +80,47 @@ def memo(fs: Path) -> dict | None:
         return None
 
 
+def lab(nets: NamespacePair, tmp_path: Path, **config: object) -> tuple[Child, ServerProcess]:
+    """The /30 of the pair replaced by a /24 (room for the PC to move); an LHM replay and
+    the server (bound to 0.0.0.0, at PC_OLD) in the server's namespace, not started."""
+    nets.readdress(nets.server, delete="10.213.0.1/30", add=SUBNET.format(10))
+    nets.readdress(nets.client, delete="10.213.0.2/30", add=SUBNET.format(20))
+    replay = Child(
+        nets.server, tmp_path / "lhm.log",
+        "-m", "nocturne.devtools.lhm_replay", str(CAPTURE_0_9_6), "--port", str(LHM_PORT),
+    )  # fmt: skip
+    path = write_config(
+        tmp_path,
+        PORT,
+        f"http://127.0.0.1:{LHM_PORT}/data.json",
+        host="0.0.0.0",  # every address the PC has, now and after it is renumbered
+        name=NAME,
+        poll_interval=0.5,
+        **config,
+    )
+    return replay, ServerProcess(path, prefix=("ip", "netns", "exec", nets.server))
+
+
+def board(nets: NamespacePair, fs: Path, *args: str) -> Child:
+    """``nocturne emulate --headless`` in the boards' namespace, its flash in ``fs``."""
+    fs.mkdir(exist_ok=True)
+    return Child(
+        nets.client, fs.parent / f"{fs.name}.log",
+        "-m", "nocturne", "emulate", "--headless", "--seconds", "300", "--port", str(PORT),
+        "--fs", str(fs), *args,
+    )  # fmt: skip
+
+
 async def test_a_board_finds_its_pc_by_broadcast_and_follows_it_to_a_new_address(tmp_path):
     with NamespacePair() as nets:
-        nets.readdress(nets.server, delete="10.213.0.1/30", add=SUBNET.format(10))
-        nets.readdress(nets.client, delete="10.213.0.2/30", add=SUBNET.format(20))
-        replay = Child(
-            nets.server,
-            tmp_path / "lhm.log",
-            "-m",
-            "nocturne.devtools.lhm_replay",
-            str(CAPTURE_0_9_6),
-            "--port",
-            str(LHM_PORT),
-        )
-        config = write_config(
-            tmp_path,
-            PORT,
-            f"http://127.0.0.1:{LHM_PORT}/data.json",
-            host="0.0.0.0",  # every address the PC has, now and after it is renumbered
-            name=NAME,
-            poll_interval=0.5,
-        )
-        server = ServerProcess(config, prefix=("ip", "netns", "exec", nets.server))
-        finder_fs, original_fs = tmp_path / "finder", tmp_path / "original"
-        finder_fs.mkdir()
+        replay, server = lab(nets, tmp_path)
+        original_fs = tmp_path / "original"
         original_fs.mkdir()
         original = original_fs / "secrets.py"
         original.write_text(ORIGINAL_SECRETS.format(host=PC_OLD, port=PORT))
-        emulate = ("-m", "nocturne", "emulate", "--headless", "--seconds", "300")
-        finder = Child(
-            nets.client, tmp_path / "finder.log", *emulate,
-            "--host", "", "--port", str(PORT), "--server-name", NAME.lower(),
-            "--fs", str(finder_fs),
-        )  # fmt: skip
-        classic = Child(
-            nets.client, tmp_path / "original.log", *emulate,
-            "--secrets", str(original), "--fs", str(original_fs),
-        )  # fmt: skip
+        finder_fs = tmp_path / "finder"
+        finder = board(nets, finder_fs, "--host", "", "--server-name", NAME.lower())
+        classic = board(nets, original_fs, "--secrets", str(original))
         children = (replay, finder, classic)
         try:
             await replay.start()
@@ -181,3 +185,32 @@ async def test_a_board_finds_its_pc_by_broadcast_and_follows_it_to_a_new_address
         assert code in (0, None, -9), log
         for c in (finder, classic):
             assert "Traceback" not in c.log(), c.log()
+
+
+TOKEN = "Zq3v9Kp2Lm8Xw4Rt6Yb1Nc7"  # 23 URL-safe characters
+
+
+async def test_paired_and_unpaired_boards_against_a_pc_that_needs_pairing(tmp_path):
+    with NamespacePair() as nets:
+        replay, server = lab(nets, tmp_path, device_tokens={"desk": TOKEN})
+        paired = board(nets, tmp_path / "paired", "--host", "", "--token", TOKEN)
+        bare = board(nets, tmp_path / "bare", "--host", "")
+        children = (replay, paired, bare)
+        try:
+            await replay.start()
+            await server.start()
+            await paired.start()
+            await bare.start()
+            logs = (paired, bare, server)
+            await until("the paired board's HUB", lambda: "HUB  UP" in paired.log(), 60, *logs)
+            assert f"FOUND {NAME} ({PC_OLD}:{PORT})" in paired.log()
+            # the unpaired one finds the PC too, is refused before any line, and says why
+            await until("NOT PAIRED", lambda: "(NOT PAIRED)" in bare.log(), 60, *logs)
+            assert "HUB" not in bare.log()
+            assert memo(tmp_path / "bare") is None  # no line came: nothing remembered
+            assert (memo(tmp_path / "paired") or {}).get("host") == PC_OLD
+        finally:
+            for c in children:
+                await c.stop()
+            await server.stop()
+        assert TOKEN not in server.log() and TOKEN not in bare.log()
