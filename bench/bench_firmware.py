@@ -96,6 +96,16 @@ def main(n):
     us, alloc = frame_cost(app, 1, n)
     row(" 1 CPU + glitch", us, alloc)
     app.glitch = False
+    if hasattr(ids, "SYS_CLOCK"):  # CLOCK (issue 12), and with the pixel shift applied
+        capp = screens.make(screens.clock_line(True, ',"pwr":"sleep"'))
+        us, alloc = frame_cost(capp, ids.SYS_CLOCK, n)
+        row("   clock", us, alloc)
+        capp.desk.dx = 1
+        capp.desk.dy = -1
+        t0 = _us()
+        for _ in range(n):
+            capp.desk.shift(capp.fb)
+        row("   pixel shift (1,-1)", _dt(t0, _us()) // n, -1)
     print("%-22s %8d us" % ("mean scene", total // 13))
 
     typical = (screens.FULL % "x").replace(',"cov":"x"', ',"cov":null').encode()
@@ -133,6 +143,26 @@ def main(n):
         for _ in range(100):
             app.tick()
         print("%-22s %17s" % ("idle tick", "%d B" % ((_mem() - a) // 100)))
+        gc.enable()
+    t0 = _us()
+    for _ in range(n * 10):
+        app.tick()
+    print("%-22s %8d us" % ("idle tick time", _dt(t0, _us()) // (n * 10)))
+    if hasattr(app, "desk"):  # issue 12: its share of a tick, steady and while a fade runs
+        d = app.desk
+        t0 = _us()
+        for _ in range(n * 10):
+            d.tick(app)
+        print("%-22s %8d us" % ("  of it desk.tick", _dt(t0, _us()) // (n * 10)))
+        d.f_to = -1  # a fade to start: every tick looks at the rules and steps the contrast
+        t0 = _us()
+        for _ in range(n * 10):
+            d.tick(app)
+            d.f_to = -1
+        print("%-22s %8d us" % ("  desk.tick, fading", _dt(t0, _us()) // (n * 10)))
+        d.set_level(app.oled, app.settings.contrast)
+    if _mem is not None:
+        gc.disable()
         a = _mem()
         for _ in range(20):
             app.draw()

@@ -6,8 +6,9 @@
 # Wire keys (PROTOCOL.md, "The board at night and when the PC sleeps"): ``tm``/``tz``
 # (timekeeping.py), ``pwr`` "sleep"/"off", ``uid`` seconds the PC's user has been idle,
 # ``ngt`` {"s", "e", "m"} the night schedule (persisted in settings.json), ``idm``
-# [dim_after_s, blank_after_s]. ``Desk`` is a State part (``State.parts``: valid, prepare,
-# swap): a line whose keys have a wrong type or range is refused whole, like any other key.
+# [dim_after_s, blank_after_s]. ``Desk`` is a State part (``State.parts``: prepare raises
+# to refuse, swap): a line whose keys have a wrong type or range is refused whole, like any
+# other key.
 #
 # ``Desk`` is the App's part for them, called every tick. It decides:
 #
@@ -34,6 +35,7 @@ from nocturne_fw.settings import NIGHT_CLOCK, NIGHT_DIM, NIGHT_OFF, NIGHT_WIRE
 
 WAKE_MS = const(30000)
 FADE_MS = const(1000)
+EVAL_MS = const(100)  # the rules are looked at this often (at once on a line or a press)
 ORBIT_MS = const(180000)  # 3 min per offset: the whole orbit in 27 min
 # (dx, dy) per step: the centre, then around it, every step 1 px (or a diagonal)
 ORBIT = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
@@ -108,6 +110,7 @@ class Desk:
         self.f_to = self.level
         self.t_fade = now
         self.dark = False  # the panel is off (blank): the app does not draw
+        self.t_eval = ticks_add(now, -EVAL_MS)
         # the last applied line's keys (swap)
         self.tm = None  # tm and tz (None: absent)
         self.tz = None
@@ -123,7 +126,9 @@ class Desk:
         return valid(obj)
 
     def prepare(self, obj):
-        pass
+        # State's _prepare: raising refuses the whole line (bad type or range).
+        if not valid(obj):
+            raise ValueError("tm/tz/pwr/uid/ngt/idm")
 
     def swap(self, obj):
         # Plain assignments of checked values (State._swap must not fail).
@@ -145,6 +150,7 @@ class Desk:
     def on_data(self, app):
         # A new line was applied to app.state.
         now = app.now
+        self.t_eval = ticks_add(now, -EVAL_MS)  # look at the rules on the next tick
         self.away = False
         self.asleep = self.l_pwr
         if self.tm is not None:
@@ -161,6 +167,7 @@ class Desk:
 
     def touch(self, app):
         # The button went down. True: the press only woke a blank panel (used up).
+        self.t_eval = ticks_add(app.now, -EVAL_MS)
         self.awake = True
         self.t_touch = app.now
         if self.dark and not app.off:
@@ -170,6 +177,9 @@ class Desk:
 
     def tick(self, app):
         now = app.now
+        if self.level == self.f_to and ticks_diff(now, self.t_eval) < EVAL_MS:
+            return  # no fade running: a tick costs one comparison
+        self.t_eval = now
         self.wall.advance(now)
         if ticks_diff(now, self.t_orbit) >= ORBIT_MS:
             self.t_orbit = ticks_add(self.t_orbit, ORBIT_MS)

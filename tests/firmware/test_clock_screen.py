@@ -11,7 +11,7 @@ import scenario as sc
 import screens
 from fakes import Rig
 from nocturne_fw import app as A
-from nocturne_fw import font_big, font_medium, font_small, scenes, timekeeping
+from nocturne_fw import desk, font_big, font_medium, font_small, scenes, timekeeping
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.state import State
 
@@ -89,7 +89,7 @@ def test_signal_lost_then_clock_after_clock_after_seconds(tmp_path):
     assert r.app.screen == ids.SYS_LOST
     until(A.LOST_MS + 7000 - 100)
     assert r.app.screen == ids.SYS_LOST
-    until(A.LOST_MS + 7000 + 100)
+    until(A.LOST_MS + 7000 + 10 + desk.EVAL_MS)  # the desk looks every EVAL_MS
     assert r.app.screen == ids.SYS_CLOCK
     frame = bytes(r.frame)
     assert glass.find(frame, "23:47", font_big) == [(29, 11)]

@@ -80,7 +80,7 @@ def test_the_session_follows_the_rules(trace):
     gone = rows_at(tr, 46000, 66000)
     lost_at = next(r[0] for r in gone if r[1] == ids.SYS_LOST)
     clock_at = next(r[0] for r in gone if r[1] == ids.SYS_CLOCK)
-    assert clock_at - lost_at == 10000
+    assert 10000 <= clock_at - lost_at <= 10000 + desk.EVAL_MS  # the rules: every 100 ms
     # the night (23:00-07:00, CLOCK) from ngt: CLOCK dimmed from 23:00, and persisted
     night = [r for r in tr if r[8] == NIGHT_CLOCK]
     assert night[0][7] == 23 * 60 and night[0][1] == ids.SYS_CLOCK
