@@ -141,3 +141,23 @@ def test_a_board_without_server_host_finds_a_loopback_server(nets, tmp_path):
     assert hello.startswith(b"HELO\n")  # no SERVER_TOKEN: a bare HELO
     assert memo == {"host": "127.0.0.1", "port": port, "name": "DESK"}
     assert finder is None  # the search's code let go of, once linked
+
+
+def test_emulate_options_make_the_boards_secrets():
+    import argparse
+
+    from nocturne.emulator import cli
+
+    parser = argparse.ArgumentParser()
+    cli.configure_parser(parser)
+    args = parser.parse_args(["--host", "", "--server-name", "desk", "--token", "t" * 22])
+    s = cli._secrets(args, 9000)
+    assert (s.SERVER_HOST, s.SERVER_PORT, s.SERVER_NAME, s.SERVER_TOKEN) == (
+        "",
+        9000,
+        "desk",
+        "t" * 22,
+    )
+    s = cli._secrets(parser.parse_args([]), 8090)  # as before: an original secrets.py's names
+    assert s.SERVER_HOST == "127.0.0.1" and not hasattr(s, "SERVER_NAME")
+    assert not hasattr(s, "SERVER_TOKEN")

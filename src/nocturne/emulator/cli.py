@@ -215,7 +215,7 @@ class Session:
             from .window import WindowView
 
             self.window = WindowView(
-                title=f"NOCTURNE_OS emulator - {args.host}:{port}",
+                title=f"NOCTURNE_OS emulator - {args.host or 'searching'}:{port}",
                 scale=args.scale or 4,
                 colour=args.colour,
                 on_key=self.key,
