@@ -4,10 +4,12 @@
 
 The baseline is the old scan, kept here as it was: ``psutil.process_iter`` asking every
 process for its name, ``cpu_percent`` and ``memory_info``. The new one is
-``nocturne.sources.processes.ProcessSource``. Both are timed in alternation (old, new, old,
-...) on this machine's processes, first as they are, then with ``--extra`` more idle ones
-(``sleep``: a Windows desktop has 200-300 processes), as CPU time of this thread per scan
-(``time.thread_time``) and wall time. Prints figures and the ratio; asserts nothing.
+``nocturne.sources.processes.ProcessSource`` with each of its readers: psutil (what Windows
+and macOS run) and, on Linux, ``/proc/PID/stat`` (what Linux runs). All are timed in
+alternation (old, new, new, old, ...) on this machine's processes, first as they are, then
+with ``--extra`` more idle ones (``sleep``: a Windows desktop has 200-300 processes), as CPU
+time of this thread per scan (``time.thread_time``) and wall time. Prints figures and the
+ratios; asserts nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 import psutil
 
 from nocturne.snapshot import Processes, ProcessUsage
+from nocturne.sources.process_readers import ProcStatReader, PsutilReader
 from nocturne.sources.processes import IDLE_NAMES, MIB, ProcessSource, display_name
 
 
@@ -61,7 +64,12 @@ class OldProcessScan:
 
 def measure(scans: int) -> dict[str, tuple[float, float]]:
     """Median (thread CPU ms, wall ms) per scan of each, timed in alternation."""
-    scanners = {"old (process_iter)": OldProcessScan(), "new (ProcessSource)": ProcessSource()}
+    scanners: dict[str, OldProcessScan | ProcessSource] = {
+        "old (process_iter)": OldProcessScan(),
+        "new, psutil reader": ProcessSource(reader=PsutilReader()),
+    }
+    if psutil.LINUX:
+        scanners["new, /proc/PID/stat"] = ProcessSource(reader=ProcStatReader())
     for scanner in scanners.values():
         scanner.read_sync()  # primed: the next scans measure CPU against this one
     times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in scanners}
@@ -82,11 +90,10 @@ def report(label: str, scans: int) -> None:
     count = len(psutil.pids())
     figures = measure(scans)
     print(f"\n{label}: {count} processes, {scans} scans each")
-    print(f"  {'scan':<22}{'CPU ms/scan':>13}{'wall ms/scan':>14}")
+    print(f"  {'scan':<22}{'CPU ms/scan':>13}{'wall ms/scan':>14}{'CPU vs old':>12}")
+    old_cpu = figures["old (process_iter)"][0]
     for name, (cpu, wall) in figures.items():
-        print(f"  {name:<22}{cpu:>13.2f}{wall:>14.2f}")
-    (old_cpu, _), (new_cpu, _) = figures.values()
-    print(f"  new / old CPU: {new_cpu / old_cpu:.2f}")
+        print(f"  {name:<22}{cpu:>13.2f}{wall:>14.2f}{cpu / old_cpu:>12.2f}")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from nocturne.snapshot import Processes
+from nocturne.sources.process_readers import ProcStatReader, PsutilReader, Sample
 from nocturne.sources.processes import ProcessSource
 
 pytestmark = pytest.mark.skipif(not psutil.LINUX, reason="names set through the executable's name")
@@ -44,8 +45,17 @@ def spawn(tmp_path: Path) -> Iterator:
         child.wait()
 
 
-def everything() -> ProcessSource:
-    return ProcessSource(top_cpu=100_000, top_ram=100_000)
+READERS = {"proc-stat": ProcStatReader, "psutil": PsutilReader}
+
+
+@pytest.fixture(params=sorted(READERS))
+def reader(request):
+    """Each test runs with both readers: /proc/PID/stat (Linux) and psutil (every OS)."""
+    return READERS[request.param]
+
+
+def everything(reader=PsutilReader) -> ProcessSource:
+    return ProcessSource(top_cpu=100_000, top_ram=100_000, reader=reader())
 
 
 def cpu_of(procs: Processes, name: str) -> list[float]:
@@ -63,10 +73,10 @@ def cpu_seconds(pid: int) -> float:
     return times.user + times.system
 
 
-def test_busy_children_are_found_with_their_share_of_the_machine(spawn):
+def test_busy_children_are_found_with_their_share_of_the_machine(spawn, reader):
     burners = [spawn("nocburn", BURN), spawn("nocburn", BURN)]
     idle = spawn("nocidle", IDLE)
-    source = everything()
+    source = everything(reader)
     start = {b.pid: cpu_seconds(b.pid) for b in burners}
     t0 = time.monotonic()
     first = source.read_sync()
@@ -90,30 +100,31 @@ def test_busy_children_are_found_with_their_share_of_the_machine(spawn):
     assert ram_of(second, "nocidle") == [pytest.approx(rss, rel=0.2)]
 
 
-def test_the_default_lists_are_the_busiest_three_and_largest_two(spawn):
+def test_the_default_lists_are_the_busiest_three_and_largest_two(spawn, reader):
     spawn("nocburn", BURN)
-    source = ProcessSource()
+    source = ProcessSource(reader=reader())
     source.read_sync()
     time.sleep(0.3)
     procs = source.read_sync()
     assert procs.top_cpu is not None and len(procs.top_cpu) == 3
     assert procs.top_ram is not None and len(procs.top_ram) == 2
-    everyone = everything()
+    everyone = everything(reader)
     everyone.read_sync()
     largest = everyone.read_sync().top_ram
     assert largest is not None and procs.top_ram[0].ram_mb >= largest[2].ram_mb
 
 
-def test_exited_processes_leave_and_new_ones_join(spawn):
+def test_exited_processes_leave_and_new_ones_join(spawn, reader):
     gone = spawn("nocgone", IDLE)
-    source = everything()
+    source = everything(reader)
     source.read_sync()
-    assert gone.pid in source._seen
+    assert gone.pid in source._last
     gone.kill()
     gone.wait()
     spawn("nocnew", IDLE)
     procs = source.read_sync()
-    assert gone.pid not in source._seen  # its Process is dropped with it
+    assert gone.pid not in source._last  # forgotten with it (its Process too)
+    assert gone.pid not in getattr(source._reader, "procs", {})
     assert ram_of(procs, "nocgone") == [] and cpu_of(procs, "nocgone") == []
     assert len(ram_of(procs, "nocnew")) == 1
     assert cpu_of(procs, "nocnew") == []  # new since the last scan: no share measured yet
@@ -121,18 +132,18 @@ def test_exited_processes_leave_and_new_ones_join(spawn):
     assert len(cpu_of(source.read_sync(), "nocnew")) == 1
 
 
-def test_the_same_process_objects_serve_every_scan(spawn):
+def test_psutil_process_objects_serve_every_scan(spawn):
     child = spawn("nocidle", IDLE)
-    source = everything()
+    source = everything(PsutilReader)
     source.read_sync()
-    kept = source._seen[child.pid].proc
+    kept = source._reader.procs[child.pid][0]
     source.read_sync()
-    assert source._seen[child.pid].proc is kept
+    assert source._reader.procs[child.pid][0] is kept
 
 
 def test_a_refused_reading_leaves_that_process_out_of_that_list(spawn, monkeypatch):
     child = spawn("nocdenied", IDLE)
-    source = everything()
+    source = everything(PsutilReader)
     source.read_sync()
     real = psutil.Process.memory_info
 
@@ -148,22 +159,60 @@ def test_a_refused_reading_leaves_that_process_out_of_that_list(spawn, monkeypat
     assert len(cpu_of(procs, "nocdenied")) == 1
 
 
-def test_a_reused_pid_gets_no_share_from_the_old_process(spawn, monkeypatch):
+def test_a_reused_pid_gets_no_share_from_the_old_process(spawn, reader):
     child = spawn("nocreused", IDLE)
-    source = everything()
+    source = everything(reader)
     source.read_sync()
-    first = source._seen[child.pid].proc
-    real = psutil.Process.cpu_times
-
-    def cpu_times(self: psutil.Process):
-        times = real(self)
-        if self.pid == child.pid:  # a fresh process under that PID: less CPU time so far
-            return times._replace(user=0.0, system=0.0)
-        return times
-
-    source._seen[child.pid] = source._seen[child.pid]._replace(cpu_seconds=1000.0)
-    monkeypatch.setattr(psutil.Process, "cpu_times", cpu_times)
+    last = source._last[child.pid]
+    source._last[child.pid] = last._replace(start=last.start - 1)  # another process had it
     procs = source.read_sync()
     assert cpu_of(procs, "nocreused") == []
-    assert source._seen[child.pid].proc is not first
     assert len(ram_of(procs, "nocreused")) == 1
+
+
+def test_psutil_less_cpu_time_than_before_is_a_new_process(spawn, monkeypatch):
+    child = spawn("nocreused", IDLE)
+    source = everything(PsutilReader)
+    source.read_sync()
+    first, _ = source._reader.procs[child.pid]
+    source._reader.procs[child.pid] = (first, 1000.0)  # the old process had used far more
+    source._last[child.pid] = source._last[child.pid]._replace(cpu_seconds=1000.0)
+    procs = source.read_sync()
+    assert cpu_of(procs, "nocreused") == []
+    assert source._reader.procs[child.pid][0] is not first  # a Process of its own
+    assert len(ram_of(procs, "nocreused")) == 1
+
+
+def write_stat(root: Path, pid: int, comm: str, state: str, utime: int, start: int, rss: int):
+    """A /proc/PID/stat line as proc(5) lays it out (52 fields)."""
+    fields = [str(pid), f"({comm})", state, "1", str(pid), str(pid), "0", "-1", "4194304"]
+    fields += ["100", "0", "0", "0", str(utime), "7", "0", "0", "20", "0", "1", "0", str(start)]
+    fields += ["123456789", str(rss)] + ["0"] * 28
+    (root / str(pid)).mkdir()
+    (root / str(pid) / "stat").write_text(" ".join(fields) + "\n")
+
+
+def test_proc_stat_fields_are_read_where_proc5_puts_them(tmp_path):
+    import os
+
+    write_stat(tmp_path, 42, "tmux: server", "S", utime=250, start=9000, rss=1024)
+    write_stat(tmp_path, 43, "a) b (c", "R", utime=0, start=9100, rss=10)  # ")" in the name
+    write_stat(tmp_path, 44, "defunct", "Z", utime=5, start=9200, rss=0)  # a zombie: no process
+    (tmp_path / "self").mkdir()  # not a PID
+    (tmp_path / "45").mkdir()  # gone between the listing and the read: no stat
+    samples = sorted(ProcStatReader(str(tmp_path)).sample())
+    tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    assert samples == [
+        Sample(42, 9000.0, (250 + 7) / tick, 1024 * page / 2**20),
+        Sample(43, 9100.0, 7 / tick, 10 * page / 2**20),
+    ]
+
+
+def test_proc_stat_agrees_with_psutil_on_a_real_process(spawn):
+    child = spawn("nocidle", IDLE)
+    fast = {s.pid: s for s in ProcStatReader().sample()}[child.pid]
+    proc = psutil.Process(child.pid)
+    times, rss = proc.cpu_times(), proc.memory_info().rss / 2**20
+    assert fast.cpu_seconds == pytest.approx(times.user + times.system, abs=0.02)
+    assert fast.rss_mb == pytest.approx(rss, rel=0.05)
+    assert ProcStatReader().name(child.pid) == "nocidle"
