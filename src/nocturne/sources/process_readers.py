@@ -4,6 +4,9 @@ allows (see bench/bench_processes.py).
 * :class:`PsutilReader`, any OS: one ``psutil.Process`` per PID kept from scan to scan (so
   nothing but the readings is asked again), CPU times and resident memory, under
   ``oneshot()`` where one query gives both (Windows, macOS).
+* ``NtProcessReader`` (process_readers_windows), Windows: one NtQuerySystemInformation
+  snapshot of every process per scan, where psutil opens each process (and takes that same
+  snapshot again for each one it may not open).
 * :class:`ProcStatReader`, Linux: ``/proc/PID/stat`` alone holds the CPU times, the start
   time and the resident pages, so a scan is one read per process (psutil reads ``stat`` and
   ``statm`` through layers of wrappers: about 2.5x the cost).
@@ -155,7 +158,17 @@ class ProcStatReader:
 
 
 def best_reader() -> ProcessReader:
-    """The cheapest reader that works here: /proc on Linux, psutil elsewhere."""
+    """The cheapest reader that works here: /proc on Linux, one system snapshot on Windows
+    (process_readers_windows), psutil elsewhere or when those fail."""
     if psutil.LINUX and os.path.exists("/proc/self/stat"):
         return ProcStatReader()
+    if psutil.WINDOWS:
+        from .process_readers_windows import NtProcessReader
+
+        try:
+            reader = NtProcessReader()
+            reader.sample()  # it works here, or psutil it is
+            return reader
+        except (OSError, AttributeError, ValueError):
+            pass
     return PsutilReader()
