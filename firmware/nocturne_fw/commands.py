@@ -15,63 +15,45 @@ refuses the line. The app applies what was taken once per new line (``apply``).
 from nocturne_fw.scene_ids import COUNT
 
 NONE = -1  # no command waiting
-
-
-def _int(x, most):
-    """``x`` as a command value 0..most, or NONE. bool is not an int here."""
-    if type(x) is int and 0 <= x <= most:
-        return x
-    return NONE
+_KEYS = ("gs", "so", "cn")
+_MOST = (COUNT - 1, 1, 255)
 
 
 class Commands:
     def __init__(self):
-        self.gs = NONE  # scene to show
-        self.so = NONE  # 1 on, 0 off
-        self.cn = NONE  # contrast
+        self.cmd = [NONE, NONE, NONE]  # gs, so, cn waiting to be applied
         self.held_off = False  # the screen is off by a command: only so 1 or a press wakes it
-        self.taken = 0  # commands taken from lines so far
 
-    # -- State part: the line is already whole and valid when swap runs --
+    # -- State part: swap runs only for a line State applies whole --
 
     def valid(self, obj):
-        return True  # bad values are ignored, not a reason to refuse the line
+        return True  # bad values are ignored, never a reason to refuse the line
 
     def prepare(self, obj):
         pass
 
     def swap(self, obj):
-        """Keep the line's commands until the app applies them (a second line before that
-        adds to them; a later value wins)."""
-        gs = _int(obj.get("gs"), COUNT - 1)
-        so = _int(obj.get("so"), 1)
-        cn = _int(obj.get("cn"), 255)
-        if gs != NONE:
-            self.gs = gs
-            self.taken += 1
-        if so != NONE:
-            self.so = so
-            self.taken += 1
-        if cn != NONE:
-            self.cn = cn
-            self.taken += 1
+        """Keep the line's commands until the app applies them (a later value wins)."""
+        for i in range(3):
+            x = obj.get(_KEYS[i])
+            if type(x) is int and 0 <= x <= _MOST[i]:  # bool is not an int here
+                self.cmd[i] = x
 
     # -- the app --
 
     def apply(self, app):
         """Carry out the waiting commands on ``app`` (an App), then forget them."""
-        if self.cn != NONE:
-            app.settings.contrast = self.cn
+        gs, so, cn = self.cmd
+        if cn != NONE:
+            app.settings.contrast = cn
             if not app.off:
-                app.oled.contrast(self.cn)
-            self.cn = NONE
-        if self.so == 0:
+                app.oled.contrast(cn)
+        if so == 0:
             if not app.off:
                 app.sleep()
             self.held_off = True
-        elif self.so == 1 and app.off:
+        elif so == 1 and app.off:
             app.wake()  # clears held_off
-        self.so = NONE
-        if self.gs != NONE:
-            app.set_scene(self.gs)
-            self.gs = NONE
+        if gs != NONE:
+            app.set_scene(gs)
+        self.cmd[0] = self.cmd[1] = self.cmd[2] = NONE

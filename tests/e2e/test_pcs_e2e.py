@@ -14,7 +14,7 @@ import aiomqtt
 import pytest
 from nocturne_fw import clock, scene_ids
 from nocturne_fw import font_small as FS
-from nocturne_fw.state import fmt_dec, fmt_int
+from nocturne_fw.pcs import COLS
 
 from nocturne.devtools.lhm_replay import LhmReplay
 from nocturne.emulator.device import Device
@@ -31,22 +31,22 @@ PCS = {  # node id -> the capture its server replays; the board's rows come sort
     "pc2_tower": CAPTURE_OHM_5900X,
     "pc3_laptop": LAPTOP,
 }
-SHOWN = (("cpu_load", 3), ("cpu_temp", 3), ("gpu_load", 3), ("gpu_temp", 3), ("ram_used", 0))
+SHOWN = ("cpu_load", "cpu_temp", "gpu_load", "gpu_temp", "ram_used")
 
 
-def expected_row(capture: Path) -> list[str | None]:
-    """The row's texts as the board formats the capture's readings; None where the capture
-    has none (the server may fill those from psutil)."""
+def expected_row(capture: Path) -> list[int | None]:
+    """The row as the board keeps the capture's readings (RAM in tenths of a GB); None where
+    the capture has none (the server may fill those from psutil)."""
     hw = parse_data_json(capture.read_bytes()).hardware
-    out: list[str | None] = []
-    for attr, most in SHOWN:
+    out: list[int | None] = []
+    for attr in SHOWN:
         value = getattr(hw, attr)
         if value is None:
             out.append(None)
         elif attr == "ram_used":
-            out.append(fmt_dec(round(value, 1)))
+            out.append(round(round(value, 1) * 10))
         else:
-            out.append(fmt_int(round(value), most))
+            out.append(round(value))
     return out
 
 
@@ -131,10 +131,11 @@ async def test_one_board_shows_three_pcs_and_one_going_offline(pcs: Pcs):
 
     await pcs.until(lambda: app.pcs.n == 3 and all(app.pcs.on[:3]), 20, "three PCs online")
     for i, (node_id, capture) in enumerate(PCS.items()):
-        assert app.pcs.txt[0][i] == node_id[:6].upper()
+        assert app.pcs.name[i] == node_id[:6].upper()
+        row = app.pcs.val[COLS * i : COLS * (i + 1)]
         for k, want in enumerate(expected_row(capture)):
             if want is not None:
-                assert app.pcs.txt[k + 1][i] == want, (node_id, SHOWN[k][0])
+                assert row[k] == want, (node_id, SHOWN[k])
     await pcs.emu.arun(0.3)
     for node_id in PCS:
         assert dev.find_text(node_id[:6].upper(), FS), node_id

@@ -11,8 +11,7 @@ from fakes import Rig
 from mp import firmware_files, run_micropython
 from nocturne_fw import app as A
 from nocturne_fw import scene_ids as ids
-from nocturne_fw.pcs import ROWS
-from nocturne_fw.state import DASH
+from nocturne_fw.pcs import COLS, ROWS, UNKNOWN
 
 
 def line(**keys):
@@ -128,11 +127,11 @@ def test_pcs_rows_are_formatted_once_per_line(tmp_path):
     feed(r, line(pcs=PCS3))
     p = r.app.pcs
     assert p.n == 3
-    assert [p.txt[0][i] for i in range(3)] == ["OFFICE", "LAPTOP", "MEDIA-"]
+    assert p.name[:3] == ["OFFICE", "LAPTOP", "MEDIA-"]
     assert p.on[:3] == [True, False, True]  # "on" absent: it sent a state, so online
-    assert [p.txt[k][0] for k in range(1, 6)] == ["18", "52", "63", "47", "17.3"]
-    assert [p.txt[k][1] for k in range(1, 6)] == [DASH] * 5  # offline: no stale values
-    assert [p.txt[k][2] for k in range(1, 6)] == ["3", DASH, DASH, DASH, "3.9"]
+    assert p.val[:COLS] == [18, 52, 63, 47, 173]  # RAM in tenths
+    assert p.val[COLS : 2 * COLS] == [UNKNOWN] * 5  # offline: no stale values
+    assert p.val[2 * COLS : 3 * COLS] == [3, UNKNOWN, UNKNOWN, UNKNOWN, 39]
     feed(r, line())  # pcs absent: none known
     assert r.app.pcs.n == 0
 
@@ -145,10 +144,17 @@ def test_a_bad_pcs_refuses_the_line_and_keeps_the_rows(tmp_path):
         before = r.app.state.bad
         feed(r, line(ct=77, pcs=bad))
         assert r.app.state.bad == before + 1, bad
-        assert r.app.pcs.n == 3 and r.app.pcs.txt[0][0] == "OFFICE"
+        assert r.app.pcs.n == 3 and r.app.pcs.name[0] == "OFFICE"
         assert r.app.state.txt["ct"] == "40"
     feed(r, line(pcs=PCS3 * 4))  # more than 8: the first 8
     assert r.app.pcs.n == 8
+
+
+def test_pcs_values_beyond_the_columns_are_clamped(tmp_path):
+    r = Rig(tmp_path, carousel=False)
+    r.up()
+    feed(r, line(pcs=[{"n": "x", "cl": 1e6, "ct": -40, "gl": -0.4, "ru": 5000}]))
+    assert r.app.pcs.val[:COLS] == [999, -40, 0, UNKNOWN, 9999]
 
 
 def test_the_carousel_shows_pcs_only_with_data_and_stays_for_every_page(tmp_path):
