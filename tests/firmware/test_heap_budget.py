@@ -16,9 +16,9 @@ kept): the WebAssembly port is built with MICROPY_ENABLE_DOC_STRING 1 and keeps 
 ``__doc__`` strings on the heap, the ESP32 port keeps py/mpconfig.h's default 0 and drops
 them at compile time. Left in, they would count ~16 KB a board never holds.
 
-Found by binary search (KB steps): the session needs 124 KB without docstrings (140 KB with
-them) after the PCS scene (issue 14) and the clock and power keys (issue 12); ~115 KB is
-live after it. The cover line is made in CPython: the 64 x 64 test pattern costs 64 KB of
+Found by binary search (KB steps), with the PCS scene (issue 14) and the clock and power
+keys (issue 12): the session needs 127 KB (124 KB without its PCS step; 140 KB if the
+docstrings were counted); ~116 KB is live after it. The cover line is made in CPython: the 64 x 64 test pattern costs 64 KB of
 garbage in one script, and a board gets the cover from the server anyway.
 """
 
