@@ -91,6 +91,9 @@ def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None
         wdt=wdt,
         secrets_ok=secrets is not None,
     )
+    ntp_host = getattr(secrets, "NTP_HOST", "") if secrets is not None else ""
+    if ntp_host and link is not None:  # NTP while the server stays away (desk.py)
+        app.desk.use_ntp(ntp_host, socket_mod)
     app.desk.wall.use_rtc(machine.RTC())  # set from the server's tm (UTC, as ntptime would)
     return app
 

@@ -36,6 +36,9 @@ from nocturne_fw.settings import NIGHT_CLOCK, NIGHT_DIM, NIGHT_OFF, NIGHT_WIRE
 WAKE_MS = const(30000)
 FADE_MS = const(1000)
 EVAL_MS = const(100)  # the rules are looked at this often (at once on a line or a press)
+NTP_AFTER_MS = const(3600000)  # the server gone this long: ask secrets.NTP_HOST (if set) ...
+NTP_EVERY_MS = const(21600000)  # ... then every 6 h while it stays gone
+NTP_RETRY_MS = const(600000)  # ... or 10 min after a failed query
 ORBIT_MS = const(180000)  # 3 min per offset: the whole orbit in 27 min
 # (dx, dy) per step: the centre, then around it, every step 1 px (or a diagonal)
 ORBIT = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
@@ -111,6 +114,11 @@ class Desk:
         self.t_fade = now
         self.dark = False  # the panel is off (blank): the app does not draw
         self.t_eval = ticks_add(now, -EVAL_MS)
+        self.ntp = None  # (host, port) from secrets.NTP_HOST, None: no NTP
+        self.sock_mod = None
+        self.ntp_due = ticks_add(now, NTP_AFTER_MS)
+        self.ntp_syncs = 0
+        self.ntp_fails = 0
         # the last applied line's keys (swap)
         self.tm = None  # tm and tz (None: absent)
         self.tz = None
@@ -192,6 +200,8 @@ class Desk:
         link = app.link
         if lost and link.since_line(now) > self.lost_ms + self.settings.clock_after * 1000:
             self.away = True
+        if self.ntp is not None:
+            self._ntp(app, now)
         self.night = self._night()
         mode = FULL
         if self.asleep or self.night == NIGHT_DIM or self.night == NIGHT_CLOCK:
@@ -233,7 +243,35 @@ class Desk:
             elif dy < 0:
                 fb.fill_rect(0, H + dy, W, -dy, 0)
 
+    def use_ntp(self, spec, socket_mod):
+        # secrets.NTP_HOST ("host" or "host:port"; "" = off) and the board's socket module.
+        from nocturne_fw.ntp import split_host
+
+        self.ntp = split_host(spec)
+        self.sock_mod = socket_mod
+
     # -- internals -----------------------------------------------------------------
+
+    def _ntp(self, app, now):
+        # With the server gone NTP_AFTER_MS and the WiFi up, set the clock from NTP (the
+        # offset stays the last tz the server sent: without one the time is not known).
+        if not self.away:
+            self.ntp_due = ticks_add(now, NTP_AFTER_MS)
+            return
+        if ticks_diff(now, self.ntp_due) < 0 or not self.wall.known or not app.link.wifi_up():
+            return
+        from nocturne_fw import ntp
+
+        host = self.ntp
+        t = ntp.query(self.sock_mod, host[0], host[1]) if host is not None else None
+        now = app.ticks_ms()  # the query took a while
+        if t is None or not timekeeping.TM_MIN <= t < timekeeping.TM_MAX:
+            self.ntp_fails += 1
+            self.ntp_due = ticks_add(now, NTP_RETRY_MS)
+            return
+        self.wall.set_utc(t, None, now)
+        self.ntp_syncs += 1
+        self.ntp_due = ticks_add(now, NTP_EVERY_MS)
 
     def _night(self):
         s = self.settings
