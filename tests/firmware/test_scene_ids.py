@@ -24,3 +24,9 @@ def test_scenes_with_processes_are_the_firmwares():
 
 def test_scene_count_and_names_agree():
     assert host.COUNT == firmware.COUNT == len(firmware.NAMES)
+
+
+def test_scene_names_are_the_firmwares():
+    """Home Assistant's scene select offers the host's names; the board shows the firmware's."""
+    assert tuple(host.NAMES) == tuple(firmware.NAMES)
+    assert host.NAMES[host.PCS] == "PCS"

@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 
 from nocturne.desk_settings import NightSchedule
+from nocturne.exports.pcs import PcSummary
 from nocturne.protocol import (
     HARDWARE_KEYS,
     MAX_LINE,
     Hello,
     ShowScreen,
     device_settings,
+    encode_commands,
     encode_snapshot,
     parse_device_line,
+    with_commands,
 )
 from nocturne.snapshot import (
     Alert,
@@ -66,8 +69,12 @@ def decode(line: bytes) -> dict:
 def test_every_key_the_server_can_send_is_documented_and_vice_versa():
     snapshot = replace(full_snapshot(), user_idle=42.0)
     settings = device_settings(NightSchedule(23 * 60, 7 * 60, "dim"), (300, 900))
-    encoded = encode_snapshot(snapshot, power="sleep", first_fields=settings)
-    line = encoded.line(with_cover=True, first=True)
+    pcs = [PcSummary("office", True, {"cpu_load": 12.0})]
+    encoded = encode_snapshot(snapshot, power="sleep", first_fields=settings, pcs=pcs)
+    line = with_commands(
+        encoded.line(with_cover=True, first=True), encode_commands({"gs": 1, "so": 1, "cn": 9})
+    )
+    assert line is not None
     sent = set(decode(line))
     assert sent == set(documented_keys())
 
