@@ -125,6 +125,7 @@ async def test_server_gone_signal_lost_then_clock_with_the_time_kept_by_the_boar
     else:
         raise AssertionError(f"CLOCK shows none of {want}")
     assert dev.find_text("NO SERVER", font_small) and dev.panel.contrast == 255
+    assert dev.status(lines=False).startswith("CLOCK  ")  # as `emulate --headless` prints it
 
 
 async def test_pc_sleep_dims_to_clock_before_the_link_goes_and_wake_is_live_at_once(rig):
