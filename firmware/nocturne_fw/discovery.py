@@ -12,12 +12,18 @@ taken; others are noted in ``seen`` for the screen. Without, the first answer wi
 
 The address found is kept in a small JSON file (``net.MEMO_PATH``, written only when it
 changes) so the next boot tries it first.
+
+The Link's search step, the memo after the first line and the two screens (SEARCHING FOR
+PC, FOUND) are here too: net.py imports this module only while it searches (or FOUND
+shows) and drops it once linked, so a linked board's heap does not hold it (about 5 KB).
 """
 
 import json
 import os
 
 from micropython import const
+from nocturne_fw import display as D
+from nocturne_fw import font_medium, font_small, text
 from nocturne_fw.clock import ticks_add, ticks_diff
 
 QUERY = b"NOCTURNE?\n"
@@ -261,3 +267,88 @@ class Finder:
         self.name = a[0]
         self.pairing = a[3]
         return True
+
+
+# -- the Link's use of it (net.py imports this module only while it needs it) ---------------
+
+
+def step(link, now):
+    """One tick of the link's search (net.Link._search, once a search is due or running):
+    start it, poll it, and take a server found: connect to it at once."""
+    f = link.finder
+    if f is None:
+        f = link.finder = Finder(link.sock_mod, link.wlan, link.udp_port, link.want)
+    if not f.active and not f.start(now):
+        link.t_search = ticks_add(now, 16000)  # no UDP socket: try again later
+        return
+    if not f.poll(now):
+        return
+    if f.host == link.host and f.port == link.port:  # the host that fails: no reset
+        link.t_search = ticks_add(link.t_next, 1)  # not before its next attempt
+        return
+    link.host = f.host
+    link.port = f.port
+    link.server_name = f.name
+    link.pairing = f.pairing
+    link.addr = None
+    link.unsaved = True
+    link.fails = 0
+    link.t_next = now  # connect at once
+    link.found_on = True
+    link.found_new = True
+
+
+def linked(link):
+    """The first line came: remember the server if a search found it; stop the search."""
+    m = (link.host, link.port, link.server_name)
+    if link.unsaved and link.memo and m != link.saved and save_memo(link.memo, m[0], m[1], m[2]):
+        link.saved = m
+    link.unsaved = False
+    if link.finder is not None:
+        link.finder.stop()
+        link.finder = None
+
+
+# -- the screens (system_screens.py hands SEARCHING FOR PC and FOUND to these) ----------------
+
+
+def draw_search(r, fb, app):
+    link = app.link
+    f = link.finder
+    text.draw(fb, "SEARCHING FOR PC", 64, 2, font_medium, 1, text.CENTER)
+    fb.hline(0, 15, 128, 1)
+    text.draw(fb, "WIFI", 0, 20, font_small)
+    text.draw(fb, r._fit(1, link.ssid, font_small, 100), 26, 20, font_small)
+    text.draw(fb, "PC", 0, 29, font_small)
+    want = r._fit(3, link.want, font_small, 100) if link.want else "ANY"
+    text.draw(fb, want, 26, 29, font_small)
+    x = text.draw(fb, "UDP", 0, 38, font_small) + 8
+    x += D.draw_int(fb, link.udp_port, x, 38, font_small)
+    if f is None:
+        return
+    if f.queries:
+        x += 8
+        x += text.draw(fb, "ASKED ", x, 38, font_small)
+        D.draw_int(fb, f.queries, x, 38, font_small)
+    if f.seen:
+        text.draw(fb, "SEEN", 0, 47, font_small)
+        text.draw(fb, r._fit(4, f.seen, font_small, 100), 26, 47, font_small)
+    k = (app.now // 100) % 12
+    for i in range(12):
+        fb.fill_rect(28 + 6 * i, 58, 4 if (i - k) % 12 < 3 else 2, 2, 1)
+    err = f.error or link.error
+    if err and not f.seen:
+        text.draw(fb, err, 127, 47, font_small, 1, text.RIGHT)
+
+
+def draw_found(r, fb, app):
+    link = app.link
+    text.draw(fb, "FOUND", 64, 4, font_medium, 1, text.CENTER)
+    name = r._fit(5, link.server_name, font_medium, 124)
+    text.draw(fb, name, 64, 20, font_medium, 1, text.CENTER)
+    fb.hline(0, 34, 128, 1)
+    x = 2 + text.draw(fb, r._fit(2, link.host, font_small, 90), 2, 40, font_small)
+    x += text.draw(fb, ":", x, 40, font_small)
+    D.draw_int(fb, link.port, x, 40, font_small)
+    if link.pairing:
+        text.draw(fb, "PAIRED" if link.paired else "NEEDS PAIRING", 2, 50, font_small)

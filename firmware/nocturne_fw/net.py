@@ -76,20 +76,20 @@ class Link:
         self.want = name or ""  # SERVER_NAME
         self.udp_port = port  # where queries go: SERVER_PORT
         self.finder = None  # a discovery.Finder while one is needed
+        self.disc = None  # the discovery module while it is loaded (see discovery())
         self.pairing = False  # the PC found said it needs paired boards
         self.memo = memo
         self.saved = None  # what the memo file holds: (host, port, name)
         self.server_name = ""  # the PC's name, once a search (or the memo) told it
         if not host and memo:
-            from nocturne_fw import discovery
-
-            self.saved = discovery.load_memo(memo)
+            self.saved = self.discovery().load_memo(memo)
             if self.saved is not None:
                 self.host, self.port, self.server_name = self.saved
         self.unsaved = False  # host came from a search: remember it after its first line
         self.fresh = False  # connected, no line yet on this connection
-        self.t_found = 0
+        self.t_found = 0  # when FOUND was first asked for (after the boot splash, if then)
         self.found_on = False  # "FOUND" is showing (FOUND_MS from t_found)
+        self.found_new = False  # ... and has not been asked for yet
         self.t_search = 0  # no search before this
         self.sock = None
         self.addr = None  # resolved once: getaddrinfo on a name can block for seconds
@@ -143,9 +143,13 @@ class Link:
         of CONNECTING or SIGNAL LOST while a search runs (not of a scene, or CLOCK) on a
         board without SERVER_HOST (one with it shows how its host fares), else ``other``."""
         if self.found_on:
+            if self.found_new:
+                self.found_new = False
+                self.t_found = now
             if ticks_diff(now, self.t_found) < FOUND_MS:
                 return ids.SYS_FOUND
             self.found_on = False
+            self._unload()
         f = self.finder
         if f is None or not f.active or self.configured:
             return other
@@ -208,50 +212,36 @@ class Link:
                 return
             if ticks_diff(now, self.t_search) < 0:
                 return
-            if f is None:
-                from nocturne_fw import discovery
-
-                f = discovery.Finder(self.sock_mod, self.wlan, self.udp_port, self.want)
-                self.finder = f
-            if not f.start(now):
-                self.t_search = ticks_add(now, BACKOFF_MAX_MS)
-                return
-        if not f.poll(now):
-            return
-        if f.host == self.host and f.port == self.port:  # the host that fails: no reset
-            self.t_search = ticks_add(self.t_next, 1)  # not before its next attempt
-            return
-        self.host = f.host
-        self.port = f.port
-        self.server_name = f.name
-        self.pairing = f.pairing
-        self.addr = None
-        self.unsaved = True
-        self.fails = 0
-        self.t_next = now  # connect at once
-        self.t_found = now
-        self.found_on = True
+        self.discovery().step(self, now)
 
     def _linked(self):
-        """The first line on a connection: remember a server a search found, and let go of
-        the search's code."""
+        """The first line on a connection: remember a server a search found, stop the
+        search, let go of its code."""
         self.fresh = False
-        m = (self.host, self.port, self.server_name)
-        if self.unsaved and self.memo and m != self.saved:
+        if self.unsaved or self.finder is not None:
+            self.discovery().linked(self)
+        self._unload()
+
+    def discovery(self):
+        """discovery.py, imported when first needed (an import statement in a function
+        allocates each time it runs: the module is kept here instead)."""
+        d = self.disc
+        if d is None:
             from nocturne_fw import discovery
 
-            if discovery.save_memo(self.memo, m[0], m[1], m[2]):
-                self.saved = m
-        self.unsaved = False
-        if self.finder is not None:
-            self.finder.stop()
-            self.finder = None
+            d = self.disc = discovery
+        return d
+
+    def _unload(self):
+        """Drop discovery.py from the heap, unless a search or FOUND still needs it."""
         mods = sys.modules
-        if "nocturne_fw.discovery" in mods:
-            del mods["nocturne_fw.discovery"]
-            pkg = mods.get("nocturne_fw")
-            if pkg is not None and "discovery" in pkg.__dict__:
-                del pkg.__dict__["discovery"]
+        if self.finder is not None or self.found_on or "nocturne_fw.discovery" not in mods:
+            return
+        self.disc = None
+        del mods["nocturne_fw.discovery"]
+        pkg = mods.get("nocturne_fw")
+        if pkg is not None and "discovery" in pkg.__dict__:
+            del pkg.__dict__["discovery"]
 
     def _enter(self, st, now):
         self.state = st

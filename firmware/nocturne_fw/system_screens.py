@@ -155,42 +155,10 @@ class SystemScreens:
         clock_screen.draw(self, fb, app)
 
     def search(self, fb, app):
-        link = app.link
-        f = link.finder
-        text.draw(fb, "SEARCHING FOR PC", 64, 2, font_medium, 1, CENTER)
-        fb.hline(0, 15, 128, 1)
-        text.draw(fb, "WIFI", 0, 20, font_small)
-        text.draw(fb, self._fit(1, link.ssid, font_small, 100), 26, 20, font_small)
-        text.draw(fb, "PC", 0, 29, font_small)
-        want = self._fit(3, link.want, font_small, 100) if link.want else "ANY"
-        text.draw(fb, want, 26, 29, font_small)
-        x = text.draw(fb, "UDP", 0, 38, font_small) + 8
-        x += D.draw_int(fb, f.udp_port, x, 38, font_small)
-        if f.queries:
-            x += 8
-            x += text.draw(fb, "ASKED ", x, 38, font_small)
-            D.draw_int(fb, f.queries, x, 38, font_small)
-        if f.seen:
-            text.draw(fb, "SEEN", 0, 47, font_small)
-            text.draw(fb, self._fit(4, f.seen, font_small, 100), 26, 47, font_small)
-        k = (app.now // 100) % 12
-        for i in range(12):
-            fb.fill_rect(28 + 6 * i, 58, 4 if (i - k) % 12 < 3 else 2, 2, 1)
-        err = f.error or link.error
-        if err and not f.seen:
-            text.draw(fb, err, 127, 47, font_small, 1, RIGHT)
+        app.link.discovery().draw_search(self, fb, app)  # loaded while the link searches
 
     def found(self, fb, app):
-        link = app.link
-        text.draw(fb, "FOUND", 64, 4, font_medium, 1, CENTER)
-        name = self._fit(5, link.server_name, font_medium, 124)
-        text.draw(fb, name, 64, 20, font_medium, 1, CENTER)
-        fb.hline(0, 34, 128, 1)
-        x = 2 + text.draw(fb, self._fit(2, link.host, font_small, 90), 2, 40, font_small)
-        x += text.draw(fb, ":", x, 40, font_small)
-        D.draw_int(fb, link.port, x, 40, font_small)
-        if link.pairing:
-            text.draw(fb, "PAIRED" if link.paired else "NEEDS PAIRING", 2, 50, font_small)
+        app.link.discovery().draw_found(self, fb, app)
 
 
 def _retry(fb, link, now, y):

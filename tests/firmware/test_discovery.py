@@ -392,8 +392,11 @@ def test_empty_host_searches_connects_to_the_answer_and_remembers_it(tmp_path):
     assert not memo.exists()  # not before a line came
     assert lan.pcs[0].conns[0].sent.startswith(b"HELO\n")
     run(link, lan, 600, t0=t)
-    assert link.got and link.state == N.S_UP and link.finder is None  # let go of
-    assert "nocturne_fw.discovery" not in sys.modules
+    assert link.got and link.state == N.S_UP and link.finder is None
+    assert "nocturne_fw.discovery" in sys.modules  # FOUND still draws with it ...
+    assert link.screen(t + 600 + N.FOUND_MS, ids.SYS_CONNECT) == ids.SYS_FOUND
+    assert link.screen(t + 600 + 2 * N.FOUND_MS, ids.SYS_CONNECT) == ids.SYS_CONNECT
+    assert "nocturne_fw.discovery" not in sys.modules and link.disc is None  # ... then not
     assert lan.udp[-1].closed
     assert json.loads(memo.read_text()) == {"host": "192.168.1.7", "port": 8091, "name": "DESK"}
 
