@@ -194,3 +194,29 @@ def test_a_changed_pc_clock_moves_the_board_clock(tmp_path):
 def test_clock_is_named_clock_for_the_emulators_status_line():
     assert ids.SYS_NAMES[ids.SYS_CLOCK] == "CLOCK"
     assert ids.SYS_CLOCK >= 100 and ids.SYS_CLOCK not in range(ids.COUNT)
+
+
+def test_hostile_values_are_refused_in_micropython_too():
+    """The same checks on the 32-bit port, where tm is a big integer: every hostile line is
+    refused by the desk's check (or by MicroPython's json), the good one passes, nothing
+    raises."""
+    from mp import firmware_files, run_micropython
+
+    lines = [json.dumps(dict(GOOD, **bad)) for bad in HOSTILE] + [json.dumps(GOOD)]
+    files = firmware_files()
+    files["lines.json"] = json.dumps(lines)
+    out = run_micropython(
+        "import json\n"
+        "from nocturne_fw import desk\n"
+        "for ln in json.loads(open('lines.json').read()):\n"
+        "    try:\n"
+        "        obj = json.loads(ln)\n"
+        "    except ValueError:\n"
+        "        print('json')\n"
+        "        continue\n"
+        "    print(desk.valid(obj))\n",
+        files,
+    )
+    rows = out.split()
+    assert rows[-1] == "True" and len(rows) == len(lines)
+    assert all(r in ("False", "json") for r in rows[:-1]), rows
