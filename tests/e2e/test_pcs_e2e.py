@@ -2,7 +2,8 @@
 each replaying another real LHM capture, publish into one real Mosquitto; the first has
 ``show_pcs`` "*" and an emulated board running the unchanged firmware. A real MQTT client
 (Home Assistant's stand-in) sends the board to the PCS scene and sets its contrast; the
-board shows all three PCs, and one as OFFLINE once its server is killed (its last will).
+board shows all three PCs, one as OFFLINE once its server is killed (its last will), and
+turns its panel off and on again when told.
 """
 
 from __future__ import annotations
@@ -146,3 +147,11 @@ async def test_one_board_shows_three_pcs_and_one_going_offline(pcs: Pcs):
     await pcs.emu.arun(0.3)
     assert dev.find_text("OFFLINE", FS) and dev.find_text("PC3_LA", FS)
     assert app.pcs.on[:2] == [True, True]
+
+    # the night automation: screen off (the panel's own display-off command), then on again
+    await home_assistant(pcs.broker.port, "nocturne/pc1_desk/display/screen/set", "OFF")
+    await pcs.until(lambda: not dev.panel.display_on, 10, "so 0: the panel off")
+    await pcs.emu.arun(2.5)  # lines keep coming; it stays off
+    assert not dev.panel.display_on and app.scene == scene_ids.PCS
+    await home_assistant(pcs.broker.port, "nocturne/pc1_desk/display/screen/set", "ON")
+    await pcs.until(lambda: dev.panel.display_on, 10, "so 1: the panel on")
