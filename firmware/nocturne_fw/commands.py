@@ -1,6 +1,7 @@
 """Commands from the PC (Home Assistant through the server): ``gs``, ``so``, ``cn``.
 
-The server puts them on a board's next line after one arrives (PROTOCOL.md, "Commands"):
+The server puts them on a board's next line after one arrives (PROTOCOL.md, "Commands and
+several PCs"):
 
 - ``gs`` int: show scene N now (one shot; the carousel goes on from there);
 - ``so`` int 1/0: screen on / off. Off is the menu's SCREEN OFF (display dark, LED
