@@ -105,8 +105,11 @@ def write_config(tmp: Path, extra: dict[str, object]) -> tuple[Path, int, int]:
     return path, lhm, port
 
 
-async def run_server(extra: dict[str, object], seconds: float, sample=None) -> float:
-    """Start replay + server + one CPU board; wait ``seconds``; return the server's RSS."""
+async def run_server(
+    extra: dict[str, object], seconds: float, sample=None, mappings: bool = False
+) -> float:
+    """Start replay + server + one CPU board; wait ``seconds``; return the server's RSS
+    (with ``mappings``, print what it is made of, by mapping)."""
     tmp = Path(tempfile.mkdtemp(prefix="nocturne-bench-memory-"))
     config, lhm, port = write_config(tmp, extra)
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -127,6 +130,12 @@ async def run_server(extra: dict[str, object], seconds: float, sample=None) -> f
             await asyncio.sleep(seconds)
         else:
             await sample(server.pid, seconds)
+        if mappings and (parts := rss_by_mapping(server.pid)):
+            top = sorted(parts.items(), key=lambda kv: -kv[1])[:12]
+            shown = sum(mb for _, mb in top)
+            print(f"    RSS by mapping (top 12 = {shown:.1f} of {sum(parts.values()):.1f} MB):")
+            for path, mb in top:
+                print(f"      {mb:6.2f} MB  {path}")
         return rss_mb(server.pid)
     finally:
         stop.set()
@@ -198,6 +207,24 @@ def report(snapshot) -> None:
         print(f"    {stat.size / 2**20:7.2f} MB  {stat.count:>7} blocks  {where}:{frame.lineno}")
 
 
+def rss_by_mapping(pid: int) -> dict[str, float]:
+    """Linux: the process's RSS by what is mapped (a file, the heap, anonymous memory), MB."""
+    out: dict[str, float] = {}
+    name = "?"
+    try:
+        with open(f"/proc/{pid}/smaps") as smaps:
+            for line in smaps:
+                parts = line.split()
+                if len(parts) >= 5 and "-" in parts[0] and parts[0][0] in "0123456789abcdef":
+                    path = parts[5] if len(parts) > 5 else "[anonymous]"
+                    name = path.split("site-packages/")[-1] if "/" in path else path
+                elif parts[0] == "Rss:":
+                    out[name] = out.get(name, 0.0) + int(parts[1]) / 1024
+    except OSError:
+        return {}
+    return out
+
+
 def slope_mb_per_hour(samples: list[tuple[float, float]]) -> float:
     """Least-squares slope of (seconds, MB) samples, in MB per hour."""
     n = len(samples)
@@ -232,8 +259,9 @@ async def long_run(minutes: float) -> None:
 
 async def configs(seconds: float) -> None:
     print(f"\nThe running server after {seconds:g} s, one CPU board (processes scanned):")
-    for label, extra in CONFIGS.items():
-        rss = await run_server(extra, seconds)
+    for i, (label, extra) in enumerate(CONFIGS.items()):
+        print(f"  {label}", flush=True)
+        rss = await run_server(extra, seconds, mappings=i == 0)
         print(f"  {label:<30}{rss:>8.1f} MB   budget <= {BUDGET_MB:g} MB", flush=True)
 
 
