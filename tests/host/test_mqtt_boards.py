@@ -299,3 +299,52 @@ def test_show_pcs_values(tmp_path):
     assert load_config(path, environ={}).config.show_pcs == ("a", "b")
     path = write_config(tmp_path, 8090, "http://127.0.0.1:1/data.json", mqtt={"host": "b"})
     assert load_config(path, environ={}).config.show_pcs is None
+
+
+# --- Windows: the client on a selector loop of its own ------------------------------------
+
+
+async def test_without_add_reader_the_client_runs_on_a_loop_of_its_own(
+    tmp_path, lhm_replay, broker, home_assistant, monkeypatch
+):
+    """Windows' default ProactorEventLoop has no add_reader (paho needs it): there the client
+    runs on a SelectorEventLoop in its own thread. Here the running loop is made to look
+    like a proactor; states, commands and PCs must cross between the two loops."""
+    import threading
+
+    monkeypatch.setattr(
+        asyncio, "ProactorEventLoop", type(asyncio.get_running_loop()), raising=False
+    )
+    await publish(broker.port, "nocturne/office/state", OFFICE, retain=True)
+    server = await running_server(
+        tmp_path, lhm_replay.url, mqtt=mqtt_keys(broker), show_pcs=["office"]
+    )
+    assert server.mqtt is not None and server.mqtt.threaded
+    assert server.mqtt.commands is not None and server.mqtt.pcs is not None
+    threads: set[str] = set()  # where the boards' side is called: the server's loop only
+
+    def on(thread_of):
+        def called(*args):
+            threads.add(threading.current_thread().name)
+            thread_of(*args)
+
+        return called
+
+    server.mqtt.commands.send = on(server.mqtt.commands.send)
+    server.mqtt.pcs.on_change = on(server.mqtt.pcs.on_change)
+    try:
+        await home_assistant.until(
+            lambda: home_assistant.last(f"nocturne/{NODE}/state"), "a state from the thread"
+        )
+        async with Board(server.devices.port) as board:
+            line = await board.until(lambda line: line.get("pcs"), "pcs")
+            assert line["pcs"][0]["ct"] == 52
+            mark = board.mark()
+            await publish(broker.port, SCENE_SET, "RAM")
+            line = await board.until(lambda line: "gs" in line, "gs", mark)
+            assert line["gs"] == scene_ids.NAMES.index("RAM")
+    finally:
+        await server.stop()
+    assert threads == {threading.current_thread().name}
+    assert not any(t.name == "mqtt" for t in threading.enumerate())  # the thread ended
+    assert home_assistant.last(f"nocturne/{NODE}/status") == b"offline"  # its goodbye

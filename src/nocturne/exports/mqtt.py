@@ -8,7 +8,9 @@ seconds, and only when they changed. A broker that is down or slow delays nothin
 task retries with a growing back-off and logs once per change between up and down.
 
 On the same connection it listens: to the display entities' command topics (commands.py,
-forwarded to the boards) and, with ``show_pcs``, to every PC's state and status (pcs.py).
+forwarded to the boards) and, with ``show_pcs``, to every PC's state and status (pcs.py);
+those are handled on the server's loop. On Windows the client itself runs on a selector
+loop in a thread of its own (mqtt_loop.py: paho needs ``add_reader``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..config import MqttSettings
 from ..snapshot import Snapshot
 from .commands import CommandRouter, command_messages
 from .discovery import OFFLINE, ONLINE, Node, discovery_messages
+from .mqtt_loop import ClientLoop
 from .pcs import PcsAggregator
 from .readings import known_readings
 
@@ -53,6 +56,7 @@ class MqttExporter:
         backoff: tuple[float, ...] = BACKOFF,
         commands: CommandRouter | None = None,
         pcs: PcsAggregator | None = None,
+        own_loop: bool | None = None,
     ) -> None:
         self.settings = settings
         self.node = node
@@ -62,7 +66,7 @@ class MqttExporter:
         self._latest: Snapshot | None = None
         self._fresh = asyncio.Event()
         self._client: aiomqtt.Client | None = None  # while connected
-        self._task: asyncio.Task[None] | None = None
+        self._where = ClientLoop(own_loop)  # None: a loop of its own only where needed
         self._last_state: bytes | None = None
         self._was_up: bool | None = None  # None: not tried yet
         self.states_published = 0
@@ -78,18 +82,26 @@ class MqttExporter:
     def offer(self, snapshot: Snapshot) -> None:
         """Keep the newest snapshot for the next state message; never blocks."""
         self._latest = snapshot
-        self._fresh.set()
+        self._where.to_client(self._fresh.set)
 
     def state_payload(self, snapshot: Snapshot) -> bytes:
         """The state message: the known readings, compact JSON."""
         return orjson.dumps(known_readings(snapshot))
 
+    @property
+    def threaded(self) -> bool:
+        """True when the client runs on a loop of its own (Windows)."""
+        return self._where.threaded
+
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="mqtt")
+        if self._where.loop is None:
+            self._where.start(self._run, "mqtt")
 
     async def stop(self) -> None:
         """Say ``offline`` (a clean disconnect sends no last will), then disconnect."""
+        await self._where.finish(self._goodbye)
+
+    async def _goodbye(self) -> None:
         client = self._client
         if client is not None:
             with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
@@ -97,11 +109,11 @@ class MqttExporter:
                     client.publish(self.node.status_topic, OFFLINE, qos=1, retain=True),
                     GOODBYE_TIMEOUT,
                 )
-        if self._task is not None:
-            self._task.cancel()
+        task = self._where.task
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
-                await asyncio.wait_for(self._task, GOODBYE_TIMEOUT)
-            self._task = None
+                await asyncio.wait_for(task, GOODBYE_TIMEOUT)
 
     def _new_client(self) -> aiomqtt.Client:
         return aiomqtt.Client(
@@ -129,7 +141,7 @@ class MqttExporter:
                 self._log_down(exc)
             finally:
                 if self._client is not None and self.pcs is not None:
-                    self.pcs.broker_lost()
+                    self._where.to_main(self.pcs.broker_lost)
                 self._client = None
             await asyncio.sleep(self.backoff[min(failures, len(self.backoff) - 1)])
             failures += 1
@@ -172,11 +184,14 @@ class MqttExporter:
             payload = message.payload
             if not isinstance(payload, bytes | bytearray):
                 continue
-            topic = str(message.topic)
-            if self.commands is not None and self.commands.handle(topic, bytes(payload)):
-                continue
-            if self.pcs is not None:
-                self.pcs.handle(topic, bytes(payload))
+            self._where.to_main(self._handle, str(message.topic), bytes(payload))
+
+    def _handle(self, topic: str, payload: bytes) -> None:
+        """One message for the boards, on the server's loop."""
+        if self.commands is not None and self.commands.handle(topic, payload):
+            return
+        if self.pcs is not None:
+            self.pcs.handle(topic, payload)
 
     async def _publish_states(self, client: aiomqtt.Client) -> None:
         while True:
