@@ -167,6 +167,7 @@ class MpDevice:
         strict: bool = True,
         heap: int = DEFAULT_HEAP,
         lan: tuple[str, str] | None = None,
+        log: Any = None,
     ) -> None:
         cmd = micropython_command()
         fw = install_paths(firmware)
@@ -222,6 +223,8 @@ class MpDevice:
             self.proc = subprocess.Popen(
                 [*cmd, "-X", f"heapsize={heap}", str(BOARD_DIR / "board_main.py"), str(cfg_path)],
                 stdin=subprocess.DEVNULL,
+                stdout=log,  # None: the board's prints and tracebacks go where ours go
+                stderr=log,
                 pass_fds=(out_w, ctl_r),
                 cwd=self.fs_dir,
             )
