@@ -232,7 +232,7 @@ async def test_heap_budgets_over_a_three_minute_session(slow_rig: Rig):
     last = dev.heap_report()
     print(f"MicroPython unix port, heap {HEAP // 1024} KB: {start} -> {last}")
     assert dev.alive and dev.lines > SESSION_S / SLOW_POLL / 2
-    assert last.idle_ticks > 5000 and last.idle_allocating == 0, last
-    assert last.redraw_ticks > 30 and last.redraw_allocating == 0, last
-    assert last.line_ticks > 30 and 0 < last.line_max <= LINE_BUDGET, last
+    assert last.idle_ticks > 30 * SESSION_S and last.idle_allocating == 0, last
+    assert last.redraw_ticks > SESSION_S / 6 and last.redraw_allocating == 0, last
+    assert last.line_ticks > SESSION_S / 6 and 0 < last.line_max <= LINE_BUDGET, last
     assert last.live - start.live <= GROWTH_BUDGET, (start.live, last.live)

@@ -90,14 +90,19 @@ def parse_heap(spec: str) -> int:
     return n
 
 
-def micropython_command() -> list[str]:
-    """How to start the unix port; EmulatorError naming the fix when it is not installed."""
-    if sys.version_info[:2] != (3, 11) or not sys.platform.startswith("linux"):
+def micropython_command(
+    version: tuple[int, int] | None = None, platform: str | None = None
+) -> list[str]:
+    """How to start the unix port; EmulatorError naming the fix when it is not installed
+    (``version``, ``platform``: this Python's unless given)."""
+    major, minor = version or sys.version_info[:2]
+    platform = platform or sys.platform
+    if (major, minor) != (3, 11) or not platform.startswith("linux"):
         raise EmulatorError(
             "--runtime micropython needs the MicroPython unix port, whose PyPI wheels "
             f"({PACKAGE.split('>')[0]}) are for CPython 3.11 on Linux; this is Python "
-            f"{sys.version_info[0]}.{sys.version_info[1]} on {sys.platform}: run nocturne "
-            "from a Python 3.11 virtual environment on Linux, or drop --runtime micropython"
+            f"{major}.{minor} on {platform}: run nocturne from a Python 3.11 virtual "
+            "environment on Linux, or drop --runtime micropython"
         )
     if importlib.util.find_spec("micropython_unix") is None:
         raise EmulatorError(
@@ -223,7 +228,9 @@ class MpDevice:
             self.proc = subprocess.Popen(
                 [*cmd, "-X", f"heapsize={heap}", str(BOARD_DIR / "board_main.py"), str(cfg_path)],
                 stdin=subprocess.DEVNULL,
-                stdout=log,  # None: the board's prints and tracebacks go where ours go
+                # the unix port prints tracebacks on stdout: the board's go to our stderr,
+                # as a CPython board's do (the terminal view owns stdout)
+                stdout=2 if log is None else log,
                 stderr=log,
                 pass_fds=(out_w, ctl_r),
                 cwd=self.fs_dir,
