@@ -81,10 +81,7 @@ class Link:
         self.memo = memo
         self.saved = None  # what the memo file holds: (host, port, name)
         self.server_name = ""  # the PC's name, once a search (or the memo) told it
-        if not host and memo:
-            self.saved = self.discovery().load_memo(memo)
-            if self.saved is not None:
-                self.host, self.port, self.server_name = self.saved
+        self.recall = not host and bool(memo)  # read the memo at the first connect
         self.unsaved = False  # host came from a search: remember it after its first line
         self.fresh = False  # connected, no line yet on this connection
         self.t_found = 0  # when FOUND was first asked for (after the boot splash, if then)
@@ -185,6 +182,8 @@ class Link:
                     self.finder.stop()
                 self._enter(S_IDLE, now)
             else:
+                if self.recall:
+                    self._recall()
                 self._search(now)
                 if self.host and ticks_diff(now, self.t_next) >= 0:
                     self._connect(now)
@@ -212,7 +211,26 @@ class Link:
                 return
             if ticks_diff(now, self.t_search) < 0:
                 return
-        self.discovery().step(self, now)
+        try:
+            d = self.discovery()
+        except MemoryError:  # compiling it needs room: try again later, not every tick
+            self._forget()
+            self.error = "NO MEMORY"
+            self.t_search = ticks_add(now, BACKOFF_MAX_MS)
+            return
+        d.step(self, now)
+
+    def _recall(self):
+        """The memo, read once the app is built (compiling discovery.py during the build,
+        among every other import, can find the heap too fragmented)."""
+        self.recall = False
+        try:
+            self.saved = self.discovery().load_memo(self.memo)
+        except MemoryError:
+            self._forget()
+            return
+        if self.saved is not None:
+            self.host, self.port, self.server_name = self.saved
 
     def _linked(self):
         """The first line on a connection: remember a server a search found, stop the
@@ -234,10 +252,14 @@ class Link:
 
     def _unload(self):
         """Drop discovery.py from the heap, unless a search or FOUND still needs it."""
-        mods = sys.modules
-        if self.finder is not None or self.found_on or "nocturne_fw.discovery" not in mods:
-            return
+        if self.finder is None and not self.found_on:
+            self._forget()
+
+    def _forget(self):
         self.disc = None
+        mods = sys.modules
+        if "nocturne_fw.discovery" not in mods:
+            return
         del mods["nocturne_fw.discovery"]
         pkg = mods.get("nocturne_fw")
         if pkg is not None and "discovery" in pkg.__dict__:

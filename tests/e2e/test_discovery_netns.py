@@ -26,6 +26,7 @@ SUBNET = "10.213.1.{}/24"  # replaces the pair's /30: room for the PC to move
 PC_OLD, PC_NEW, BOARDS = "10.213.1.10", "10.213.1.11", "10.213.1.20"
 LHM_PORT, PORT = 18085, 18090  # fresh namespaces: nothing else listens there
 NAME = "DESK-E2E"
+MP_HEAP = "384k"
 ORIGINAL_SECRETS = (  # a secrets.py of the original firmware: no SERVER_NAME, no SERVER_TOKEN
     'WIFI_SSID = "lab"\nWIFI_PASSWORD = "pw"\nSERVER_HOST = "{host}"\nSERVER_PORT = {port}\n'
 )
@@ -121,13 +122,19 @@ async def test_a_board_finds_its_pc_by_broadcast_and_follows_it_to_a_new_address
         finder_fs = tmp_path / "finder"
         finder = board(nets, finder_fs, "--host", "", "--server-name", NAME.lower())
         classic = board(nets, original_fs, "--secrets", str(original))
-        children = (replay, finder, classic)
+        # the same firmware under real MicroPython (the unix port): its own sockets, select.
+        # Its heap: MP_HEAP, not the default 256 KB, in which this 64-bit port has no room
+        # left to compile discovery.py while the app runs (the board then says NO MEMORY).
+        real_fs = tmp_path / "micropython"
+        real = board(nets, real_fs, "--runtime", "micropython", "--heap", MP_HEAP, "--host", "")
+        children = (replay, finder, classic, real)
         try:
             await replay.start()
             await server.start()
             await finder.start()
             await classic.start()
-            logs = (finder, classic, server)
+            await real.start()
+            logs = (finder, classic, real, server)
 
             # 1. found by broadcast; connected; remembered
             took = await until(
@@ -143,7 +150,13 @@ async def test_a_board_finds_its_pc_by_broadcast_and_follows_it_to_a_new_address
                 30,
                 *logs,
             )
-            await until("both boards linked", lambda: server.log().count(BOARDS) >= 2, 30, *logs)
+            await until("the boards linked", lambda: server.log().count(BOARDS) >= 3, 30, *logs)
+            await until(
+                "MicroPython's board remembers the PC",
+                lambda: (memo(real_fs) or {}).get("host") == PC_OLD,
+                30,
+                *logs,
+            )
             await until("the original board's HUB", lambda: "HUB" in classic.log(), 30, *logs)
             assert "SEARCHING" not in classic.log()  # its host answered: no search
             assert memo(original_fs) is None
@@ -171,8 +184,14 @@ async def test_a_board_finds_its_pc_by_broadcast_and_follows_it_to_a_new_address
                 *logs,
             )
             await until(
-                "lines to both boards at the new address",
-                lambda: server.log().count(f"connected from {BOARDS}") >= 4,
+                "MicroPython's board follows too",
+                lambda: (memo(real_fs) or {}).get("host") == PC_NEW,
+                90,
+                *logs,
+            )
+            await until(
+                "lines to the boards at the new address",
+                lambda: server.log().count(f"connected from {BOARDS}") >= 6,
                 30,
                 *logs,
             )
@@ -183,8 +202,9 @@ async def test_a_board_finds_its_pc_by_broadcast_and_follows_it_to_a_new_address
         log = server.log()
         assert "Traceback" not in log, log
         assert code in (0, None, -9), log
-        for c in (finder, classic):
+        for c in (finder, classic, real):
             assert "Traceback" not in c.log(), c.log()
+        assert "FOUND" in real.log()
 
 
 TOKEN = "Zq3v9Kp2Lm8Xw4Rt6Yb1Nc7"  # 23 URL-safe characters

@@ -407,8 +407,9 @@ def test_the_remembered_address_is_tried_first_and_the_file_is_not_rewritten(tmp
     before = memo.stat().st_mtime_ns
     lan = Lan(Pc("192.168.1.7", "DESK"))
     link = make_link(lan, memo=str(memo))
-    assert (link.host, link.server_name) == ("192.168.1.7", "DESK")
+    assert link.host == "" and "nocturne_fw.discovery" not in sys.modules  # read once built
     run(link, lan, 3000)
+    assert (link.host, link.server_name) == ("192.168.1.7", "DESK")
     assert link.got and lan.connects == [("192.168.1.7", 8090)]
     assert not lan.udp  # no search: the remembered PC answered
     assert memo.stat().st_mtime_ns == before
@@ -560,3 +561,21 @@ def test_a_board_with_server_host_goes_on_showing_signal_lost_while_it_searches(
     board.lan.pcs.append(Pc("192.168.1.30", "DESK"))  # the PC, renumbered
     board.run(6000, feed=True)
     assert board.link.host == "192.168.1.30" and board.screen == board.scene
+
+
+def test_no_memory_to_load_the_search_is_an_error_and_a_later_retry_not_a_crash(monkeypatch):
+    lan = Lan(Pc("192.168.1.7", "DESK"))
+    link = make_link(lan)
+    calls = []
+
+    def no_room():
+        calls.append(1)
+        raise MemoryError("memory allocation failed, allocating 1280 bytes")
+
+    monkeypatch.setattr(link, "discovery", no_room)
+    run(link, lan, 5000)
+    assert link.error == "NO MEMORY" and link.state == N.S_WAIT
+    assert len(calls) == 1  # once, then not before BACKOFF_MAX_MS: no tick-after-tick failure
+    monkeypatch.undo()
+    run(link, lan, 20000, t0=5000)
+    assert link.got and link.host == "192.168.1.7"

@@ -62,7 +62,7 @@ def test_parsing_and_the_memo_are_the_same_in_micropython():
 
 
 SEARCH_SCRIPT = """
-import gc, io
+import gc
 import scenario as sc
 import screens
 from nocturne_fw import app as A
@@ -74,67 +74,7 @@ from nocturne_fw.scenes import Renderer
 from nocturne_fw.settings import Settings
 
 
-class Udp(io.IOBase):
-    # A non-blocking UDP socket the port can poll (MP_STREAM_POLL = 3, POLLIN = 1).
-    def __init__(self, net):
-        self.net = net
-        self.inbox = []
-
-    def ioctl(self, req, arg):
-        if req == 3:
-            return 1 if self.inbox and arg & 1 else 0
-        return 0
-
-    def setsockopt(self, level, opt, value):
-        pass
-
-    def bind(self, addr):
-        pass
-
-    def setblocking(self, flag):
-        pass
-
-    def sendto(self, data, addr):
-        self.net.queries += 1  # a count: a list that grows would allocate
-        if self.net.answer is not None:
-            self.inbox.append((self.net.answer, ("192.168.1.7", 50000)))
-        return len(data)
-
-    def recvfrom(self, n):
-        if not self.inbox:
-            raise OSError(11)
-        return self.inbox.pop(0)
-
-    def close(self):
-        pass
-
-
-class Net(sc.Server):
-    AF_INET = 2
-    SOCK_STREAM = 1
-    SOCK_DGRAM = 2
-    SOL_SOCKET = 4095
-    SO_BROADCAST = 32
-
-    def __init__(self):
-        sc.Server.__init__(self)
-        self.queries = 0
-        self.answer = None
-        self.connects = []
-
-    def socket(self, af=2, kind=1):
-        if kind == 2:
-            return Udp(self)
-        return sc.Sock(self)
-
-    def getaddrinfo(self, h, p):
-        self.connects.append((h, p))
-        return [(2, 1, 0, "", (h, p))]
-
-
-class Wlan(sc.Wlan):
-    def ifconfig(self):
-        return ("192.168.1.50", "255.255.255.0", "192.168.1.1", "192.168.1.1")
+from search_fakes import Net, Wlan
 
 
 clk = clock.ManualClock(0)
@@ -186,7 +126,7 @@ FREED_SCRIPTS = [
 
 def test_a_searching_board_allocates_nothing_per_tick_in_micropython():
     files = firmware_files()
-    for name in ("scenario.py", "screens.py"):
+    for name in ("scenario.py", "screens.py", "search_fakes.py"):
         files[name] = (HERE / name).read_text(encoding="utf-8")
     out = run_micropython([SEARCH_SCRIPT, *FREED_SCRIPTS], files)
     rows = dict(r.split(None, 1) for r in out.splitlines())
@@ -204,3 +144,59 @@ def test_a_searching_board_allocates_nothing_per_tick_in_micropython():
         "port": 8091,
         "name": "DESK",
     }
+
+
+# The heap budget's session (test_heap_budget.py: every scene, CLOCK, 400 ticks), then the
+# PC goes away: the session's own link, SERVER_HOST "", searches (discovery.py compiled and
+# loaded, a Finder polling) for 400 ticks; the PC answers, the board links and lets go of
+# the search. What the search costs on top of the session, in real MicroPython's heap.
+DISCOVERY_MAX = 5000  # bytes: discovery.py loaded and a Finder running (32-bit port)
+SEARCH_STEPS = [
+    "print('BASE', gc.mem_alloc())",
+    "import search_fakes\nfrom nocturne_fw import net as N",
+    "print('FAKES', gc.mem_alloc())",
+    # the session's own link, now on a LAN where the PC is gone and SERVER_HOST is ""
+    "net = search_fakes.Net()\nlink = LINK\nlink.sock_mod = net\nlink.wlan = search_fakes.Wlan()\n"
+    "link.host = link.configured = ''\nlink.state = N.S_WAIT\nlink.fails = 3\napp.link = link",
+    # compiled in a run of its own, as a board imports it; the name not kept here
+    "from nocturne_fw import discovery\ndel discovery",
+    "print('IMPORTED', gc.mem_alloc())",
+    "app.clock.advance(10)\napp.tick()\nprint('SEARCHING', link.finder is not None "
+    "and link.finder.active, app.screen == ids.SYS_CLOCK, net.queries)",
+    *["app.clock.advance(screens.A.TICK_MS)\napp.tick()"] * 400,
+    'net.answer = b\'{"name": "DESK", "port": 8090, "proto": 2, "pairing": false}\'',
+    *["app.clock.advance(screens.A.TICK_MS)\napp.tick()"] * 500,  # the next query is answered
+    "print('CONNECTED', net.conn is not None)\nnet.conn.rx += b'{\"ct\":41}\\n'",
+    *["app.clock.advance(screens.A.TICK_MS)\napp.tick()"] * 300,  # the line, FOUND's 2 s
+    "print('LINKED', link.state == N.S_UP, link.finder is None, 'nocturne_fw.discovery' in "
+    "__import__('sys').modules)",
+    "print('AFTER', gc.mem_alloc())",
+]
+
+
+def test_a_board_that_searches_while_clock_shows_fits_the_128_kb_heap():
+    import test_heap_budget as H
+
+    steps = H.session()
+    end = steps.pop()  # END: the heap's growth (0 = it fitted) and what is live
+    steps.pop()
+    k = steps.index("app.link = None\ni = 0")
+    steps[k] = "LINK = app.link\n" + steps[k]
+    steps += [*SEARCH_STEPS, "pass", end]
+    files = {name: H.without_docstrings(text) for name, text in H.firmware_files().items()}
+    for name in ("screens.py", "search_fakes.py"):
+        files[name] = (HERE / name).read_text(encoding="utf-8")
+    files["line.txt"] = H.screens.FULL % H.screens.b64(H.screens.moon_cover())
+    out = run_micropython(steps, files, heapsize=H.HEAP)
+    rows = {r.split()[0]: r.split()[1:] for r in out.splitlines()}
+    assert rows["SEARCHING"][0] == "True", out
+    assert rows["CONNECTED"] == ["True"], out
+    assert rows["LINKED"] == ["True", "True", "False"], out  # linked, the search let go of
+    base, fakes, loaded, after = (int(rows[k][0]) for k in ("BASE", "FAKES", "IMPORTED", "AFTER"))
+    search = loaded - fakes
+    print(
+        f"\nsession {base} B live; searching +{search} B = {base + search} B of {H.HEAP} "
+        f"(+{fakes - base} B of test fakes); linked again: +{after - fakes} B"
+    )
+    assert search <= DISCOVERY_MAX, out
+    assert after - fakes <= 2048, out  # its code freed once linked (its names stay interned)

@@ -107,7 +107,7 @@ class Driver:
             board_rev=CFG["board"],
             fs_root=CFG["fs"],
             wlan=network.WLAN(network.STA_IF, radio=self.radio),
-            socket_mod=fault_socket.SocketModule(self.faults),
+            socket_mod=fault_socket.SocketModule(self.faults, CFG.get("lan")),
         )
         try:
             b = fw_board.Board(CFG["board"])
