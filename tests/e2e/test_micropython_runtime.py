@@ -30,7 +30,7 @@ from nocturne.emulator.rig import ServerProcess, free_port, write_config
 from nocturne.emulator.secrets_file import make_secrets
 
 from ..conftest import CAPTURE_0_9_6
-from .conftest import POLL, Rig, read_server_lines
+from .conftest import Rig, read_server_lines
 
 HEAP = 320 * 1024  # the 64-bit port: objects twice a board's size (the bench finds the least)
 LINE_BUDGET = 16 * 1024  # bytes one received line may allocate (parse + the new values)
@@ -205,23 +205,29 @@ async def test_pieces_an_over_long_line_and_garbage(rig: Rig):
             await asyncio.wait_for(server.wait_closed(), 2)
 
 
-async def test_alert_jumps_flashes_and_clears(rig: Rig):
+async def test_alert_jumps_flashes_and_clears(slow_rig: Rig):
+    # lines 1.5 s apart: most of the flashes' edges fall between lines, on idle ticks
+    rig = slow_rig
     dev = board(rig)
     await rig.until(lambda: dev.screen == ids.HUB and dev.lines > 0, 15, "HUB")
     rig.capture.set("gpu_temp", 91)  # limits.gpu is 80
     rig.publish()
-    await rig.until(lambda: dev.screen_name() == "GPU", 6 * POLL, "jump to GPU")
+    await rig.until(lambda: dev.screen_name() == "GPU", 4 * SLOW_POLL, "jump to GPU")
     await rig.until(lambda: dev.find_text("CRITICAL", FS), 2, "CRITICAL")
+    dev.reset_heap_figures()
     seen = set()
     loop = asyncio.get_running_loop()
-    end = loop.time() + 1.6
-    while loop.time() < end:  # the panel inverts once a second
+    end = loop.time() + 3.1
+    while loop.time() < end:  # the panel inverts once a second (the LED blinks with it)
         await rig.run(0.05)
         seen.add(dev.panel.inverse)
     assert seen == {True, False}
+    flashing = dev.heap_report()  # the invert commands and LED changes allocate nothing
+    assert flashing.idle_ticks > 100 and flashing.idle_allocating == 0, flashing
+    assert flashing.line_ticks >= 1 and flashing.line_max <= LINE_BUDGET, flashing
     rig.capture.set("gpu_temp", 60)
     rig.publish()
-    await rig.until(lambda: not dev.inverted and not dev.panel.inverse, 8 * POLL, "clear")
+    await rig.until(lambda: not dev.inverted and not dev.panel.inverse, 4 * SLOW_POLL, "clear")
     assert dev.screen_name() == "GPU"
 
 
