@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -38,20 +38,6 @@ DEFAULT_HEAP = 320 * 1024  # 64-bit: a session runs in ~192 KB, a reconnect afte
 START_TIMEOUT = 30.0  # s: imports on a small heap take a while on a loaded machine
 _DEFAULT: Any = object()
 _RUN = "import sys, micropython_unix as m; sys.exit(m.run_main(sys.argv))"
-_HEAP_FIELDS = (
-    "t_ms",
-    "idle_ticks",
-    "idle_allocating",
-    "idle_max",
-    "redraw_ticks",
-    "redraw_allocating",
-    "redraw_max",
-    "line_ticks",
-    "line_max",
-    "gc_ticks",
-    "live",
-    "free",
-)
 
 
 @dataclass(frozen=True)
@@ -72,6 +58,9 @@ class HeapReport:
     gc_ticks: int
     live: int
     free: int
+
+
+_HEAP_N = len(fields(HeapReport))  # i32 figures in an H record, in the dataclass's order
 
 
 def parse_heap(spec: str) -> int:
@@ -96,6 +85,10 @@ def micropython_command(
 ) -> list[str]:
     """How to start the unix port; EmulatorError naming the fix when it is not installed
     (``version``, ``platform``: this Python's unless given)."""
+    if getattr(sys, "frozen", False):  # the one-file executable has no Python to start
+        raise EmulatorError(
+            f"--runtime micropython needs a Python install: pip install nocturne-os '{PACKAGE}'"
+        )
     major, minor = version or sys.version_info[:2]
     platform = platform or sys.platform
     if (major, minor) != (3, 11) or not platform.startswith("linux"):
@@ -297,14 +290,14 @@ class MpDevice:
                 self._status_record(rx[i : i + 17], bytes(rx[i + 18 : i + 18 + rx[i + 17]]))
                 i += 18 + rx[i + 17]
             elif kind == 0x48:  # H
-                if len(rx) < i + 1 + 4 * len(_HEAP_FIELDS):
+                if len(rx) < i + 1 + 4 * _HEAP_N:
                     break
                 values = [
                     int.from_bytes(rx[i + 1 + 4 * k : i + 5 + 4 * k], "little", signed=True)
-                    for k in range(len(_HEAP_FIELDS))
+                    for k in range(_HEAP_N)
                 ]
                 self._heap_reports.append(HeapReport(*values))
-                i += 1 + 4 * len(_HEAP_FIELDS)
+                i += 1 + 4 * _HEAP_N
             else:
                 raise EmulatorError(f"garbled record from the board: {bytes(rx[i : i + 16])!r}")
         del rx[:i]
