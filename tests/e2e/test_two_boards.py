@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from nocturne_fw import app as A
-from nocturne_fw import clock, net, scene_ids
+from nocturne_fw import clock, menu, net, scene_ids
 
 from nocturne.emulator.device import Device
 from nocturne.emulator.rig import free_port
@@ -142,14 +142,15 @@ def test_two_boards_own_server_settings_and_radio(
         # A: carousel on. B: LED alerts off. Each through its own menu, saved on EXIT.
         press(clk, both, a, long=True)  # the menu, on CAROUSEL
         press(clk, both, a, long=True)  # carousel on
-        for _ in range(6):
+        for _ in range(menu.I_EXIT - menu.I_CAROUSEL):
             press(clk, both, a)  # ... down to EXIT
         press(clk, both, a, long=True)
         press(clk, both, b, long=True)
-        for _ in range(5):
+        for _ in range(menu.I_LED - menu.I_CAROUSEL):
             press(clk, both, b)  # LED ALERTS
         press(clk, both, b, long=True)  # off
-        press(clk, both, b)  # EXIT
+        for _ in range(menu.I_EXIT - menu.I_LED):
+            press(clk, both, b)  # ... down to EXIT
         press(clk, both, b, long=True)
         saved_a = json.loads((fs_a / "settings.json").read_text())
         saved_b = json.loads((fs_b / "settings.json").read_text())
