@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from .config_checks import Checker
 from .config_file import (
     ConfigError,
     file_is_missing,
@@ -25,6 +24,13 @@ from .config_file import (
     warn_if_others_can_read,
 )
 from .desk_settings import NightSchedule, parse_idle_minutes, parse_night
+from .export_settings import (
+    MqttSettings,
+    WebSettings,
+    mqtt_settings,
+    show_pcs,
+    web_settings,
+)
 from .fields import OVERRIDE_KEYS
 from .json_names import json_type_name
 from .pairing_settings import parse_device_tokens
@@ -49,35 +55,6 @@ class Limits:
     cpu: float = 75.0  # °C: CRITICAL at or above
     gpu: float = 80.0
     hysteresis: float = 3.0  # °C below the limit before the alert clears
-
-
-# MQTT topic levels and Home Assistant node ids: what both accept.
-MQTT_NAME = re.compile(r"[A-Za-z0-9_-]+")
-MQTT_TOPIC = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")
-
-
-@dataclass(frozen=True, slots=True)
-class MqttSettings:
-    """config.json "mqtt": the broker to publish to, for Home Assistant and other PCs."""
-
-    host: str
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-    ca_file: str | None = None  # with tls: the broker's CA; None = the system's CAs
-    base_topic: str = "nocturne"
-    discovery_prefix: str = "homeassistant"
-    node_id: str = ""  # "" = this PC's name, made topic-safe
-    interval: float = 10.0  # seconds between state messages (README says why 10)
-
-
-@dataclass(frozen=True, slots=True)
-class WebSettings:
-    """config.json "web": where GET /metrics and /api/snapshot are served."""
-
-    host: str = "127.0.0.1"
-    port: int = 8095
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,134 +164,13 @@ def write_default_config(path: Path) -> None:
 # --- validation ---------------------------------------------------------------------------
 
 
-class _Checker:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, expected: str, found: Any) -> ConfigError:
-        shown = json.dumps(found, ensure_ascii=False) if found is not None else "null"
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        return ConfigError(
-            f"{self.source}: key '{key}': expected {expected}, "
-            f"found {shown} ({json_type_name(found)})"
-        )
-
-    def string(self, key: str, value: Any, *, allow_empty: bool = True) -> str:
-        if not isinstance(value, str) or (not allow_empty and not value.strip()):
-            raise self.fail(key, "a non-empty string" if not allow_empty else "a string", value)
-        return value
-
-    def number(self, key: str, value: Any, lo: float, hi: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            raise self.fail(key, f"a number from {lo:g} to {hi:g}", value)
-        return float(value)
-
-    def integer(self, key: str, value: Any, lo: int, hi: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise self.fail(key, f"a whole number from {lo} to {hi}", value)
-        return value
-
-    def url(self, key: str, value: Any, example: str = "http://localhost:8085/data.json") -> str:
-        text = self.string(key, value, allow_empty=False)
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise self.fail(key, f"an http:// URL such as {example}", value)
-        return text
-
-    def boolean(self, key: str, value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(key, "true or false", value)
-        return value
-
-    def topic(self, key: str, value: Any, pattern: re.Pattern[str], example: str) -> str:
-        text = self.string(key, value).strip()
-        if not pattern.fullmatch(text):
-            raise self.fail(key, f"letters, digits, _ and - (like {example})", value)
-        return text
-
-    def unknown(self, key: str, known: list[str]) -> ConfigError:
-        return ConfigError(
-            f"{self.source}: unknown key '{key}'; the known keys are: {', '.join(known)}"
-        )
-
-
 _TOP_KEYS = [f.name for f in fields(Config) if f.name != "path"]
 _LIMIT_KEYS = [f.name for f in fields(Limits)]
-_MQTT_KEYS = [f.name for f in fields(MqttSettings)]
-_WEB_KEYS = [f.name for f in fields(WebSettings)]
-
-
-def _object(check: _Checker, key: str, value: Any, known: list[str], example: str) -> None:
-    if not isinstance(value, dict):
-        raise check.fail(key, f"an object like {example}", value)
-    for name in value:
-        if name not in known:
-            raise check.unknown(f"{key}.{name}", [f"{key}.{k}" for k in known])
-
-
-def _mqtt_settings(check: _Checker, data: Any) -> MqttSettings:
-    _object(check, "mqtt", data, _MQTT_KEYS, '{"host": "192.168.1.10"}')
-    if "host" not in data:
-        raise ConfigError(f"{check.source}: key 'mqtt.host' is missing: the broker's address")
-    kw: dict[str, Any] = {"host": check.string("mqtt.host", data["host"], allow_empty=False)}
-    kw["host"] = kw["host"].strip()
-    if "port" in data:
-        kw["port"] = check.integer("mqtt.port", data["port"], 1, 65535)
-    for key in ("username", "password", "ca_file"):
-        if data.get(key) is not None:
-            kw[key] = check.string(f"mqtt.{key}", data[key], allow_empty=False)
-    if "tls" in data:
-        kw["tls"] = check.boolean("mqtt.tls", data["tls"])
-    if "ca_file" in kw:
-        if not kw.get("tls"):
-            raise ConfigError(f"{check.source}: key 'mqtt.ca_file' is set: set \"tls\": true too")
-        if not Path(kw["ca_file"]).is_file():
-            raise check.fail("mqtt.ca_file", "the path of a CA certificate file", data["ca_file"])
-    if "password" in kw and "username" not in kw:
-        raise ConfigError(f"{check.source}: key 'mqtt.password' is set: set 'mqtt.username' too")
-    for key, example in (("base_topic", '"nocturne"'), ("discovery_prefix", '"homeassistant"')):
-        if key in data:
-            kw[key] = check.topic(f"mqtt.{key}", data[key], MQTT_TOPIC, example)
-    if data.get("node_id"):
-        kw["node_id"] = check.topic("mqtt.node_id", data["node_id"], MQTT_NAME, '"office_pc"')
-    if "interval" in data:
-        kw["interval"] = check.number("mqtt.interval", data["interval"], 1, 3600)
-    return MqttSettings(**kw)
-
-
-def _show_pcs(check: _Checker, value: Any, mqtt: MqttSettings | None) -> tuple[str, ...]:
-    """config.json "show_pcs": "*" or a list of node ids, for the boards' PCS scene."""
-    example = '"*" (every PC on the broker) or a list of node ids like ["office_pc", "laptop"]'
-    if value == "*":
-        names: tuple[str, ...] = ("*",)
-    elif isinstance(value, list) and value and len(value) <= 8:
-        names = tuple(
-            check.topic(f"show_pcs[{i}]", v, MQTT_NAME, '"office_pc"') for i, v in enumerate(value)
-        )
-    else:
-        raise check.fail("show_pcs", example + ", at most 8", value)
-    if mqtt is None:
-        raise ConfigError(
-            f"{check.source}: key 'show_pcs' is set but 'mqtt' is not: the PCs are read from "
-            'an MQTT broker; add "mqtt": {"host": "<broker>"} or remove show_pcs'
-        )
-    return names
-
-
-def _web_settings(check: _Checker, data: Any) -> WebSettings:
-    _object(check, "web", data, _WEB_KEYS, '{"host": "127.0.0.1", "port": 8095}')
-    kw: dict[str, Any] = {}
-    if "host" in data:
-        kw["host"] = check.string("web.host", data["host"], allow_empty=False).strip()
-    if "port" in data:
-        kw["port"] = check.integer("web.port", data["port"], 1, 65535)
-    return WebSettings(**kw)
 
 
 def config_from_mapping(data: Any, source: str = "config.json") -> Config:
     """Validate decoded JSON into a Config. ``source`` names the file in error messages."""
-    check = _Checker(source)
+    check = Checker(source)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{source}: expected a JSON object {{...}} at the top, found {json_type_name(data)}"
@@ -392,11 +248,11 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
             check.string(f"sensors.{key}", sensor_id, allow_empty=False)
         kw["sensors"] = dict(sensors)
     if data.get("mqtt") is not None:
-        kw["mqtt"] = _mqtt_settings(check, data["mqtt"])
+        kw["mqtt"] = mqtt_settings(check, data["mqtt"])
     if data.get("show_pcs") is not None:
-        kw["show_pcs"] = _show_pcs(check, data["show_pcs"], kw.get("mqtt"))
+        kw["show_pcs"] = show_pcs(check, data["show_pcs"], kw.get("mqtt"))
     if "web" in data:
-        kw["web"] = None if data["web"] is None else _web_settings(check, data["web"])
+        kw["web"] = None if data["web"] is None else web_settings(check, data["web"])
     if data.get("night") is not None:
         kw["night"] = parse_night(check, data["night"])
     parse_idle_minutes(check, data, kw)
@@ -412,7 +268,7 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
 
 def apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
     """Apply the original server's overrides: LHM_URL, TCP_HOST, TCP_PORT."""
-    check = _Checker("environment")
+    check = Checker("environment")
     kw: dict[str, Any] = {}
     if environ.get("LHM_URL"):
         kw["lhm_url"] = check.url("LHM_URL", environ["LHM_URL"])

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from .config_file import ConfigError
 
 if TYPE_CHECKING:
-    from .config import Config, _Checker
+    from .config import Config
+    from .config_checks import Checker
 
 NIGHT_MODES = ("dim", "clock", "off")
 NIGHT_KEYS = ("start", "end", "mode")
@@ -33,14 +34,14 @@ class NightSchedule:
     mode: str = "dim"
 
 
-def _time_of_day(check: _Checker, key: str, value: Any) -> int:
+def _time_of_day(check: Checker, key: str, value: Any) -> int:
     match = _CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
     if match is None:
         raise check.fail(key, 'a time of day as "HH:MM" (24-hour, like "23:00")', value)
     return int(match[1]) * 60 + int(match[2])
 
 
-def parse_night(check: _Checker, data: Any) -> NightSchedule:
+def parse_night(check: Checker, data: Any) -> NightSchedule:
     """Validate config.json's ``night`` object."""
     if not isinstance(data, dict):
         raise check.fail("night", f"an object like {NIGHT_EXAMPLE}", data)
@@ -66,7 +67,7 @@ def parse_night(check: _Checker, data: Any) -> NightSchedule:
     return NightSchedule(start, end, mode.strip().lower())
 
 
-def parse_idle_minutes(check: _Checker, data: dict[str, Any], kw: dict[str, Any]) -> None:
+def parse_idle_minutes(check: Checker, data: dict[str, Any], kw: dict[str, Any]) -> None:
     """Validate ``idle_dim_minutes`` and ``idle_blank_minutes`` into ``kw``."""
     for key in ("idle_dim_minutes", "idle_blank_minutes"):
         if data.get(key) is not None:
