@@ -6,10 +6,11 @@ A font is a module made by tools/make_fonts.py (``font_small``, ``font_medium``,
 ``DATA`` (the cells, MONO_HLSB, rows padded to whole bytes, concatenated in
 ``CHARS`` order).
 
-The first time a font is used its bitmap is copied into one ``bytearray``
-(MicroPython's FrameBuffer needs a writable buffer) and the first time a glyph
-is drawn a FrameBuffer is made over a memoryview of its bytes and cached: from
-then on drawing a string allocates nothing.
+A font's bitmap is never copied: the first time a glyph is drawn, a blit source
+``(memoryview slice of DATA, width, height, MONO_HLSB)`` is made and cached (the
+tuple form of ``FrameBuffer.blit`` reads a read-only ``bytes`` buffer, a FrameBuffer
+would need a writable copy: ~5.8 KB of heap for the three fonts). From then on
+drawing a string allocates nothing.
 
 Characters a font lacks fall back readably: common accented Latin letters and
 typographic punctuation to ASCII ("é" -> "e", "–" -> "-", "’" -> "'"), a
@@ -55,7 +56,7 @@ _faces = {}  # font module -> _Face
 
 
 class _Face:
-    """Per-font state made once: writable bitmap copy, glyph offsets, glyph cache."""
+    """Per-font state made once: advances, a view of the bitmap, the glyph cache."""
 
     def __init__(self, font):
         self.height = font.HEIGHT
@@ -63,15 +64,8 @@ class _Face:
         # the font's advances, and one more: 0 for the zero-width characters' index
         self.widths = bytes(font.WIDTHS) + b"\x00"
         self.none = len(self.chars)
-        self.data = bytearray(font.DATA)
-        self.mv = memoryview(self.data)
-        offsets = []
-        off = 0
-        for w in self.widths:
-            offsets.append(off)
-            off += ((w + 7) >> 3) * self.height
-        self.offsets = offsets
-        self.glyphs = [None] * len(self.chars)  # type: list  # a FrameBuffer once drawn
+        self.mv = memoryview(font.DATA)  # the font module's bytes, not a copy
+        self.glyphs = [None] * len(self.chars)  # type: list  # a blit source once drawn
         q = self.chars.find(PLACEHOLDER)
         if q < 0:
             q = self.chars.find("?")
@@ -97,12 +91,16 @@ class _Face:
         return self.unknown
 
     def glyph(self, i):
+        """Blit source for glyph ``i``: made on its first draw (its offset summed then)."""
         g = self.glyphs[i]
         if g is None:
-            w = self.widths[i]
-            off = self.offsets[i]
-            n = ((w + 7) >> 3) * self.height
-            g = framebuf.FrameBuffer(self.mv[off : off + n], w, self.height, framebuf.MONO_HLSB)
+            widths = self.widths
+            h = self.height
+            off = 0
+            for k in range(i):
+                off += ((widths[k] + 7) >> 3) * h
+            w = widths[i]
+            g = (self.mv[off : off + ((w + 7) >> 3) * h], w, h, framebuf.MONO_HLSB)
             self.glyphs[i] = g
         return g
 
