@@ -9,7 +9,7 @@ allows (see bench/bench_processes.py).
   snapshot again for each one it may not open).
 * :class:`ProcStatReader`, Linux: ``/proc/PID/stat`` alone holds the CPU times, the start
   time and the resident pages, so a scan is one read per process (psutil reads ``stat`` and
-  ``statm`` through layers of wrappers: about 2.5x the cost).
+  ``statm`` through layers of wrappers: nearly twice the cost, bench_processes).
 
 Each sample carries the process's start as its identity: a PID seen again with another start
 is a new process. A reading the OS refuses is None (unknown), never 0.
