@@ -89,9 +89,15 @@ def make_track(folder: Path, *, title: str, artist: str, seed: int = 0) -> Path:
 @pytest.fixture
 def session_bus(tmp_path) -> Iterator[str]:
     """A private dbus-daemon session bus; yields its address."""
+    yield from dbus_daemon("--session")
+
+
+def dbus_daemon(*args: str) -> Iterator[str]:
+    """Run a private dbus-daemon with ``args`` (``--session`` or ``--config-file=...``) while
+    the caller iterates; yields its address."""
     daemon = need("dbus-daemon")
     proc = subprocess.Popen(
-        [daemon, "--session", "--nofork", "--nosyslog", "--print-address=1"],
+        [daemon, *args, "--nofork", "--nosyslog", "--print-address=1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

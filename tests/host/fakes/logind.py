@@ -13,7 +13,6 @@ a User (property Display (so)) and a Session (properties IdleHint b, IdleSinceHi
 
 import asyncio
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from dbus_fast import BusType, DBusError
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import PropertyAccess, ServiceInterface, dbus_property, method, signal
 
-from ..media_fixtures import need
+from ..media_fixtures import dbus_daemon
 
 LOGIND = "org.freedesktop.login1"
 MANAGER_PATH = "/org/freedesktop/login1"
@@ -48,29 +47,9 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 @pytest.fixture
 def system_bus(tmp_path: Path) -> Iterator[str]:
     """A private dbus-daemon configured like a system bus; yields its address."""
-    daemon = need("dbus-daemon")
     config = tmp_path / "system-bus.conf"
     config.write_text(BUS_CONFIG.format(socket=tmp_path / "system_bus_socket"), encoding="utf-8")
-    proc = subprocess.Popen(
-        [daemon, f"--config-file={config}", "--nofork", "--nosyslog", "--print-address=1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        address = proc.stdout.readline().strip()
-        if not address:
-            pytest.fail(f"dbus-daemon did not start: {proc.stderr.read()}")
-        yield address
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+    yield from dbus_daemon(f"--config-file={config}")
 
 
 class Manager(ServiceInterface):
