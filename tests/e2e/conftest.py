@@ -5,6 +5,7 @@ process, ticked in real time between the event loop's other work). Loopback only
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import types
 from collections.abc import AsyncIterator, Callable
@@ -78,13 +79,14 @@ class Rig:
         assert dev.screen_name() == name, dev.status()
 
 
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    clock.set_source(None)  # the real clock
+@contextlib.asynccontextmanager
+async def started_rig(tmp_path: Path, poll_interval: float = POLL) -> AsyncIterator[Rig]:
+    """A real server (its own process) on an LHM replay of the 0.9.6 capture; every board
+    added is closed, the server stopped and its log checked on the way out."""
     replay = LhmReplay(CAPTURE_0_9_6.read_bytes())
     await replay.start()
     port = free_port()
-    server = ServerProcess(write_config(tmp_path, port, replay.url, poll_interval=POLL))
+    server = ServerProcess(write_config(tmp_path, port, replay.url, poll_interval=poll_interval))
     await server.start()
     r = Rig(tmp_path, replay, server, port)
     try:
@@ -96,6 +98,13 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     log = server.log()
     assert "Traceback" not in log, log
     assert code in (0, None, -9), log
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    clock.set_source(None)  # the real clock
+    async with started_rig(tmp_path) as r:
+        yield r
 
 
 def wire_line(raw: bytes) -> dict[str, Any]:

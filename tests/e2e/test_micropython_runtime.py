@@ -24,13 +24,11 @@ from nocturne_fw import font_small as FS
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.state import fmt_dec, fmt_int
 
-from nocturne.devtools.lhm_replay import LhmReplay
 from nocturne.emulator.mp_runtime import MpDevice, micropython_command
-from nocturne.emulator.rig import ServerProcess, free_port, write_config
+from nocturne.emulator.rig import free_port
 from nocturne.emulator.secrets_file import make_secrets
 
-from ..conftest import CAPTURE_0_9_6
-from .conftest import Rig, read_server_lines
+from .conftest import Rig, read_server_lines, started_rig
 
 HEAP = 320 * 1024  # the 64-bit port: objects twice a board's size (the bench finds the least)
 LINE_BUDGET = 16 * 1024  # bytes one received line may allocate (parse + the new values)
@@ -78,19 +76,8 @@ def _runtime(tmp_path: Path) -> Iterator[None]:
 @pytest.fixture
 async def slow_rig(tmp_path: Path) -> AsyncIterator[Rig]:
     """The conftest rig with the server polling every SLOW_POLL seconds."""
-    replay = LhmReplay(CAPTURE_0_9_6.read_bytes())
-    await replay.start()
-    port = free_port()
-    server = ServerProcess(write_config(tmp_path, port, replay.url, poll_interval=SLOW_POLL))
-    await server.start()
-    r = Rig(tmp_path, replay, server, port)
-    try:
+    async with started_rig(tmp_path, SLOW_POLL) as r:
         yield r
-    finally:
-        r.emu.close()
-        await server.stop()
-        await replay.stop()
-    assert "Traceback" not in server.log(), server.log()
 
 
 async def test_capture_values_on_the_glass(rig: Rig):
