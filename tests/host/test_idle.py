@@ -8,11 +8,26 @@ import logging
 import pytest
 
 from nocturne.sources import SourceUnavailable
-from nocturne.sources.idle import LogindIdle
+from nocturne.sources.idle import RETRY_FIRST_S, LogindIdle
 
 from .fakes.logind import SESSION_PATH, Logind, system_bus  # noqa: F401  (a fixture)
 
 NOW = 1_800_000_000.0
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
 
 
 @pytest.fixture
@@ -23,8 +38,8 @@ async def logind(system_bus):  # noqa: F811
 
 
 @pytest.fixture
-async def idle(system_bus):  # noqa: F811
-    source = LogindIdle(system_bus, wall_clock=lambda: NOW)
+async def idle(system_bus, ticks):  # noqa: F811
+    source = LogindIdle(system_bus, wall_clock=lambda: NOW, monotonic=ticks)
     yield source
     await source.close()
 
@@ -51,17 +66,40 @@ async def test_without_a_graphical_session_the_process_session_is_used(logind, i
     assert await idle.read() == pytest.approx(5.0)
 
 
-async def test_no_session_at_all_is_unknown_and_said_once(logind, idle, caplog):
+async def test_no_session_at_all_is_unknown_and_said_once(logind, idle, ticks, caplog):
     caplog.set_level(logging.INFO, logger="nocturne.sources.idle")
     logind.manager.user_path = None
     logind.manager.session_by_pid = None
     assert await idle.read() is None
+    ticks.now += RETRY_FIRST_S
     assert await idle.read() is None
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 1 and "logind knows no session of this user" in said[0]
     logind.manager.session_by_pid = SESSION_PATH  # a session appears (the user logged in)
     logind.session.idle_hint, logind.session.idle_since_us = False, 1
+    ticks.now += RETRY_FIRST_S  # the gap doubled: not looked for yet
+    assert await idle.read() is None
+    ticks.now += RETRY_FIRST_S
     assert await idle.read() == 0.0
+
+
+async def test_without_a_session_it_looks_again_only_after_a_growing_gap(
+    logind, idle, ticks, monkeypatch
+):
+    logind.manager.user_path = None
+    logind.manager.session_by_pid = None
+    looks = []
+    find = idle._find_session
+
+    async def counted(bus):
+        looks.append(ticks.now)
+        return await find(bus)
+
+    monkeypatch.setattr(idle, "_find_session", counted)
+    for _ in range(120):  # two minutes of reads, one a second
+        await idle.read()
+        ticks.now += 1.0
+    assert looks == [100.0, 115.0, 145.0, 205.0]  # gaps 15, 30, 60 s: not 120 look-ups
 
 
 async def test_no_system_bus_is_unknown_not_zero(tmp_path):

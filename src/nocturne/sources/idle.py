@@ -33,6 +33,10 @@ MANAGER = "org.freedesktop.login1.Manager"
 SESSION = "org.freedesktop.login1.Session"
 USER = "org.freedesktop.login1.User"
 PROPERTIES = "org.freedesktop.DBus.Properties"
+# Without a system bus or a session, looking again costs a D-Bus round trip (or a failed
+# connect) for an answer that rarely changes: look again after this long, doubling to the cap.
+RETRY_FIRST_S = 15.0
+RETRY_MAX_S = 300.0
 NO_SESSION = "/"  # logind's object path for "none" (User.Display without a graphical session)
 
 
@@ -62,6 +66,7 @@ class LogindIdle:
         bus_address: str | None = None,
         *,
         wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         uid: int | None = None,
         pid: int | None = None,
     ) -> None:
@@ -72,15 +77,23 @@ class LogindIdle:
         self._bus: MessageBus | None = None
         self.session: str | None = None  # the session's object path, once found
         self._said: set[str] = set()  # what was logged already (once each)
+        self._monotonic = monotonic
+        self._look_at = 0.0  # when to look for the bus / the session again
+        self._look_gap = RETRY_FIRST_S
 
     async def read(self) -> float | None:
+        if self.session is None and self._monotonic() < self._look_at:
+            return None  # no bus or no session a moment ago: not worth a round trip yet
         bus = await self._connect()
         if bus is None:
+            self._look_later()
             return None  # the power watcher has said the bus is unreachable: one line is enough
         if self.session is None:
             self.session = await self._find_session(bus)
             if self.session is None:
+                self._look_later()
                 return None
+            self._look_gap = RETRY_FIRST_S
         try:
             props = await self._call(bus, self.session, PROPERTIES, "GetAll", "s", [SESSION])
         except IdleUnavailable:
@@ -99,6 +112,10 @@ class LogindIdle:
         if not idle:
             return 0.0  # active, as far as the session's idle delay can tell
         return max(0.0, self._clock() - since_us / 1e6)
+
+    def _look_later(self) -> None:
+        self._look_at = self._monotonic() + self._look_gap
+        self._look_gap = min(self._look_gap * 2, RETRY_MAX_S)
 
     def _once(self, level: int, text: str) -> None:
         if text not in self._said:
