@@ -22,35 +22,19 @@ def line(t_s, extra=""):
     return (s % (TM + t_s, TZ, extra)).encode()
 
 
-class Oled:
-    """The driver's commands, recorded; a real FrameBuffer to draw into."""
+class Oled(sc.Oled):
+    """scenario.py's OLED, with the contrast commands recorded and a real FrameBuffer."""
 
     def __init__(self):
+        super().__init__()
         self.buf = bytearray(1024)
         self.fb = framebuf.FrameBuffer(self.buf, 128, 64, framebuf.MONO_VLSB)
-        self.on = 1
         self.level = -1
         self.levels = 0  # contrast commands sent
-        self.shows = 0
-
-    def show(self):
-        self.shows += 1
-
-    def poweroff(self):
-        self.on = 0
-
-    def poweron(self):
-        self.on = 1
 
     def contrast(self, v):
         self.level = v
         self.levels += 1
-
-    def invert(self, v):
-        pass
-
-    def rotate(self, v):
-        pass
 
 
 def make(path="/desk_settings.json", start=0):
