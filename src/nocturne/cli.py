@@ -14,9 +14,8 @@ from argparse import SUPPRESS
 from pathlib import Path
 from typing import Any
 
-from . import __version__, flash, pairing_cli
+from . import __version__
 from .config import Config, ConfigError, LoadedConfig, load_config
-from .emulator import cli as emulate
 from .safe_text import printable
 
 log = logging.getLogger("nocturne")
@@ -77,7 +76,6 @@ def setup_logging(log_path: Path | None, *, console: bool, verbose: bool = False
         else:
             file_handler.setFormatter(formatter)
             root.addHandler(file_handler)
-    logging.getLogger("aiohttp").setLevel(logging.WARNING)
 
 
 def _load(args: argparse.Namespace) -> LoadedConfig:
@@ -185,7 +183,12 @@ def cmd_autostart(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Sub-commands whose modules load only when one of them (or --help) is on the command line:
+# the flash plans, urllib and the emulator cost the server a user leaves running ~1 MB of RSS.
+ON_DEMAND = ("flash", "pair", "emulate")
+
+
+def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nocturne",
         description="NOCTURNE_OS server: streams this PC's sensors to NOCTURNE devices.",
@@ -201,9 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check LibreHardwareMonitor, the port and the config")
     autostart = sub.add_parser("autostart", help="start the server when you log in")
     autostart.add_argument("action", choices=["on", "off", "status"])
-    flash.add_subparser(sub)
-    pairing_cli.add_subparser(sub)
-    emulate.add_subparser(sub)
+    if on_demand:
+        from . import flash, pairing_cli
+        from .emulator import cli as emulate
+
+        flash.add_subparser(sub)
+        pairing_cli.add_subparser(sub)
+        emulate.add_subparser(sub)
     build = sub.add_parser("build", help="build the one-file executable (needs PyInstaller)")
     build.add_argument("--no-clean", action="store_true", help="keep build/ and dist/")
     sub.add_parser("config", help="show the config file in use (created if missing)")
@@ -258,7 +265,9 @@ def cmd_tray(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    on_demand = any(word in (*ON_DEMAND, "-h", "--help") for word in words)
+    args = build_parser(on_demand=on_demand).parse_args(words)
     if args.command == "sensors":
         return cmd_sensors(args)
     if args.command == "doctor":
@@ -266,10 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "autostart":
         return cmd_autostart(args)
     if args.command == "emulate":
+        from .emulator import cli as emulate
+
         return emulate.run(args)
     if args.command == "flash":
+        from . import flash
+
         return flash.run(args)
     if args.command == "pair":
+        from . import pairing_cli
+
         return pairing_cli.run(args)
     if args.command == "build":
         from .build import main as build_main

@@ -5,7 +5,6 @@ lines the tray, the list and the doctor show. Names only: never a token."""
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -35,6 +34,8 @@ def fetch_connected(web: WebSettings | None, timeout: float = 1.0) -> set[str] |
     if ":" in host:
         host = f"[{host}]"
     url = f"http://{host}:{web.port}{DEVICES_PATH}"
+    import urllib.request  # here: the running server (which imports this module) never asks
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             document = json.loads(response.read(256 * 1024))

@@ -159,6 +159,9 @@ async def test_art_urls_file_data_and_http(tmp_path):
     png = tmp_path / "my cover #1.png"
     png.write_bytes(b"\x89PNG fake")
     assert await load_art_url(png.as_uri()) == b"\x89PNG fake"  # percent-encoded path
+    literal = tmp_path / "a%41.png"  # decoded once: "%41" is part of the name, not an "A"
+    literal.write_bytes(b"literal")
+    assert await load_art_url(literal.as_uri()) == b"literal"
     data = "data:image/png;base64," + base64.b64encode(b"abc").decode()
     assert await load_art_url(data) == b"abc"
     assert await load_art_url("ftp://example.invalid/x.png") is None

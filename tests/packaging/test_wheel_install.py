@@ -170,8 +170,10 @@ def test_emulate_shows_live_data_from_the_installed_server(installed: Installed)
     env = env_outside_the_checkout()
     started: list[subprocess.Popen] = []
     try:
+        # LHM's stand-in from the checkout: the plain install has no aiohttp (the replays'
+        # extra), and the server it runs must not need it.
         replay = subprocess.Popen(
-            [installed.python, "-m", "nocturne.devtools.lhm_replay", str(CAPTURE_0_9_6),
+            [sys.executable, "-m", "nocturne.devtools.lhm_replay", str(CAPTURE_0_9_6),
              "--port", str(lhm_port)],
             cwd=installed.workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -201,3 +203,17 @@ def test_emulate_shows_live_data_from_the_installed_server(installed: Installed)
     # Status lines read "   1.5s  HUB  UP": the first scene, drawn from the server's lines.
     assert re.search(r"^\s*\d+\.\ds  HUB  UP$", board.stderr, re.MULTILINE), board.stderr
     assert server.returncode == 0
+
+
+def test_the_plain_install_has_no_aiohttp_and_the_replays_say_what_they_need(
+    installed: Installed,
+) -> None:
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('aiohttp') is not None)"
+    assert subprocess.run([installed.python, "-c", probe], timeout=TIMEOUT).returncode == 0
+    replay = subprocess.run(
+        [installed.python, "-m", "nocturne.devtools.lhm_replay", str(CAPTURE_0_9_6)],
+        cwd=installed.workdir, env=env_outside_the_checkout(), capture_output=True, text=True,
+        timeout=TIMEOUT, check=False,
+    )  # fmt: skip
+    assert replay.returncode != 0
+    assert "pip install 'nocturne-os[devtools]'" in replay.stderr

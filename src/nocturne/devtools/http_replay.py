@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+try:
+    from aiohttp import web
+except ModuleNotFoundError as exc:  # the server does without it; only the stand-ins need it
+    raise ModuleNotFoundError(
+        "The replays (nocturne.devtools) need aiohttp: pip install 'nocturne-os[devtools]'"
+        " (in a checkout: .venv/bin/pip install -e '.[devtools]')",
+        name=exc.name,
+    ) from exc
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -26,10 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from aiohttp import web
-
 from ..sources.lhm.client import basic_auth
-from .http_replay import Handler, ReplayServer
+from .http_replay import Handler, ReplayServer, web
 
 GZIP_LEVEL = 6  # .NET's GZipStream at CompressionLevel.Optimal, as LHM creates it
 KEEPALIVE_S = 120.0  # http.sys's default idle connection timeout (HttpListener)

@@ -14,9 +14,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from aiohttp import web
-
-from .http_replay import Handler, ReplayServer
+from .http_replay import Handler, ReplayServer, web
 
 
 class OpenMeteoReplay(ReplayServer):

@@ -10,9 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import aiohttp
-
-from ..http import HttpUnavailable, get_body
+from ..http import HttpClient, HttpUnavailable
 from .model import LhmFormatError, LhmReading
 from .parser import parse_data_json
 from .unreadable_log import UnreadableLog
@@ -60,7 +58,7 @@ class LhmUnavailable(HttpUnavailable):
 
 
 class LhmSource:
-    """One reused HTTP session to ``url``; ``read()`` returns a parsed LhmReading."""
+    """One kept-alive HTTP connection to ``url``; ``read()`` returns a parsed LhmReading."""
 
     name = "LibreHardwareMonitor"
 
@@ -81,8 +79,7 @@ class LhmSource:
         self.max_body = max_body
         self._headers = {"Authorization": basic_auth(user, password or "")} if user else {}
         self._headers["Accept-Encoding"] = accept_encoding(url)
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
+        self._http = HttpClient(timeout=timeout, headers=self._headers)
         self._unreadable = UnreadableLog(log)
 
     @classmethod
@@ -100,10 +97,7 @@ class LhmSource:
 
     async def fetch(self) -> bytes:
         """The raw body of data.json. Raises LhmUnavailable with a reason a user can act on."""
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
-        return await get_body(
-            self._session,
+        return await self._http.get(
             self.url,
             max_bytes=self.max_body,
             error=LhmUnavailable,
@@ -131,6 +125,4 @@ class LhmSource:
         return reading
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._http.close()

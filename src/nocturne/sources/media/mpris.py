@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
-from urllib.request import url2pathname
 
-import aiohttp
 from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
 from .. import SourceUnavailable
+from ..http import HttpClient, HttpUnavailable
 from .model import MAX_IMAGE_BYTES, NowPlaying, clean_text, join_artists
 
 MPRIS_PREFIX = "org.mpris.MediaPlayer2."
@@ -101,12 +100,20 @@ def _read_file(path: Path) -> bytes:
     return data
 
 
-async def load_art_url(url: str, session_factory=None) -> bytes | None:
+def _file_path(url_path: str) -> Path:
+    """The local path a file:// URL's (percent-encoded) path names."""
+    if os.name == "nt":  # /C:/Users/... and \\server\share forms
+        from nturl2path import url2pathname
+
+        return Path(url2pathname(url_path))
+    return Path(unquote(url_path))
+
+
+async def load_art_url(url: str) -> bytes | None:
     """The bytes behind an ``mpris:artUrl``: file://, http(s):// or a base64 data: URI."""
     parts = urlsplit(url)
     if parts.scheme == "file":
-        path = Path(url2pathname(unquote(parts.path)))
-        return await asyncio.to_thread(_read_file, path)
+        return await asyncio.to_thread(_read_file, _file_path(parts.path))
     if parts.scheme == "data":
         header, _, payload = url[5:].partition(",")
         try:
@@ -116,18 +123,13 @@ async def load_art_url(url: str, session_factory=None) -> bytes | None:
         except (binascii.Error, ValueError) as exc:
             raise ValueError(f"broken data: URI ({exc})") from None
     if parts.scheme in ("http", "https"):
-        timeout = aiohttp.ClientTimeout(total=ART_TIMEOUT)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            try:
-                async with session.get(url) as resp:
-                    if resp.status != 200:
-                        raise ValueError(f"{url} answered HTTP {resp.status}")
-                    data = await resp.content.read(MAX_IMAGE_BYTES + 1)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise ValueError(f"cannot fetch {url}: {exc.__class__.__name__} {exc}") from None
-        if len(data) > MAX_IMAGE_BYTES:
-            raise ValueError(f"{url} is larger than {MAX_IMAGE_BYTES} bytes")
-        return data
+        http = HttpClient(timeout=ART_TIMEOUT)
+        try:
+            return await http.get(url, max_bytes=MAX_IMAGE_BYTES)
+        except HttpUnavailable as exc:
+            raise ValueError(str(exc)) from None
+        finally:
+            http.close()
     return None
 
 

@@ -13,10 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from ...snapshot import Weather
-from ..http import HttpUnavailable, get_body
+from ..http import HttpClient, HttpUnavailable
 from .model import CELSIUS, CityNotFound, Place
 from .parser import convert_temperature, parse_forecast, parse_geocoding, split_city
 from .wmo import describe
@@ -103,8 +101,7 @@ class WeatherSource:
                 latitude=latitude,
                 longitude=longitude,
             )
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
+        self._http = HttpClient(timeout=timeout)
 
     @property
     def configured(self) -> bool:
@@ -112,10 +109,7 @@ class WeatherSource:
         return self.place is not None or bool(self.city)
 
     async def _get(self, url: str, params: dict[str, str]) -> bytes:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        return await get_body(
-            self._session,
+        return await self._http.get(
             url,
             params=params,
             max_bytes=MAX_BODY,
@@ -178,6 +172,4 @@ class WeatherSource:
         )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._http.close()
