@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 
 
 def web_exporter(config: Config) -> WebExporter | None:
-    """GET /metrics and /api/snapshot when config.json's ``web`` is on (the default). aiohttp's
-    web server and prometheus_client are imported only then: 3 MB less RSS without them."""
+    """GET /metrics and /api/snapshot when config.json's ``web`` is on (the default).
+    prometheus_client (and the stdlib wsgiref server it brings) is imported only then."""
     if not config.web:
         return None
     from .exports.web import WebExporter

@@ -10,8 +10,9 @@ import sys
 from nocturne.app import NocturneServer
 from nocturne.config import Config
 server = NocturneServer(Config(ping_host="", web={web}, mdns=False), media=False)
-print(",".join(m for m in ("aiohttp.web", "prometheus_client", "PIL") if m in sys.modules))
+print(",".join(m for m in ("aiohttp", "prometheus_client", "wsgiref", "PIL") if m in sys.modules))
 """
+WEB_ON = "__import__('nocturne.config').config.WebSettings()"
 
 
 def loaded_with(web: str) -> set[str]:
@@ -22,7 +23,12 @@ def loaded_with(web: str) -> set[str]:
     return set(out.split(",")) - {""}
 
 
-def test_the_web_server_and_prometheus_only_when_web_is_on():
+def test_prometheus_and_its_http_server_only_when_web_is_on():
     assert loaded_with("None") == set()
-    on = loaded_with("__import__('nocturne.config').config.WebSettings()")
-    assert {"aiohttp.web", "prometheus_client"} <= on and "PIL" not in on
+    on = loaded_with(WEB_ON)
+    assert {"prometheus_client", "wsgiref"} <= on and "PIL" not in on
+
+
+def test_the_server_never_imports_aiohttp():
+    # aiohttp (~15 MB RSS) is for the tests and the devtools replays only.
+    assert "aiohttp" not in loaded_with("None") | loaded_with(WEB_ON)

@@ -13,7 +13,6 @@ import socket
 import subprocess
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -27,6 +26,7 @@ from nocturne.fields import BY_ATTR
 from nocturne.sources.lhm.parser import parse_data_json
 
 from ..conftest import CAPTURE_0_9_6
+from .test_web_server import fetch
 
 POLL = 0.5
 
@@ -38,8 +38,8 @@ def capture_values() -> dict[str, float]:
 
 
 async def get(url: str) -> tuple[int, str, str]:
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        return response.status, response.headers["Content-Type"], await response.text()
+    status, headers, body = await asyncio.to_thread(fetch, url)
+    return status, headers["Content-Type"], body.decode()
 
 
 async def until(condition, timeout: float = 10.0) -> None:
