@@ -41,12 +41,11 @@ IMPORTS = [
     "asyncio",
     "psutil",
     "orjson",
-    "aiohttp",
-    "aiohttp.web",
+    "http.client",
     "prometheus_client",
+    "wsgiref.simple_server",
     "dbus_fast",
     "zeroconf",
-    "PIL.Image",
     "nocturne.config",
     "nocturne.protocol",
     "nocturne.server",
@@ -55,6 +54,7 @@ IMPORTS = [
     "nocturne.app",
     "nocturne.cli",
 ]
+NOT_IMPORTED = ["asyncio", "aiohttp", "aiohttp.web", "PIL.Image"]
 CONFIGS = {
     "as bench_system (web off)": {"web": None},
     "defaults (web on, mDNS on)": {},
@@ -171,7 +171,7 @@ def tracemalloc_child(seconds: float) -> None:
         board = asyncio.create_task(device(port, 1, stop, [0]))
         await asyncio.sleep(seconds)
         snapshot = tracemalloc.take_snapshot()
-        heavy = ("aiohttp", "aiohttp.web", "prometheus_client", "PIL", "zeroconf", "dbus_fast")
+        heavy = ("aiohttp", "prometheus_client", "PIL", "zeroconf", "dbus_fast", "ssl")
         loaded = [name for name in heavy if name in sys.modules]
         print(f"  {len(sys.modules)} modules loaded; of the heavy ones: {', '.join(loaded)}")
         stop.set()
@@ -282,6 +282,9 @@ def main() -> None:
     me = [sys.executable, __file__, "--seconds", str(args.seconds)]
     print("bench_memory: RSS after each import (a fresh interpreter)")
     subprocess.run([sys.executable, "-c", IMPORTS_CHILD, *IMPORTS], check=True)
+    print("For reference, what the server does not import (aiohttp: until issue 15; the tray's")
+    print("PIL: only with a tray), after asyncio:")
+    subprocess.run([sys.executable, "-c", IMPORTS_CHILD, *NOT_IMPORTED], check=True)
     asyncio.run(configs(args.seconds))
     print(f"\ntracemalloc: the server in-process after {args.seconds:g} s (web off)")
     subprocess.run([*me, "--child", "tracemalloc"], check=True)

@@ -85,6 +85,22 @@ async def test_metrics_carry_the_snapshot_and_no_access_log(exporter, capfd):
     assert capfd.readouterr().err == ""  # no "GET /metrics 200" line per scrape
 
 
+async def test_a_scrape_can_ask_for_some_metrics_by_name(exporter):
+    """Prometheus' ``?name[]=`` filter (prometheus_client's): the names come from the
+    collector's describe(), so a gauge is found whether its value is known yet or not."""
+    names = "name[]=nocturne_cpu_temperature_celsius&name[]=nocturne_build_info"
+    url = f"{exporter.url}/metrics?{names}"
+    status, _, body = await get(url)
+    assert status == 200
+    assert values(body.decode()) == {
+        "nocturne_cpu_temperature_celsius": 51.5,
+        "nocturne_build_info": 1.0,
+    }
+    exporter.offer(Snapshot())  # unknown now: asked for, and absent (never 0)
+    _, _, body = await get(url)
+    assert values(body.decode()) == {"nocturne_build_info": 1.0}
+
+
 async def test_metrics_are_gzipped_when_asked(exporter):
     url = f"{exporter.url}/metrics"
     status, headers, body = await get(url, headers={"Accept-Encoding": "gzip"})

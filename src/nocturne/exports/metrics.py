@@ -73,12 +73,27 @@ def fahrenheit_to_celsius(value: float) -> float:
     return (value - 32.0) * 5.0 / 9.0
 
 
+# The gauges that are no field of fields.py (one name each, for collect and describe).
+WEATHER_STEM = "weather_temperature_celsius"
+MEDIA_STEM = "media_playing"
+LHM_UP_STEM = "lhm_up"
+WITHOUT_FIELD = (WEATHER_STEM, MEDIA_STEM, LHM_UP_STEM)
+
+
 class SnapshotCollector(Collector):
     """A prometheus_client collector reading the latest Snapshot on every scrape."""
 
     def __init__(self, latest: Callable[[], Snapshot], *, weather_unit: str = CELSIUS) -> None:
         self._latest = latest
         self._weather_unit = weather_unit
+
+    def describe(self) -> Iterator[Metric]:
+        """Every family this collector can yield, without samples: the registry learns the
+        names from it, so a scrape's ``?name[]=`` filter finds them (known or not yet)."""
+        fields = dict.fromkeys(metric_name(field) for field in NUMERIC_FIELDS)
+        for name in [*fields, *(f"{PREFIX}{stem}" for stem in WITHOUT_FIELD)]:
+            yield GaugeMetricFamily(name, "")
+        yield InfoMetricFamily(f"{PREFIX}build", "")
 
     def collect(self) -> Iterator[Metric]:
         snapshot = self._latest()
@@ -106,17 +121,15 @@ class SnapshotCollector(Collector):
             celsius = weather.temperature
             if self._weather_unit != CELSIUS:
                 celsius = fahrenheit_to_celsius(celsius)
-            yield GaugeMetricFamily(
-                f"{PREFIX}weather_temperature_celsius", "Outdoor temperature", value=celsius
-            )
+            yield GaugeMetricFamily(f"{PREFIX}{WEATHER_STEM}", "Outdoor temperature", value=celsius)
         if snapshot.media is not None:
             yield GaugeMetricFamily(
-                f"{PREFIX}media_playing",
+                f"{PREFIX}{MEDIA_STEM}",
                 "1 while the media player plays",
                 value=1.0 if snapshot.media.playing else 0.0,
             )
         yield GaugeMetricFamily(
-            f"{PREFIX}lhm_up",
+            f"{PREFIX}{LHM_UP_STEM}",
             "1 while LibreHardwareMonitor answers",
             value=1.0 if snapshot.lhm_online else 0.0,
         )
