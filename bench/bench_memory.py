@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import psutil
-from bench_server import CAPTURE, device, wait_port
+from bench_server import CAPTURE, compile_bytecode, device, wait_port
 
 from nocturne.emulator.rig import free_port
 
@@ -275,6 +275,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, help="one long run: RSS slope")
     parser.add_argument("--child", choices=("tracemalloc",), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    compile_bytecode()  # as installed: our modules' bytecode on disk, not compiled per start
     if args.child == "tracemalloc":
         return tracemalloc_child(args.seconds)
     if args.minutes:

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import psutil
-from bench_server import CAPTURE, cpu_seconds, device, wait_port
+from bench_server import CAPTURE, compile_bytecode, cpu_seconds, device, wait_port
 
 from nocturne.emulator.rig import free_port
 
@@ -149,4 +149,5 @@ async def main(seconds: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
+    compile_bytecode()  # as installed: our modules' bytecode on disk, not compiled per start
     asyncio.run(main(parser.parse_args().seconds))

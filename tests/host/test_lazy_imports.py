@@ -10,23 +10,35 @@ import sys
 from nocturne.app import NocturneServer
 from nocturne.config import Config
 server = NocturneServer(Config(ping_host="", web={web}, mdns=False), media=False)
+if {scrape}:  # one GET /metrics, with http.client: the server's own HTTP client imports it
+    import asyncio, http.client
+    def get(port):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/metrics")
+        assert conn.getresponse().read().startswith(b"# HELP")
+    async def scrape():
+        await server.web.start()
+        await asyncio.to_thread(get, server.web.port)
+        await server.web.stop()
+    asyncio.run(scrape())
 print(",".join(m for m in ("aiohttp", "prometheus_client", "wsgiref", "PIL") if m in sys.modules))
 """
-WEB_ON = "__import__('nocturne.config').config.WebSettings()"
+WEB_ON = "__import__('nocturne.config').config.WebSettings(port=0)"
 
 
-def loaded_with(web: str) -> set[str]:
+def loaded_with(web: str, *, scrape: bool = False) -> set[str]:
+    check = CHECK.replace("{web}", web).replace("{scrape}", str(scrape))
     out = subprocess.run(
-        [sys.executable, "-c", CHECK.replace("{web}", web)],
+        [sys.executable, "-c", check],
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout.strip()  # fmt: skip
     return set(out.split(",")) - {""}
 
 
-def test_prometheus_and_its_http_server_only_when_web_is_on():
+def test_the_http_server_only_when_web_is_on_and_prometheus_from_the_first_scrape():
     assert loaded_with("None") == set()
-    on = loaded_with(WEB_ON)
-    assert {"prometheus_client", "wsgiref"} <= on and "PIL" not in on
+    assert loaded_with(WEB_ON) == {"wsgiref"}
+    assert loaded_with(WEB_ON, scrape=True) == {"wsgiref", "prometheus_client"}
 
 
 def test_the_server_never_imports_aiohttp():

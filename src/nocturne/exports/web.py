@@ -1,11 +1,13 @@
 """The web endpoints: GET /metrics (Prometheus text format) and GET /api/snapshot (JSON);
 GET /api/devices: the connected devices and the paired boards' names (never a token).
 
-The stdlib WSGI server prometheus_client already brings (wsgiref), in threads of its own: no
-web framework in memory. /metrics and /api/snapshot answer from the latest Snapshot the
-collector handed over (immutable, so any thread may read it), so a scrape never waits for a
-sensor; /api/devices reads the device table the event loop owns, so it is built on the loop.
-A port that is taken costs one log line: the devices are served all the same.
+The stdlib WSGI server (wsgiref, the one prometheus_client serves with), in threads of its
+own: no web framework in memory, and prometheus_client itself (~1.8 MB of RSS with the
+urllib it imports) only from the first scrape of /metrics on. /metrics and /api/snapshot
+answer from the latest Snapshot the collector handed over (immutable, so any thread may
+read it), so a scrape never waits for a sensor; /api/devices reads the device table the
+event loop owns, so it is built on the loop. A port that is taken costs one log line: the
+devices are served all the same.
 """
 
 from __future__ import annotations
@@ -20,15 +22,13 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import orjson
-from prometheus_client.exposition import ThreadingWSGIServer, make_wsgi_app
 
 from ..config import WebSettings
 from ..fields import CELSIUS
 from ..snapshot import Snapshot
-from .metrics import metrics_registry
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ TEXT = "text/plain; charset=utf-8"
 
 Response = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
 StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
@@ -72,9 +73,10 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class _Server(ThreadingWSGIServer):
+class _Server(socketserver.ThreadingMixIn, WSGIServer):
     """A thread per request (daemon threads), at most MAX_REQUESTS of them."""
 
+    daemon_threads = True
     request_queue_size = 32  # a burst of scrapes waits in the backlog, not in SYN retries
 
     def __init__(self, address: tuple[Any, ...], family: socket.AddressFamily) -> None:
@@ -148,8 +150,9 @@ class WebExporter:
     def __init__(self, settings: WebSettings, *, weather_unit: str = CELSIUS) -> None:
         self.settings = settings
         self.snapshot = Snapshot()
-        self.registry = metrics_registry(lambda: self.snapshot, weather_unit=weather_unit)
-        self._metrics_app = make_wsgi_app(self.registry)  # format by Accept, gzip
+        self.weather_unit = weather_unit
+        self._metrics_app: WsgiApp | None = None  # prometheus_client's, from the first scrape
+        self._metrics_lock = threading.Lock()
         self._routes: dict[str, Callable[[dict[str, Any]], Response]] = {
             "/metrics": self._metrics,
             "/api/snapshot": self._snapshot,
@@ -198,9 +201,23 @@ class WebExporter:
             started.append((status, headers))
 
         # As GET: prometheus_client's app answers HEAD with 405.
-        body = b"".join(self._metrics_app({**environ, "REQUEST_METHOD": "GET"}, start_response))
+        app = self._metrics_app or self._load_metrics_app()
+        body = b"".join(app({**environ, "REQUEST_METHOD": "GET"}, start_response))
         status, headers = started[0]
         return status, list(headers), body
+
+    def _load_metrics_app(self) -> WsgiApp:
+        """prometheus_client's WSGI app over the snapshot's registry (it picks the format
+        from the Accept header, gzips when asked and filters by ``name[]``)."""
+        with self._metrics_lock:  # two first scrapes at once build it once
+            if self._metrics_app is None:
+                from prometheus_client import make_wsgi_app
+
+                from .metrics import metrics_registry
+
+                registry = metrics_registry(lambda: self.snapshot, weather_unit=self.weather_unit)
+                self._metrics_app = make_wsgi_app(registry)
+            return self._metrics_app
 
     def _snapshot(self, environ: dict[str, Any]) -> Response:
         return "200 OK", [("Content-Type", JSON)], orjson.dumps(snapshot_document(self.snapshot))
