@@ -14,7 +14,7 @@ import pytest
 
 from nocturne.snapshot import Processes
 from nocturne.sources.process_readers import ProcStatReader, PsutilReader, Sample
-from nocturne.sources.processes import ProcessSource
+from nocturne.sources.processes import IDLE_NAMES, ProcessSource, display_name
 
 pytestmark = pytest.mark.skipif(not psutil.LINUX, reason="names set through the executable's name")
 
@@ -216,3 +216,46 @@ def test_proc_stat_agrees_with_psutil_on_a_real_process(spawn):
     assert fast.cpu_seconds == pytest.approx(times.user + times.system, abs=0.02)
     assert fast.rss_mb == pytest.approx(rss, rel=0.05)
     assert ProcStatReader().name(child.pid) == "nocidle"
+
+
+def test_proc_stat_names_are_psutils_for_every_process_here(spawn):
+    """The name from ``stat`` is the one psutil gives, long names (from cmdline) included."""
+    spawn("nocidle", IDLE)
+    spawn("nocturne-a-long-process-name", IDLE)  # comm keeps 15 characters, cmdline the rest
+    reader = ProcStatReader()
+    pids = [s.pid for s in reader.sample()]
+    assert len(pids) > 3
+    names = {pid: reader.name(pid) for pid in pids}
+    assert "nocturne-a-long-process-name" in names.values()
+    want = {}
+    for pid in pids:
+        try:
+            name = psutil.Process(pid).name()
+        except psutil.NoSuchProcess:  # one that ended during the test
+            names.pop(pid)
+            continue
+        want[pid] = None if not name or name in IDLE_NAMES else display_name(name)
+    assert names == want
+
+
+def test_proc_stat_names_of_the_odd_ones(tmp_path):
+    write_stat(tmp_path, 42, "a) b (c", "S", utime=0, start=1, rss=1)  # ")" in the name
+    write_stat(tmp_path, 43, "game.exe", "S", utime=0, start=1, rss=1)  # Wine
+    write_stat(tmp_path, 44, "Idle", "S", utime=0, start=1, rss=1)
+    write_stat(tmp_path, 45, "", "S", utime=0, start=1, rss=1)
+    (tmp_path / "46").mkdir()  # gone: no stat
+    reader = ProcStatReader(str(tmp_path))
+    assert [reader.name(pid) for pid in (42, 43, 44, 45, 46, 47)] == [
+        "a) b (c",
+        "game",
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+def test_a_stat_longer_than_one_read_is_read_whole(tmp_path):
+    write_stat(tmp_path, 42, "x" * 9000, "S", utime=3, start=77, rss=5)
+    [sample] = ProcStatReader(str(tmp_path)).sample()
+    assert (sample.pid, sample.start) == (42, 77.0)
