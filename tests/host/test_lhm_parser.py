@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import json
 import random
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from nocturne.snapshot import HARDWARE_FIELDS, Hardware
+from nocturne.sources.lhm import parser
 from nocturne.sources.lhm.model import LhmFormatError, LhmReading, Sensor, new_sensor
 from nocturne.sources.lhm.parser import parse_data_json, parse_tree
 from nocturne.sources.lhm.values import parse_value as _parse_value
@@ -614,6 +616,32 @@ def test_crlf_and_bom_and_str_bodies() -> None:
     assert parse_data_json(text).hardware == want
     assert parse_data_json("\ufeff" + text).hardware == want
     assert parse_data_json(bytearray(raw)).hardware == want
+
+
+def test_the_collector_is_paused_only_while_a_body_is_parsed() -> None:
+    """Parsing pauses the cyclic collector and leaves it as it found it, after an error too."""
+    seen: list[bool] = []
+    real_parse_tree = parser.parse_tree
+
+    def spy(root, overrides=None):
+        seen.append(gc.isenabled())
+        return real_parse_tree(root, overrides)
+
+    assert gc.isenabled()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(parser, "parse_tree", spy)
+        parse_data_json(_raw(R7_096))
+        assert gc.isenabled()
+        with pytest.raises(LhmFormatError):
+            parse_data_json(b"[1]")
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            parse_data_json(_raw(R7_096))
+            assert not gc.isenabled()  # whoever turned it off turns it on
+        finally:
+            gc.enable()
+    assert seen == [False, False, False]
 
 
 def test_comma_and_dot_captures_of_the_same_machine_agree_in_shape() -> None:
