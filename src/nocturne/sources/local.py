@@ -1,4 +1,4 @@
-"""LocalSource: this machine's own counters through psutil.
+"""LocalSource: this machine's own counters through psutil (NIC and disk bytes: io_counters).
 
 It gives what LibreHardwareMonitor does not (network and disk rates, exact disk usage)
 and everything it can when LHM is absent: CPU load and clock, RAM, and on Linux the
@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import psutil
 
 from ..snapshot import Hardware
+from .io_counters import CounterReader, best_counters
 
 GIB = 1024**3
 KIB = 1024
@@ -42,10 +43,6 @@ class _Counters(NamedTuple):
     net_sent: int
     disk_read: int | None
     disk_write: int | None
-
-
-def _is_loopback(nic: str) -> bool:
-    return nic == "lo" or nic.startswith("lo:") or nic.lower().startswith("loopback")
 
 
 def system_disk_path() -> str:
@@ -108,8 +105,11 @@ class LocalSource:
     name = "local sensors (psutil)"
     interval = 1.0  # rates are per second; the collector reads it on every tick
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, counters: CounterReader | None = None
+    ) -> None:
         self._clock = clock
+        self._io = counters or best_counters()  # NIC and disk bytes (/proc on Linux)
         self._last: _Counters | None = None
         self._data_disk: str | None = None
         self._partitions_at = -PARTITIONS_REFRESH_S
@@ -119,19 +119,8 @@ class LocalSource:
         self._cpu_primed_at = clock()
 
     def _counters(self) -> _Counters:
-        recv = sent = 0
-        for nic, io in psutil.net_io_counters(pernic=True).items():
-            if not _is_loopback(nic):
-                recv += io.bytes_recv
-                sent += io.bytes_sent
-        disk = psutil.disk_io_counters(perdisk=False)
-        return _Counters(
-            self._clock(),
-            recv,
-            sent,
-            disk.read_bytes if disk else None,
-            disk.write_bytes if disk else None,
-        )
+        io = self._io.read()
+        return _Counters(self._clock(), io.net_recv, io.net_sent, io.disk_read, io.disk_write)
 
     def _rates(self, now: _Counters) -> dict[str, float | None]:
         last, self._last = self._last, now
