@@ -21,7 +21,7 @@ from typing import Any
 from .alerts import AlertRule
 from .config import Config
 from .feed import Feed
-from .snapshot import Hardware, Media, Processes, Snapshot, Weather
+from .snapshot import HARDWARE_FIELDS, Hardware, Media, Processes, Snapshot, Weather
 from .sources import Source
 from .sources.lhm.client import ENABLE_HINT
 from .sources.lhm.model import LhmReading
@@ -45,6 +45,7 @@ SENSORS = (LOCAL, LHM)  # read on every tick, before the snapshot is published
 # psutil measures these exactly (the real system drive, every NIC); LHM does not know which
 # of its disks is the system one, so its disk usage only fills in when psutil has none.
 LOCAL_FIRST = ("net_down", "net_up", "disk_read", "disk_write", "sys_disk_usage", "data_disk_usage")
+_LOCAL_FIRST = frozenset(LOCAL_FIRST)
 
 WEATHER_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0)  # after 1, 2, 3 ... failures in a row
 WEATHER_STALE = 3600.0  # the last good weather is shown this long while reads fail
@@ -56,8 +57,12 @@ def merge_hardware(lhm: Hardware | None, local: Hardware | None) -> Hardware:
         return local or Hardware()
     if local is None:
         return lhm
-    preferred = Hardware(**{name: getattr(local, name) for name in LOCAL_FIRST})
-    return preferred.fill_from(lhm).fill_from(local)
+    values = {}
+    for name in HARDWARE_FIELDS:  # one Hardware built, not three (this runs every tick)
+        first, then = (local, lhm) if name in _LOCAL_FIRST else (lhm, local)
+        value = getattr(first, name)
+        values[name] = getattr(then, name) if value is None else value
+    return Hardware(**values)
 
 
 class Collector:
@@ -83,6 +88,8 @@ class Collector:
         stale = max(5.0, 3 * tick)
         # psutil's readings in one worker-thread call per tick; the scan rides along when due.
         self._psutil = PsutilPass(local, processes, self._lhm_has)
+        self._has_of: LhmReading | None = None  # the reading self._has was taken from
+        self._has: frozenset[str] = frozenset()
         self._want_processes = want_processes
         self._scanned_at = float("-inf")
         feeds: dict[str, Feed[Any]] = {
@@ -154,7 +161,10 @@ class Collector:
         lhm: LhmReading | None = self.current(LHM)
         if lhm is None:
             return frozenset()
-        return frozenset(lhm.hardware.known()).difference(LOCAL_FIRST)
+        if lhm is not self._has_of:  # one set per reading, not one per tick
+            self._has_of = lhm
+            self._has = frozenset(lhm.hardware.known()).difference(LOCAL_FIRST)
+        return self._has
 
     def subscribe(self, callback: Callable[[Snapshot], None]) -> None:
         self._subscribers.append(callback)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 import pytest
 
 from nocturne.alerts import AlertRule
-from nocturne.collector import Collector, merge_hardware
+from nocturne.collector import LOCAL_FIRST, Collector, merge_hardware
 from nocturne.config import Config, Limits
-from nocturne.snapshot import Hardware
+from nocturne.snapshot import HARDWARE_FIELDS, Hardware
 from nocturne.sources.lhm.client import LhmSource
 from nocturne.sources.lhm.parser import parse_data_json
 from nocturne.sources.local import LocalSource
@@ -64,6 +65,22 @@ async def test_capture_change_is_seen_on_the_next_tick(lhm_replay):
     assert first.hardware.cpu_temp != expected.cpu_temp
     assert second.hardware.cpu_temp == expected.cpu_temp
     assert second.hardware.gpu_temp == expected.gpu_temp
+
+
+async def test_the_fields_psutil_skips_follow_each_new_lhm_reading(lhm_replay):
+    collector = make_collector(lhm_replay.url)
+    try:
+        assert collector._lhm_has() == frozenset()  # nothing from LHM yet: psutil reads all
+        await collector.tick()
+        first = collector._lhm_has()
+        assert "cpu_temp" in first and "gpu_hotspot" in first
+        assert first.isdisjoint(LOCAL_FIRST)
+        lhm_replay.load(CAPTURE_OHM_5900X)  # OHM: no hot spot, no chipset temperature
+        await collector.tick()
+        want = parse_data_json(CAPTURE_OHM_5900X.read_bytes()).hardware.known()
+        assert collector._lhm_has() == frozenset(want).difference(LOCAL_FIRST) != first
+    finally:
+        await collector.stop()
 
 
 async def test_lhm_down_serves_local_values_and_logs_once_each_way(lhm_replay, caplog):
@@ -177,6 +194,18 @@ def test_merge_prefers_lhm_but_psutil_for_rates_and_disk_usage():
     assert merged == Hardware(cpu_temp=50, cpu_load=10, ram_total=16, net_down=5, sys_disk_usage=41)
     assert merge_hardware(None, local) == local
     assert merge_hardware(lhm, None) == lhm
+
+
+def test_merge_field_by_field_is_the_fill_order_it_stands_for():
+    """LOCAL_FIRST fields: psutil's, else LHM's; every other field: LHM's, else psutil's."""
+    rng = random.Random(15)
+    for _ in range(300):
+        lhm, local = (
+            Hardware(**{n: rng.choice([None, 0.0, rng.uniform(0, 99)]) for n in HARDWARE_FIELDS})
+            for _ in range(2)
+        )
+        preferred = Hardware(**{name: getattr(local, name) for name in LOCAL_FIRST})
+        assert merge_hardware(lhm, local) == preferred.fill_from(lhm).fill_from(local)
 
 
 @pytest.mark.parametrize(

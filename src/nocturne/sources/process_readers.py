@@ -160,7 +160,7 @@ class ProcStatReader:
                 continue
             # "pid (comm) state ppid ...": comm may hold spaces and ")"; the fields after
             # the last ")" start at the state (field 3 of proc(5)).
-            fields = data.rpartition(b")")[2].split()
+            fields = data.rpartition(b")")[2].split(maxsplit=22)  # up to rss, the rest in one
             if len(fields) < 22 or fields[0] in (b"Z", b"X"):  # a zombie or dead: no process
                 continue
             out.append(
