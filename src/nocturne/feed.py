@@ -17,6 +17,8 @@ from typing import Generic, TypeVar
 from .safe_text import printable
 from .sources import Source, SourceUnavailable
 
+_timeout = getattr(asyncio, "timeout", None)
+
 log = logging.getLogger("nocturne.collector")
 
 T = TypeVar("T")
@@ -97,9 +99,17 @@ class Feed(Generic[T]):
             delay = await self.poll_once()
             await asyncio.sleep(max(0.0, delay - (self._clock() - started)))
 
+    async def _read(self) -> T:
+        if _timeout is None:  # Python 3.10
+            return await asyncio.wait_for(self.source.read(), self.timeout)
+        # asyncio.timeout (3.11): wait_for would run the read in a task of its own, a task
+        # more per poll of every feed, several times a second
+        async with _timeout(self.timeout):
+            return await self.source.read()
+
     async def _poll(self) -> None:
         try:
-            value = await asyncio.wait_for(self.source.read(), self.timeout)
+            value = await self._read()
         except asyncio.TimeoutError:
             self._failed(f"no answer within {self.timeout:g} s")
         except SourceUnavailable as exc:
