@@ -41,6 +41,10 @@ PING = "ping"
 MEDIA = "media"
 USER_IDLE = "user_idle"
 SENSORS = (LOCAL, LHM)  # read on every tick, before the snapshot is published
+# Read on every tick too, when their own interval is no longer than the tick's (a change can
+# reach a board no sooner than the next line), but not waited for: a slow player or bus must
+# not hold up the line. Each own timer would wake the process once more every second.
+ON_THE_TICK = (MEDIA, USER_IDLE)
 
 # psutil measures these exactly (the real system drive, every NIC); LHM does not know which
 # of its disks is the system one, so its disk usage only fills in when psutil has none.
@@ -142,6 +146,8 @@ class Collector:
                 user_idle, timeout=2.0, stale_after=2.5 * user_idle.interval, clock=clock
             )
         self.feeds = feeds
+        tick = config.poll_interval
+        self._on_the_tick = [r for r in ON_THE_TICK if r in feeds and feeds[r].interval <= tick]
         self.alerts = AlertRule(config.limits)
         self.snapshot = Snapshot()
         self._subscribers: list[Callable[[Snapshot], None]] = []
@@ -207,6 +213,8 @@ class Collector:
         scan = self._scan_due()
         self._psutil.start(scan=scan)
         polls = [feed.start_poll() for role, feed in self.feeds.items() if role in SENSORS]
+        for role in self._on_the_tick:
+            self.feeds[role].start_poll()
         if scan:
             polls.append(self.feeds[PROCESSES].start_poll())
         await asyncio.wait(polls, timeout=0.8 * self.config.poll_interval)
@@ -232,8 +240,9 @@ class Collector:
 
     def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._tick_loop()))
+        by_ticks = {*SENSORS, PROCESSES, *self._on_the_tick}
         for role, feed in self.feeds.items():
-            if role not in SENSORS and role != PROCESSES:  # those are read by the ticks
+            if role not in by_ticks:
                 self._tasks.append(asyncio.create_task(feed.run()))
 
     async def stop(self) -> None:

@@ -231,3 +231,50 @@ def test_gpu_alert_and_cpu_first_when_both():
     assert rule.update(Hardware(cpu_temp=90, gpu_temp=85)).target == "GPU"  # stays on GPU
     assert rule.update(Hardware(cpu_temp=90, gpu_temp=60)).target == "CPU"
     assert rule.update(Hardware(cpu_temp=90, gpu_temp=60)).temperature == 90
+
+
+class CountingSource:
+    """A media or idle source whose reads are counted; ``hold`` makes each read hang."""
+
+    def __init__(self, name: str, interval: float, value: object) -> None:
+        self.name, self.interval, self.value = name, interval, value
+        self.reads = 0
+        self.hold = False
+
+    async def read(self) -> object:
+        self.reads += 1
+        if self.hold:
+            await asyncio.sleep(30)
+        return self.value
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_media_and_idle_are_read_on_the_tick_without_timers_of_their_own(lhm_replay):
+    """Their change can reach a board no sooner than the next line: each is read once a
+    tick (not awaited: a hung player never holds up the line), and no task of theirs wakes
+    the process in between. A feed slower than the tick keeps its own schedule."""
+    media = CountingSource("Media", 0.2, None)
+    idle = CountingSource("User idle", 0.2, 12.0)
+    collector = make_collector(lhm_replay.url, media=media, user_idle=idle)
+    seen: list = []
+    collector.subscribe(seen.append)
+    collector.start()
+    try:
+        assert len(collector._tasks) == 1  # the tick loop, and nothing else
+        media.hold = True  # hangs from now on: the ticks go on all the same
+        while len(seen) < 4:
+            await asyncio.sleep(0.02)
+    finally:
+        await collector.stop()
+    assert idle.reads >= len(seen) - 1 and idle.reads <= len(seen) + 1
+    assert media.reads <= 2  # one read at a time: the hung one is not started again
+    assert seen[-1].user_idle == 12.0
+    slow = CountingSource("Media", 5.0, None)
+    collector = make_collector(lhm_replay.url, media=slow)
+    collector.start()
+    try:
+        assert len(collector._tasks) == 2  # the tick loop and the media feed's own loop
+    finally:
+        await collector.stop()
