@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .alerts import AlertRule
-from .beat import next_beat
 from .config import Config
 from .feed import Feed
 from .snapshot import HARDWARE_FIELDS, Hardware, Media, Processes, Snapshot, Weather
@@ -229,14 +228,15 @@ class Collector:
 
     async def _tick_loop(self) -> None:
         interval = self.config.poll_interval
-        next_at = next_beat(self._clock(), interval) - interval  # the first tick at once
+        next_at = self._clock()
         while True:
             await self.tick()
-            now = self._clock()
             next_at += interval
-            if next_at < now:  # fell behind (suspend, overload): from the next beat on
-                next_at = next_beat(now, interval)
-            await asyncio.sleep(next_at - now)
+            delay = next_at - self._clock()
+            if delay < 0:  # fell behind (suspend, overload): start again from now
+                next_at = self._clock()
+                delay = 0
+            await asyncio.sleep(delay)
 
     def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._tick_loop()))

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .beat import next_beat
 from .device_connection import DeviceConnection
 from .pairing import Pairing
 from .protocol import (
@@ -374,7 +373,7 @@ class DeviceServer:
         tick = max(0.05, min(1.0, self.stall_timeout / 4, self.hello_timeout / 4))
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(next_beat(loop.time(), tick) - loop.time())  # with the tick
+            await asyncio.sleep(tick)
             now = loop.time()
             for conn in [c for c in self._waiting.values()]:
                 if now - conn.accepted_at >= self.hello_timeout:

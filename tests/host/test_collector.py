@@ -278,16 +278,3 @@ async def test_media_and_idle_are_read_on_the_tick_without_timers_of_their_own(l
         assert len(collector._tasks) == 2  # the tick loop and the media feed's own loop
     finally:
         await collector.stop()
-
-
-@pytest.mark.parametrize(
-    ("now", "period", "beat"),
-    [(1000.0, 1.0, 1001.0), (1000.3, 1.0, 1001.0), (1000.99, 0.5, 1001.0), (7.1, 2.0, 8.0)],
-)
-def test_periodic_timers_share_one_grid(now, period, beat):
-    """The tick and the device watch sleep to the next multiple of their period, so with the
-    same period (or one a multiple of the other) they fire in one wake-up of the process."""
-    from nocturne.beat import next_beat
-
-    assert next_beat(now, period) == pytest.approx(beat)
-    assert next_beat(now, period) > now
