@@ -182,6 +182,20 @@ class HttpClient:
     def _late(self, url: str) -> str:
         return f"{url} did not answer within {self.timeout:g} s"
 
+    @contextlib.contextmanager
+    def _reported(
+        self, request: _Request, passing: tuple[type[BaseException], ...] = ()
+    ) -> Iterator[None]:
+        """A failure of the exchange as the caller's error, in words a user can act on."""
+        try:
+            yield
+        except passing:
+            raise
+        except TimeoutError:
+            raise request.error(self._late(request.url)) from None
+        except (http.client.HTTPException, OSError) as exc:
+            raise request.error(f"{request.url}: {exc.__class__.__name__}: {exc}") from None
+
     # --- in the worker thread -----------------------------------------------------------
 
     def _exchange(self, request: _Request) -> bytes:
@@ -237,15 +251,9 @@ class HttpClient:
     def _send(
         self, request: _Request, conn: http.client.HTTPConnection
     ) -> http.client.HTTPResponse:
-        try:
+        with self._reported(request, passing=STALE):
             conn.request("GET", request.target, headers=self.headers)
             resp = conn.getresponse()
-        except STALE:
-            raise
-        except TimeoutError:
-            raise request.error(self._late(request.url)) from None
-        except (http.client.HTTPException, OSError) as exc:
-            raise request.error(f"{request.url}: {exc.__class__.__name__}: {exc}") from None
         if resp.status != 200:
             raise request.error(
                 f"{request.url} answered HTTP {resp.status}{request.hints.get(resp.status, '')}",
@@ -265,11 +273,28 @@ class HttpClient:
         # One growing buffer rather than a list of parts: past a few hundred KB the C library
         # maps it on its own, so it goes back to the system the moment it is dropped instead
         # of leaving the heap fragmented at its high-water mark.
-        url, cap = request.url, request.max_bytes
+        url = request.url
         encoding = (resp.getheader("Content-Encoding") or "identity").strip().lower()
         inflate = zlib.decompressobj(AUTO_HEADER) if encoding in ("gzip", "deflate") else None
         if inflate is None and resp.length is not None:  # framed, and known to fit the cap
             return self._read_framed(request, resp)
+        with self._reported(request):
+            body = self._read_parts(request, resp, inflate, encoding)
+        if resp.length:  # what Content-Length announced and never came
+            raise request.error(f"{url} closed the connection {resp.length} bytes short")
+        if inflate is not None and not inflate.eof:
+            raise request.error(f"{url} sent a {encoding} body cut short")
+        return bytes(body)
+
+    def _read_parts(
+        self,
+        request: _Request,
+        resp: http.client.HTTPResponse,
+        inflate: zlib._Decompress | None,
+        encoding: str,
+    ) -> bytearray:
+        """The body in READ_STEP reads, inflated when ``inflate``; refused past the cap."""
+        url, cap = request.url, request.max_bytes
         body = bytearray()
         try:
             while True:
@@ -287,32 +312,21 @@ class HttpClient:
                             status=resp.status,
                         )
                     body += piece
-        except TimeoutError:
-            raise request.error(self._late(url)) from None
-        except (http.client.HTTPException, OSError) as exc:
-            raise request.error(f"{url}: {exc.__class__.__name__}: {exc}") from None
         except zlib.error as exc:
             raise request.error(f"{url} sent a broken {encoding} body ({exc})") from None
-        if resp.length:  # what Content-Length announced and never came
-            raise request.error(f"{url} closed the connection {resp.length} bytes short")
-        if inflate is not None and not inflate.eof:
-            raise request.error(f"{url} sent a {encoding} body cut short")
-        return bytes(body)
+        return body
 
     def _read_framed(self, request: _Request, resp: http.client.HTTPResponse) -> bytes:
         """A body of a known length under the cap, in one read: no parts, no copies (the
         loop's side still ends the wait at the deadline, whatever the server's pace)."""
-        try:
-            request.wait_on(request.sock)
-            return resp.read()
-        except TimeoutError:
-            raise request.error(self._late(request.url)) from None
-        except http.client.IncompleteRead as exc:
-            raise request.error(
-                f"{request.url} closed the connection {exc.expected} bytes short"
-            ) from None
-        except (http.client.HTTPException, OSError) as exc:
-            raise request.error(f"{request.url}: {exc.__class__.__name__}: {exc}") from None
+        with self._reported(request):
+            try:
+                request.wait_on(request.sock)
+                return resp.read()
+            except http.client.IncompleteRead as exc:
+                raise request.error(
+                    f"{request.url} closed the connection {exc.expected} bytes short"
+                ) from None
 
     def _give_back(self, request: _Request, conn: http.client.HTTPConnection) -> None:
         with request.lock:
