@@ -18,7 +18,7 @@ if errorlevel 1 goto :stop
 
 :build
 pushd "%ROOT%"
-"%VENV_PY%" -m nocturne build
+"%VENV_PY%" tools\build_exe.py
 popd
 goto :stop
 

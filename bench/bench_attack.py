@@ -27,17 +27,20 @@ import argparse
 import asyncio
 import json
 import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from aiohttp import web
 
+from nocturne.collect.snapshot import Hardware, Media, Snapshot
+from nocturne.devices.server import DeviceServer
 from nocturne.devtools.lhm_replay import LhmReplay
-from nocturne.emulator.netns import SERVER_ADDRESS, NamespacePair
-from nocturne.emulator.rig import ServerProcess, free_port, write_config
-from nocturne.server import DeviceServer
-from nocturne.snapshot import Hardware, Media, Snapshot
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+from tests.harness.netns import SERVER_ADDRESS, NamespacePair
+from tests.harness.rig import ServerProcess, free_port, write_config
 
 CAPTURE = (
     Path(__file__).resolve().parent.parent

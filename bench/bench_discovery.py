@@ -22,11 +22,13 @@ import argparse
 import asyncio
 import os
 import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from nocturne.emulator.rig import ServerProcess, free_port, write_config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+from tests.harness.rig import ServerProcess, free_port, write_config
 
 
 def cpu_seconds(pid: int) -> float:

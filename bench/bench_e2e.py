@@ -40,7 +40,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from nocturne.devtools.lhm_replay import LhmReplay  # noqa: E402
 from nocturne.emulator.device import Device, Emulator, install_paths  # noqa: E402
-from nocturne.emulator.rig import (  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+from tests.harness.rig import (  # noqa: E402
     CaptureEditor,
     ServerProcess,
     free_port,

@@ -36,6 +36,7 @@ TESTS = ROOT / "tests" / "firmware"
 for p in (TESTS, ROOT / "firmware", ROOT / "src" / "nocturne" / "emulator" / "shims"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
+sys.path.append(str(ROOT))  # tests.harness
 
 LINE_EVERY = 150  # ticks (1.5 s): lines further apart than FRAME_MS, so redraws happen
 
@@ -169,8 +170,8 @@ async def _unix_session(heap: int, seconds: float, walk_every: float, log) -> di
     from nocturne.emulator.errors import EmulatorError
     from nocturne.emulator.mp_runtime import MpDevice
     from nocturne.emulator.realtime import Emulator
-    from nocturne.emulator.rig import ServerProcess, free_port, write_config
     from nocturne.emulator.secrets_file import make_secrets
+    from tests.harness.rig import ServerProcess, free_port, write_config
 
     capture = ROOT / "tests" / "fixtures" / "lhm"
     body = next(iter(sorted(capture.glob("*lhm-0.9.6_comma.json")))).read_bytes()

@@ -18,10 +18,12 @@ import asyncio
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench_server import CAPTURE, wait_port
 
-from nocturne.emulator.rig import free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+from tests.harness.rig import free_port
 
 ROUND = 20
 IMPORT_RSS = r"""

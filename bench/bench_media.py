@@ -65,7 +65,7 @@ async def _poll_cost(rounds: int) -> None:
     if not shutil.which("dbus-daemon") or not shutil.which("mpv"):
         print("media poll: skipped (needs dbus-daemon, mpv and mpv-mpris)")
         return
-    from nocturne.sources.media.mpris import MprisBackend
+    from nocturne.sources.media._linux import MprisBackend
     from tests.host.media_fixtures import Players, make_track, mpris_plugin
 
     mpris_plugin()

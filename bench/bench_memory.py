@@ -33,7 +33,8 @@ from pathlib import Path
 import psutil
 from bench_server import CAPTURE, compile_bytecode, device, wait_port
 
-from nocturne.emulator.rig import free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+from tests.harness.rig import free_port
 
 BUDGET_MB = 38.0
 # What the server imports, roughly in its own order: the runtime, the dependencies, ours.
@@ -46,13 +47,13 @@ IMPORTS = [
     "wsgiref.simple_server",
     "dbus_fast",
     "zeroconf",
-    "nocturne.config",
-    "nocturne.protocol",
-    "nocturne.server",
-    "nocturne.collector",
+    "nocturne.config.model",
+    "nocturne.wire.protocol",
+    "nocturne.devices.server",
+    "nocturne.collect.collector",
     "nocturne.exports.web",
     "nocturne.app",
-    "nocturne.cli",
+    "nocturne.ui.cli",
 ]
 NOT_IMPORTED = ["asyncio", "aiohttp", "aiohttp.web", "PIL.Image"]
 CONFIGS = {
@@ -156,7 +157,7 @@ def tracemalloc_child(seconds: float) -> None:
 
     async def main() -> None:
         from nocturne.app import NocturneServer
-        from nocturne.config import load_config
+        from nocturne.config.model import load_config
 
         tmp = Path(tempfile.mkdtemp(prefix="nocturne-bench-memory-"))
         path, lhm, port = write_config(tmp, {"web": None})

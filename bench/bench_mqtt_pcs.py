@@ -41,11 +41,13 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from nocturne.collect.readings import known_readings  # noqa: E402
+from nocturne.collect.snapshot import Snapshot  # noqa: E402
 from nocturne.devtools.lhm_replay import LhmReplay  # noqa: E402
-from nocturne.emulator.rig import ServerProcess, free_port, write_config  # noqa: E402
-from nocturne.exports.readings import known_readings  # noqa: E402
-from nocturne.snapshot import Snapshot  # noqa: E402
 from nocturne.sources.lhm.parser import parse_data_json  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+from tests.harness.rig import ServerProcess, free_port, write_config  # noqa: E402
 
 CAPTURE = ROOT / "tests/fixtures/lhm/amd-r7-7800x3d_rtx4080super_nct6687d_lhm-0.9.6_comma.json"
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nocturne.app import NocturneServer  # noqa: E402
-from nocturne.config import load_config  # noqa: E402
+from nocturne.config.model import load_config  # noqa: E402
 from nocturne.devtools.lhm_replay import LhmReplay  # noqa: E402
-from nocturne.emulator.rig import free_port, write_config  # noqa: E402
-from nocturne.power.logind import LogindWatcher  # noqa: E402
+from nocturne.power._linux import LogindWatcher  # noqa: E402
+from tests.harness.rig import free_port, write_config  # noqa: E402
 from tests.host.fakes.logind import BUS_CONFIG, Logind  # noqa: E402
 
 CAPTURE = ROOT / "tests/fixtures/lhm/amd-r7-7800x3d_rtx4080super_nct6687d_lhm-0.9.6_comma.json"

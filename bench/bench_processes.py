@@ -22,9 +22,9 @@ import time
 
 import psutil
 
-from nocturne.snapshot import Processes, ProcessUsage
-from nocturne.sources.process_readers import ProcStatReader, PsutilReader
+from nocturne.collect.snapshot import Processes, ProcessUsage
 from nocturne.sources.processes import IDLE_NAMES, MIB, ProcessSource, display_name
+from nocturne.sources.processes.readers import ProcStatReader, PsutilReader
 
 
 class OldProcessScan:

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import psutil
 
-from nocturne.emulator.rig import free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+from tests.harness.rig import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURE = ROOT / "tests/fixtures/lhm/amd-r7-7800x3d_rtx4080super_nct6687d_lhm-0.9.6_comma.json"

@@ -31,7 +31,8 @@ from pathlib import Path
 import psutil
 from bench_server import CAPTURE, compile_bytecode, cpu_seconds, device, wait_port
 
-from nocturne.emulator.rig import free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
+from tests.harness.rig import free_port
 
 FLOOR = r"""
 import asyncio, sys, aiohttp, orjson

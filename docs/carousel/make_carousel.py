@@ -27,13 +27,15 @@ sys.path.insert(0, str(ROOT / "src"))
 from nocturne.devtools.lhm_replay import LhmReplay  # noqa: E402
 from nocturne.devtools.weather_replay import OpenMeteoReplay  # noqa: E402
 from nocturne.emulator.device import Device, Emulator  # noqa: E402
-from nocturne.emulator.rig import (  # noqa: E402
+from nocturne.emulator.views import panel_image  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.harness
+from tests.harness.rig import (  # noqa: E402
     CaptureEditor,
     ServerProcess,
     free_port,
     write_config,
 )
-from nocturne.emulator.views import panel_image  # noqa: E402
 
 CAPTURE = ROOT / "tests/fixtures/lhm/amd-r7-7800x3d_rtx4080super_nct6687d_lhm-0.9.6_comma.json"
 WEATHER = ROOT / "tests/fixtures/weather"

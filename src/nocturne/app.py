@@ -6,17 +6,16 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from .collector import LHM, PING, WEATHER, Collector
-from .config import Config
-from .desk_settings import idle_thresholds
-from .discovery import Discovery, DiscoverySettings, pc_name
-from .exports.readings import weather_unit
-from .pairing_config import pairing_from_config
-from .pairing_status import devices_document
+from .collect.collector import LHM, PING, WEATHER, Collector
+from .collect.readings import weather_unit
+from .config.board import idle_thresholds
+from .config.model import Config
+from .devices.discovery import Discovery, DiscoverySettings, pc_name
+from .devices.pairing_file import pairing_from_config
+from .devices.pairing_status import devices_document
+from .devices.server import DeviceServer
 from .power import PowerWatcher, power_watcher, start_watcher
 from .power.responder import PowerResponder
-from .protocol import SCENES_WITH_PROCESSES, device_settings
-from .server import DeviceServer
 from .sources import Source
 from .sources.idle import user_idle_source
 from .sources.lhm.client import LhmSource
@@ -25,10 +24,11 @@ from .sources.media import MediaSource, media_source
 from .sources.ping import PingSource
 from .sources.processes import ProcessSource
 from .sources.weather import WeatherSource
+from .wire.protocol import SCENES_WITH_PROCESSES, device_settings
 
 if TYPE_CHECKING:
-    from .exports.mqtt import MqttExporter
     from .exports.web import WebExporter
+    from .mqtt.client import MqttExporter
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,10 @@ def mqtt_exporter(config: Config, devices: DeviceServer | None = None) -> MqttEx
     ``show_pcs``, sends them the PCs it sees on the broker."""
     if not config.mqtt:
         return None
-    from .exports.commands import CommandRouter
-    from .exports.discovery import Node
-    from .exports.mqtt import MqttExporter
-    from .exports.pcs import PcsAggregator
+    from .mqtt.client import MqttExporter
+    from .mqtt.commands import CommandRouter
+    from .mqtt.ha_discovery import Node
+    from .mqtt.pcs import PcsAggregator
 
     node = Node.from_settings(config.mqtt, config.temperature_unit)
     if devices is None:

@@ -26,7 +26,7 @@ from nocturne.devtools.lhm_replay import LhmReplay
 from nocturne.emulator.device import Device
 from nocturne.emulator.firmware_loader import install_paths
 from nocturne.emulator.realtime import Emulator
-from nocturne.emulator.rig import ServerProcess, free_port, write_config
+from tests.harness.rig import ServerProcess, free_port, write_config
 
 from ..conftest import CAPTURE_0_9_6
 from ..host.fakes.logind import Logind, system_bus  # noqa: F401  (a fixture)

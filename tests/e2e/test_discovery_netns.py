@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from nocturne.emulator.netns import NamespacePair
-from nocturne.emulator.rig import ServerProcess, write_config
+from tests.harness.netns import NamespacePair
+from tests.harness.rig import ServerProcess, write_config
 
 from ..conftest import CAPTURE_0_9_6
 

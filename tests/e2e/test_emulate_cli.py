@@ -23,8 +23,8 @@ from PIL import Image
 
 from nocturne.emulator.cli import add_subparser, parse_fault
 from nocturne.emulator.device import find_text
-from nocturne.emulator.rig import server_env
 from nocturne.emulator.views import read_halfblocks
+from tests.harness.rig import server_env
 
 from .conftest import Rig
 

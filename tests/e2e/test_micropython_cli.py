@@ -16,7 +16,7 @@ from PIL import Image
 from nocturne.emulator import mp_runtime
 from nocturne.emulator.device import find_text
 from nocturne.emulator.errors import EmulatorError
-from nocturne.emulator.rig import server_env
+from tests.harness.rig import server_env
 
 from .conftest import Rig
 from .test_emulate_cli import PtyEmulator, emulator_cmd

@@ -25,8 +25,8 @@ from nocturne_fw import scene_ids as ids
 from nocturne_fw.state import fmt_dec, fmt_int
 
 from nocturne.emulator.mp_runtime import MpDevice, micropython_command
-from nocturne.emulator.rig import free_port
 from nocturne.emulator.secrets_file import make_secrets
+from tests.harness.rig import free_port
 
 from .conftest import Rig, read_server_lines, started_rig
 

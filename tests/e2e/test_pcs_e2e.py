@@ -20,11 +20,11 @@ from nocturne_fw.pcs import COLS
 from nocturne.devtools.lhm_replay import LhmReplay
 from nocturne.emulator.device import Device
 from nocturne.emulator.realtime import Emulator
-from nocturne.emulator.rig import ServerProcess, free_port, write_config
 from nocturne.sources.lhm.parser import parse_data_json
+from tests.harness.rig import ServerProcess, free_port, write_config
 
 from ..conftest import CAPTURE_0_9_6, CAPTURE_OHM_5900X, FIXTURES
-from ..host.test_mqtt import Broker
+from ..host.mqtt.test_mqtt import Broker
 
 LAPTOP = FIXTURES / "lhm" / "intel-i5-8300h_gtx1050ti-laptop_lhm-2020_comma.json"
 PCS = {  # node id -> the capture its server replays; the board's rows come sorted by node id

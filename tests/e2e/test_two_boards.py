@@ -17,8 +17,8 @@ from nocturne_fw import app as A
 from nocturne_fw import clock, menu, net, scene_ids
 
 from nocturne.emulator.device import Device
-from nocturne.emulator.rig import free_port
 from nocturne.emulator.secrets_file import make_secrets
+from tests.harness.rig import free_port
 
 
 class LineServer:

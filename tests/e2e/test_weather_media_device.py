@@ -16,8 +16,8 @@ from PIL import Image
 
 from nocturne.devtools.lhm_replay import LhmReplay
 from nocturne.devtools.weather_replay import OpenMeteoReplay
-from nocturne.emulator.rig import ServerProcess, free_port
 from nocturne.sources.media.cover import cover_xbm
+from tests.harness.rig import ServerProcess, free_port
 
 from ..conftest import CAPTURE_0_9_6, FIXTURES
 from ..host.media_fixtures import make_track, players, session_bus  # noqa: F401 (fixtures)

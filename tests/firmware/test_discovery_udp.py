@@ -20,8 +20,8 @@ from nocturne.emulator.lwip_socket import (
     board_lan,
     lan_address,
 )
-from nocturne.emulator.netns import SERVER_ADDRESS, NamespacePair, call_in
 from nocturne.emulator.secrets_file import make_secrets
+from tests.harness.netns import SERVER_ADDRESS, NamespacePair, call_in
 
 ANSWER = b'{"name": "DESK", "port": %d, "proto": 2, "pairing": false}\n'
 

@@ -1,9 +1,9 @@
-"""The host's scene ids (src/nocturne/scene_ids.py) are the firmware's: the server reads
+"""The host's scene ids (src/nocturne/wire/scene_ids.py) are the firmware's: the server reads
 ``screen:N`` from a board and decides from N whether to scan processes."""
 
 from nocturne_fw import scene_ids as firmware
 
-from nocturne import scene_ids as host
+from nocturne.wire import scene_ids as host
 
 HOST_NAMES = [n for n in vars(host) if n.isupper() and type(getattr(host, n)) is int]
 

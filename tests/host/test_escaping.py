@@ -10,15 +10,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from nocturne.autostart import XdgAutostart
-from nocturne.cli import setup_logging
 from nocturne.devtools.lhm_replay import LhmReplay
 from nocturne.safe_text import printable
-from nocturne.server_thread import ServerThread
-from nocturne.tray import TrayApp
+from nocturne.ui.autostart import XdgAutostart
+from nocturne.ui.cli import setup_logging
+from nocturne.ui.server_thread import ServerThread
+from nocturne.ui.tray import TrayApp
 
 from ..conftest import CAPTURE_0_9_6
-from .test_cli import run_cli, start_console, write_config
+from .ui.test_cli import run_cli, start_console, write_config
 
 FAKE_LOG_LINE = "\n\x1b[31mERROR fake"
 SHOWN_FAKE_LOG_LINE = "\\n\\x1b[31mERROR fake"

@@ -8,7 +8,7 @@ import sys
 CHECK = r"""
 import sys
 from nocturne.app import NocturneServer
-from nocturne.config import Config
+from nocturne.config.model import Config
 server = NocturneServer(Config(ping_host="", web={web}, mdns=False), media=False)
 if {scrape}:  # one GET /metrics, with http.client: the server's own HTTP client imports it
     import asyncio, http.client
@@ -23,7 +23,7 @@ if {scrape}:  # one GET /metrics, with http.client: the server's own HTTP client
     asyncio.run(scrape())
 print(",".join(m for m in ("aiohttp", "prometheus_client", "wsgiref", "PIL") if m in sys.modules))
 """
-WEB_ON = "__import__('nocturne.config').config.WebSettings(port=0)"
+WEB_ON = "__import__('nocturne.config.model').config.model.WebSettings(port=0)"
 
 
 def loaded_with(web: str, *, scrape: bool = False) -> set[str]:

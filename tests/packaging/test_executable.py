@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from nocturne.build import NAME, build
-from nocturne.emulator.rig import free_port
+from tests.harness.rig import free_port
+from tools.build_exe import NAME, build
 
 TIMEOUT = 60.0
 

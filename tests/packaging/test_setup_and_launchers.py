@@ -65,4 +65,4 @@ def test_launchers_find_their_folder_quote_paths_and_say_when_python_is_missing(
     emergency = bat("EMERGENCY_START.bat")
     assert '"%VENV_PY%" -m nocturne --console --config "%ROOT%config.json"' in emergency
     assert emergency.rstrip().endswith("pause")
-    assert '"%VENV_PY%" -m nocturne build' in bat("build.bat")
+    assert '"%VENV_PY%" tools\\build_exe.py' in bat("build.bat")

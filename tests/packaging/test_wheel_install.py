@@ -23,8 +23,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from nocturne.emulator.rig import free_port, server_env, write_config
 from nocturne.firmware_files import board_files
+from tests.harness.rig import free_port, server_env, write_config
 
 from ..conftest import CAPTURE_0_9_6
 

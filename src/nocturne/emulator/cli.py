@@ -178,7 +178,7 @@ class Session:
     """One emulated device with its views, keys and scheduled faults."""
 
     def __init__(self, args: argparse.Namespace, out: Any = None) -> None:
-        from ..config import configured_port
+        from ..config.model import configured_port
         from .lwip_socket import board_lan
         from .mp_runtime import device_factory
         from .realtime import Emulator
@@ -339,7 +339,7 @@ class Session:
 
 def run(args: argparse.Namespace) -> int:
     """``nocturne emulate`` with parsed options."""
-    from ..config import ConfigError
+    from ..config.model import ConfigError
     from .errors import EmulatorError
 
     if args.png_every is not None and not args.png:

@@ -26,9 +26,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import orjson
 
-from ..config import WebSettings
-from ..fields import CELSIUS
-from ..snapshot import Snapshot
+from ..collect.fields import CELSIUS
+from ..collect.snapshot import Snapshot
+from ..config.model import WebSettings
 
 log = logging.getLogger(__name__)
 

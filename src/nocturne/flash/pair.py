@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config_file import ConfigError
-from ..pairing_config import check_board_name, next_board_name, pair_board
+from ..config.file import ConfigError
+from ..devices.pairing_file import check_board_name, next_board_name, pair_board
 from .board_secrets import Secrets
 from .errors import FlashError
 from .plan import FlashPlan

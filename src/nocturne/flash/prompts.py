@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config import ConfigError, configured_port
-from ..pairing import new_token
+from ..config.model import ConfigError, configured_port
+from ..devices.pairing import new_token
 from .board_secrets import Secrets, check_secrets, lan_ip
 from .errors import FlashError
 

@@ -49,11 +49,11 @@ class PowerWatcher(Protocol):
 def power_watcher() -> PowerWatcher | None:
     """This platform's watcher, or None where there is none."""
     if sys.platform == "win32":
-        from .windows import WindowsPowerWatcher
+        from ._windows import WindowsPowerWatcher
 
         return WindowsPowerWatcher()
     if sys.platform.startswith("linux"):
-        from .logind import LogindWatcher
+        from ._linux import LogindWatcher
 
         return LogindWatcher()
     log.info(

@@ -19,12 +19,12 @@ import logging
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from ..collector import LHM
+from ..collect.collector import LHM
 from . import ANNOUNCE_TIMEOUT, OFF, SLEEP
 
 if TYPE_CHECKING:
-    from ..collector import Collector
-    from ..server import DeviceServer
+    from ..collect.collector import Collector
+    from ..devices.server import DeviceServer
 
 log = logging.getLogger(__name__)
 

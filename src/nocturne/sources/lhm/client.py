@@ -16,7 +16,7 @@ from .parser import parse_data_json
 from .unreadable_log import UnreadableLog
 
 if TYPE_CHECKING:
-    from nocturne.config import Config
+    from nocturne.config.model import Config
 
 log = logging.getLogger(__name__)
 

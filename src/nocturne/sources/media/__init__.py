@@ -14,8 +14,8 @@ import logging
 import sys
 from typing import Protocol
 
+from ...collect.snapshot import Media
 from ...safe_text import printable
-from ...snapshot import Media
 from .model import NowPlaying
 
 log = logging.getLogger(__name__)
@@ -90,13 +90,13 @@ def media_source(platform: str = sys.platform) -> MediaSource | None:
     """The MediaSource of this platform, or None (logged once) when it has no backend."""
     if platform.startswith("linux") or platform.startswith("freebsd"):
         try:
-            from .mpris import MprisBackend
+            from ._linux import MprisBackend
         except ImportError as exc:
             log.warning("Media unavailable: %s (pip install dbus-fast)", exc)
             return None
         return MediaSource(MprisBackend())
     if platform == "win32":
-        from .windows import WindowsMediaBackend, winrt_missing
+        from ._windows import WindowsMediaBackend, winrt_missing
 
         missing = winrt_missing()
         if missing:

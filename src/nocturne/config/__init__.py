@@ -1,0 +1,1 @@
+"""Config: config.json read, checked and turned into typed settings."""

@@ -1,0 +1,1 @@
+"""Devices: the boards' TCP server, their connections, pairing and discovery."""

@@ -1,0 +1,1 @@
+"""MQTT: the Snapshot to a broker, Home Assistant discovery and commands, other PCs' states."""

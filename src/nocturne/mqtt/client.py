@@ -1,0 +1,228 @@
+"""MQTT: the Snapshot to a broker, for Home Assistant (discovery) and anything else listening.
+
+The collector hands every snapshot to :meth:`MqttExporter.offer`, which only keeps it; a task
+of its own connects, announces the entities (retained discovery messages), sets the status
+``online`` (the last will turns it ``offline`` when the server dies) and publishes the latest
+snapshot's known readings as one retained JSON state message at most every ``interval``
+seconds, and only when they changed. A broker that is down or slow delays nothing else: the
+task retries with a growing back-off and logs once per change between up and down.
+
+On the same connection it listens: to the display entities' command topics (commands.py,
+forwarded to the boards) and, with ``show_pcs``, to every PC's state and status (pcs.py);
+those are handled on the server's loop. On Windows the client itself runs on a selector
+loop in a thread of its own (mqtt_loop.py: paho needs ``add_reader``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+
+import aiomqtt
+import orjson
+
+from ..collect.readings import known_readings
+from ..collect.snapshot import Snapshot
+from ..config.model import MqttSettings
+from .commands import CommandRouter, command_messages
+from .ha_discovery import OFFLINE, ONLINE, Node, discovery_messages
+from .loop import ClientLoop
+from .pcs import PcsAggregator
+
+log = logging.getLogger(__name__)
+
+BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # seconds before retry 1, 2, 3 ...; then the last
+CONNECT_TIMEOUT = 10.0  # seconds for the connection and for each publish to be acknowledged
+GOODBYE_TIMEOUT = 2.0  # seconds stop() waits to say "offline" before it just disconnects
+
+
+def tls_context(settings: MqttSettings) -> ssl.SSLContext | None:
+    """The TLS context for a broker with ``tls``: its CA file, or the system's CAs."""
+    if not settings.tls:
+        return None
+    return ssl.create_default_context(cafile=settings.ca_file)
+
+
+class MqttExporter:
+    """Publishes snapshots to one broker; ``offer`` is the collector's (sync) callback."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        node: Node,
+        *,
+        backoff: tuple[float, ...] = BACKOFF,
+        commands: CommandRouter | None = None,
+        pcs: PcsAggregator | None = None,
+        own_loop: bool | None = None,
+    ) -> None:
+        self.settings = settings
+        self.node = node
+        self.backoff = backoff
+        self.commands = commands  # Home Assistant -> the boards
+        self.pcs = pcs  # the other PCs' states, for show_pcs
+        self._latest: Snapshot | None = None
+        self._fresh = asyncio.Event()
+        self._client: aiomqtt.Client | None = None  # while connected
+        self._where = ClientLoop(own_loop)  # None: a loop of its own only where needed
+        self._last_state: bytes | None = None
+        self._was_up: bool | None = None  # None: not tried yet
+        self.states_published = 0
+
+    @property
+    def broker(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def offer(self, snapshot: Snapshot) -> None:
+        """Keep the newest snapshot for the next state message; never blocks."""
+        self._latest = snapshot
+        self._where.to_client(self._fresh.set)
+
+    def state_payload(self, snapshot: Snapshot) -> bytes:
+        """The state message: the known readings, compact JSON."""
+        return orjson.dumps(known_readings(snapshot))
+
+    @property
+    def threaded(self) -> bool:
+        """True when the client runs on a loop of its own (Windows)."""
+        return self._where.threaded
+
+    async def start(self) -> None:
+        if self._where.loop is None:
+            self._where.start(self._run, "mqtt")
+
+    async def stop(self) -> None:
+        """Say ``offline`` (a clean disconnect sends no last will), then disconnect."""
+        await self._where.finish(self._goodbye)
+
+    async def _goodbye(self) -> None:
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    client.publish(self.node.status_topic, OFFLINE, qos=1, retain=True),
+                    GOODBYE_TIMEOUT,
+                )
+        task = self._where.task
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(task, GOODBYE_TIMEOUT)
+
+    def _new_client(self) -> aiomqtt.Client:
+        return aiomqtt.Client(
+            self.settings.host,
+            self.settings.port,
+            username=self.settings.username,
+            password=self.settings.password,
+            identifier=f"nocturne-{self.node.node_id}",
+            will=aiomqtt.Will(self.node.status_topic, OFFLINE, qos=1, retain=True),
+            tls_context=tls_context(self.settings),
+            timeout=CONNECT_TIMEOUT,
+        )
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                async with self._new_client() as client:
+                    self._client = client  # from here on stop() says "offline" itself
+                    await self._announce(client)
+                    failures = 0
+                    self._log_up()
+                    await self._serve(client)
+            except (aiomqtt.MqttError, OSError) as exc:
+                self._log_down(exc)
+            finally:
+                if self._client is not None and self.pcs is not None:
+                    self._where.to_main(self.pcs.broker_lost)
+                self._client = None
+            await asyncio.sleep(self.backoff[min(failures, len(self.backoff) - 1)])
+            failures += 1
+
+    async def _announce(self, client: aiomqtt.Client) -> None:
+        for topic, payload in discovery_messages(self.node):
+            await client.publish(topic, orjson.dumps(payload), qos=1, retain=True)
+        if self.commands is not None:
+            for topic, payload in command_messages(self.node):
+                await client.publish(topic, orjson.dumps(payload), qos=1, retain=True)
+        await client.publish(self.node.status_topic, ONLINE, qos=1, retain=True)
+        self._last_state = None  # a new session: send the state even if unchanged
+        topics = [*self.commands.topics] if self.commands is not None else []
+        if self.pcs is not None:
+            topics += self.pcs.subscriptions
+        for topic in topics:
+            await client.subscribe(topic, qos=1)
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        """Publish states and take messages until the connection fails (either raises)."""
+        if self.commands is None and self.pcs is None:
+            await self._publish_states(client)
+            return
+        both = (
+            asyncio.create_task(self._publish_states(client), name="mqtt-publish"),
+            asyncio.create_task(self._receive(client), name="mqtt-receive"),
+        )
+        try:
+            done, _ = await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in both:
+                task.cancel()
+            await asyncio.gather(*both, return_exceptions=True)
+        for task in done:
+            task.result()  # the connection's error, for _run's back-off
+        raise aiomqtt.MqttError("the broker ended the subscription")
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            payload = message.payload
+            if not isinstance(payload, bytes | bytearray):
+                continue
+            self._where.to_main(self._handle, str(message.topic), bytes(payload))
+
+    def _handle(self, topic: str, payload: bytes) -> None:
+        """One message for the boards, on the server's loop."""
+        if self.commands is not None and self.commands.handle(topic, payload):
+            return
+        if self.pcs is not None:
+            self.pcs.handle(topic, payload)
+
+    async def _publish_states(self, client: aiomqtt.Client) -> None:
+        while True:
+            await self._fresh.wait()
+            self._fresh.clear()
+            assert self._latest is not None
+            payload = self.state_payload(self._latest)
+            if payload != self._last_state:
+                await client.publish(self.node.state_topic, payload, qos=1, retain=True)
+                self._last_state = payload
+                self.states_published += 1
+            await asyncio.sleep(self.settings.interval)
+
+    def _log_up(self) -> None:
+        if self._was_up is not True:
+            log.info(
+                "MQTT: publishing to %s as %s (Home Assistant discovery under %s/)",
+                self.broker,
+                self.node.node_id,
+                self.node.discovery_prefix,
+            )
+        self._was_up = True
+
+    def _log_down(self, exc: BaseException) -> None:
+        if self._was_up is not False:
+            what = "lost the broker" if self._was_up else "cannot reach the broker"
+            log.warning(
+                "MQTT: %s at %s (%s); retrying, up to every %g s",
+                what,
+                self.broker,
+                exc,
+                self.backoff[-1],
+            )
+        self._was_up = False

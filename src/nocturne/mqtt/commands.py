@@ -1,0 +1,134 @@
+"""Home Assistant → boards: the display entities and the commands they send.
+
+Three entities on this PC's Home Assistant device, for "the displays of this PC" (every
+board connected to this server gets the same command; one set per PC, not per board):
+
+- ``select`` *Display scene*: the scene names (``scene_ids.NAMES``) → ``gs`` (show it now);
+- ``switch`` *Display screen*: ``ON`` / ``OFF`` → ``so`` 1 / 0;
+- ``number`` *Display contrast*: 0..255 → ``cn``.
+
+They are optimistic (no state topic): Home Assistant shows what it last sent. Commands
+arrive on ``<base_topic>/<node_id>/display/<scene|screen|contrast>/set``; a payload that is
+not one of the entity's values is dropped with one log line (rate-limited), escaped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..rate_limited_log import RateLimitedWarning
+from ..safe_text import printable
+from ..wire import scene_ids
+from ..wire.protocol import CONTRAST_KEY, SCENE_KEY, SCREEN_KEY
+from .ha_discovery import MANUFACTURER, OFFLINE, ONLINE, Node
+
+log = logging.getLogger(__name__)
+
+SWITCH_ON = "ON"  # Home Assistant's default payload_on / payload_off
+SWITCH_OFF = "OFF"
+MAX_PAYLOAD = 64  # bytes; a longer command payload is not one of ours
+MAX_CONTRAST = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One display entity: its Home Assistant component, topic word and label."""
+
+    component: str  # "select", "switch", "number"
+    word: str  # topic level: <base_topic>/<node_id>/display/<word>/set
+    label: str
+    icon: str
+
+
+SCENE = Entity("select", "scene", "Display scene", "mdi:monitor-dashboard")
+SCREEN = Entity("switch", "screen", "Display screen", "mdi:monitor")
+CONTRAST = Entity("number", "contrast", "Display contrast", "mdi:brightness-6")
+ENTITIES = (SCENE, SCREEN, CONTRAST)
+
+
+def command_topic(node: Node, entity: Entity) -> str:
+    return f"{node.base_topic}/{node.node_id}/display/{entity.word}/set"
+
+
+def command_messages(node: Node) -> list[tuple[str, dict[str, Any]]]:
+    """(discovery topic, payload) of the three display entities."""
+    out = []
+    for entity in ENTITIES:
+        payload: dict[str, Any] = {
+            "name": entity.label,
+            "unique_id": f"nocturne_{node.node_id}_display_{entity.word}",
+            "command_topic": command_topic(node, entity),
+            "optimistic": True,
+            "retain": False,  # a command is for the boards connected now, not a state
+            "icon": entity.icon,
+            "availability_topic": node.status_topic,
+            "payload_available": ONLINE,
+            "payload_not_available": OFFLINE,
+            "device": node.device(),
+            "origin": {"name": MANUFACTURER},
+        }
+        if entity is SCENE:
+            payload["options"] = list(scene_ids.NAMES)
+        elif entity is SCREEN:
+            payload["payload_on"], payload["payload_off"] = SWITCH_ON, SWITCH_OFF
+        else:
+            payload.update(min=0, max=MAX_CONTRAST, step=1, mode="slider")
+        topic = f"{node.discovery_prefix}/{entity.component}/{node.node_id}/display_{entity.word}"
+        out.append((f"{topic}/config", payload))
+    return out
+
+
+def parse_command(entity: Entity, payload: bytes) -> dict[str, int] | None:
+    """The device keys for a command payload, or None when it is not a value of ``entity``."""
+    if len(payload) > MAX_PAYLOAD:
+        return None
+    try:
+        text = payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    if entity is SCENE:
+        names = [n.casefold() for n in scene_ids.NAMES]
+        if text.casefold() in names:
+            return {SCENE_KEY: names.index(text.casefold())}
+        return None
+    if entity is SCREEN:
+        value = {SWITCH_ON: 1, SWITCH_OFF: 0}.get(text.upper())
+        return None if value is None else {SCREEN_KEY: value}
+    try:
+        number = float(text)  # Home Assistant sends "128" or "128.0"
+    except ValueError:
+        return None
+    if not number.is_integer() or not 0 <= number <= MAX_CONTRAST:
+        return None
+    return {CONTRAST_KEY: int(number)}
+
+
+class CommandRouter:
+    """Turns messages on the command topics into device keys for ``send``."""
+
+    def __init__(self, node: Node, send: Callable[[Mapping[str, int]], None]) -> None:
+        self.send = send
+        self.topics = {command_topic(node, e): e for e in ENTITIES}
+        self.forwarded = 0
+        self._bad = RateLimitedWarning(log, "MQTT: dropped %d more bad command(s) in %d s")
+
+    def handle(self, topic: str, payload: bytes) -> bool:
+        """Forward the command on ``topic``; False when the topic is not a command topic."""
+        entity = self.topics.get(topic)
+        if entity is None:
+            return False
+        keys = parse_command(entity, payload)
+        if keys is None:
+            self._bad.warn(
+                "MQTT: ignored a %s command that is none of its values: %s",
+                entity.label.lower(),
+                printable(payload.decode("utf-8", "replace")[:MAX_PAYLOAD]),
+            )
+            return True
+        log.info("MQTT: %s → the boards: %s", entity.label.lower(), keys)
+        self.send(keys)
+        self.forwarded += 1
+        return True

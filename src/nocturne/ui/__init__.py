@@ -1,0 +1,1 @@
+"""UI: the command line, the tray, the doctor, autostart and the server thread."""

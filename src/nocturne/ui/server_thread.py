@@ -1,0 +1,137 @@
+"""The server on a background thread with its own event loop, for the tray's main thread."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..collect.collector import LHM
+from ..config.model import Config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    running: bool
+    devices: int = 0
+    lhm_online: bool | None = None  # None: not polled yet
+    error: str | None = None
+    paired: tuple[str, ...] = ()  # the paired boards' names (config.json device_tokens)
+    connected_boards: frozenset[str] = frozenset()  # those of them connected now
+
+    @property
+    def text(self) -> str:
+        """One line for the tray's Status item, e.g. ``RUNNING · 2 devices``."""
+        if not self.running:
+            return f"STOPPED: {self.error}" if self.error else "STOPPED"
+        devices = {0: "no devices", 1: "1 device"}.get(self.devices, f"{self.devices} devices")
+        if self.lhm_online is False:
+            return f"LHM not reachable · {devices}"
+        return f"RUNNING · {devices}"
+
+
+class ServerThread:
+    """Starts, restarts and stops a NocturneServer running on a daemon thread."""
+
+    def __init__(self, load_config: Callable[[], Config]) -> None:
+        self._load_config = load_config
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: asyncio.Event | None = None
+        self._server = None  # NocturneServer, touched only on the loop's thread
+        self._error: str | None = None
+        self._ready = threading.Event()
+
+    # --- life cycle (called from the main thread) ---
+
+    def start(self, timeout: float = 15.0) -> ServerStatus:
+        """Start the thread and the server; return once it listens or has failed."""
+        self._ready.clear()
+        self._thread = threading.Thread(target=self._run, name="nocturne-server", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout)
+        return self.status()
+
+    def restart(self, timeout: float = 15.0) -> ServerStatus:
+        """Stop the sources and the TCP server, re-read the config, start again.
+
+        The process and this thread stay; devices see the link drop and reconnect.
+        """
+        if self._loop is None:
+            return self.start(timeout)
+        future = asyncio.run_coroutine_threadsafe(self._restart(), self._loop)
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            log.error("Restart did not finish within %g s", timeout)
+        return self.status()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server (devices see the link drop) and end the thread."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def status(self) -> ServerStatus:
+        server = self._server
+        if server is None:
+            return ServerStatus(False, error=self._error)
+        feed = server.collector.feed(LHM)
+        return ServerStatus(
+            True,
+            devices=server.devices.device_count,
+            lhm_online=None if feed is None or feed.up is None else feed.up,
+            paired=tuple(server.pairing.boards),
+            connected_boards=frozenset(d.board for d in server.devices.devices() if d.board),
+        )
+
+    # --- on the server thread ---
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+            self._loop = None
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        await self._start_server()
+        self._ready.set()
+        await self._stop.wait()
+        await self._stop_server()
+
+    async def _start_server(self) -> None:
+        from ..app import NocturneServer  # the import costs; the tray shows up first
+        from ..gc_tuning import freeze_startup_objects
+
+        try:
+            config = self._load_config()
+            server = NocturneServer(config)
+            await server.start()
+        except Exception as exc:  # a config error or a taken port: shown as the status
+            self._error = str(getattr(exc, "strerror", None) or exc)
+            log.error("Server not started: %s", self._error)
+            self._server = None
+            return
+        self._error = None
+        self._server = server
+        freeze_startup_objects()  # full collections skip the start-up objects (gc_tuning)
+
+    async def _stop_server(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
+
+    async def _restart(self) -> None:
+        log.info("Restarting the server")
+        await self._stop_server()
+        await self._start_server()
