@@ -17,12 +17,14 @@ from .devices.server import DeviceServer
 from .power import PowerWatcher, power_watcher, start_watcher
 from .power.responder import PowerResponder
 from .sources import Source
+from .sources.gpu.chooser import gpu_source
 from .sources.idle import user_idle_source
 from .sources.lhm.client import LhmSource
 from .sources.local import LocalSource
 from .sources.media import MediaSource, media_source
 from .sources.ping import PingSource
 from .sources.processes import ProcessSource
+from .sources.rapl import rapl_source
 from .sources.weather import WeatherSource
 from .wire.protocol import SCENES_WITH_PROCESSES, device_settings
 
@@ -122,6 +124,8 @@ class NocturneServer:
             ping=ping_source(config),
             media=media_source() if media is True else (media or None),
             user_idle=user_idle_source() if user_idle is True else (user_idle or None),
+            gpu=gpu_source(config.gpu),
+            rapl=rapl_source(),
         )
         self.power_watcher = power_watcher() if power is True else (power or None)
         self.collector.subscribe(self.devices.publish)

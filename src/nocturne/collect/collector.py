@@ -20,6 +20,8 @@ from typing import Any
 
 from ..config.model import Config
 from ..sources import Source
+from ..sources.gpu.merge import with_direct_sensors
+from ..sources.gpu.model import GpuReading
 from ..sources.lhm.client import ENABLE_HINT
 from ..sources.lhm.model import LhmReading
 from ..sources.local import LocalSource
@@ -40,7 +42,9 @@ WEATHER = "weather"
 PING = "ping"
 MEDIA = "media"
 USER_IDLE = "user_idle"
-SENSORS = (LOCAL, LHM)  # read on every tick, before the snapshot is published
+GPU = "gpu"  # GPUs read directly (NVML, amdgpu, i915/xe): sources/gpu
+RAPL = "rapl"  # CPU package power (Linux powercap)
+SENSORS = (LOCAL, LHM, GPU, RAPL)  # read on every tick, before the snapshot is published
 # Read on every tick too, when their own interval is no longer than the tick's (a change can
 # reach a board no sooner than the next line), but not waited for: a slow player or bus must
 # not hold up the line. Each own timer would wake the process once more every second.
@@ -84,6 +88,8 @@ class Collector:
         ping: PingSource | None = None,
         media: Source[Media | None] | None = None,
         user_idle: Source[float | None] | None = None,
+        gpu: Source[GpuReading] | None = None,
+        rapl: Source[Hardware] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -114,6 +120,11 @@ class Collector:
                 down_hint=f"Serving local sensors (psutil) until it is back. {ENABLE_HINT}.",
                 clock=clock,
             )
+        for role, direct in ((GPU, gpu), (RAPL, rapl)):
+            if direct is not None:
+                feeds[role] = Feed(
+                    direct, timeout=2.0, stale_after=stale, interval=tick, clock=clock
+                )
         if self._psutil.process_source is not None:
             feeds[PROCESSES] = Feed(
                 self._psutil.process_source,
@@ -178,7 +189,8 @@ class Collector:
     def compose(self) -> Snapshot:
         """Build the Snapshot from every feed's current value."""
         lhm: LhmReading | None = self.current(LHM)
-        hardware = merge_hardware(lhm.hardware if lhm else None, self.current(LOCAL))
+        local = with_direct_sensors(self.current(LOCAL), self.current(GPU), self.current(RAPL))
+        hardware = merge_hardware(lhm.hardware if lhm else None, local)
         processes: Processes | None = self.current(PROCESSES)
         return Snapshot(
             hardware=hardware,

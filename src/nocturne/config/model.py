@@ -86,6 +86,7 @@ class Config:
     mdns: bool = True  # advertise _nocturne._tcp over mDNS/DNS-SD
     device_tokens: Mapping[str, str] = field(default_factory=dict)  # board name -> token
     allow_unpaired: bool = False  # with tokens: still serve boards that send none
+    gpu: str = ""  # the GPU boards show, by PCI address or name (`nocturne sensors`); "": auto
     path: Path | None = None  # the file this came from
 
     @property
@@ -261,6 +262,8 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
     for key in ("mdns", "allow_unpaired"):
         if key in data:
             kw[key] = check.boolean(key, data[key])
+    if "gpu" in data:
+        kw["gpu"] = check.string("gpu", data["gpu"]).strip()
     if "device_tokens" in data:
         kw["device_tokens"] = parse_device_tokens(check, data["device_tokens"])
     return Config(**kw)

@@ -72,13 +72,23 @@ def pick_labelled(temps: Mapping[str, Sequence[Any]], chip: str, labels: Sequenc
     return None
 
 
+# Chipset temperatures the Super I/O and EC hwmon drivers label: nct6775's PCH reading
+# (Intel boards), asus-ec-sensors' "Chipset" (ASUS AMD and Intel boards).
+CHIPSET_LABELS = ("PCH_CHIP_TEMP", "Chipset")
+
+
 def chipset_temperature(temps: Mapping[str, Sequence[Any]]) -> float | None:
-    """Intel's PCH thermal sensor (hwmon chips named pch_<generation>)."""
+    """Intel's PCH thermal sensor (hwmon chips named pch_<generation>), else a board
+    driver's chipset reading (CHIPSET_LABELS)."""
     for chip, entries in temps.items():
         if chip.startswith("pch_"):
             for entry in entries:
                 if entry.current is not None and entry.current > 0:
                     return float(entry.current)
+    for entries in temps.values():
+        for entry in entries:
+            if entry.label in CHIPSET_LABELS and entry.current is not None and entry.current > 0:
+                return float(entry.current)
     return None
 
 

@@ -17,6 +17,8 @@ from ..config.model import Config, ConfigError, load_config
 from ..devices.discovery import probe as discovery_probe
 from ..safe_text import printable
 from ..sources import SourceUnavailable
+from ..sources.gpu.merge import with_direct_sensors
+from ..sources.gpu.report import direct_findings, print_direct, read_direct
 from ..sources.lhm.client import ENABLE_HINT, LhmSource
 from ..sources.lhm.model import LhmReading
 from ..sources.local import LocalSource
@@ -82,6 +84,9 @@ async def print_sensors(config: Config, out: TextIO | None = None) -> int:
     print("\nLocal sensors (psutil):", file=out)
     for name, value in local.known().items():
         print(f"    {name:<16} {_fmt(value):>10} {unit_of(name)}", file=out)
+    direct = await read_direct(config.gpu)
+    print_direct(direct, out)
+    local = with_direct_sensors(local, direct.gpus, direct.rapl) or local
     merged = merge_hardware(lhm.hardware if lhm else None, local)
     print("\nWhat devices receive (override a choice with 'sensors' in config.json):", file=out)
     for f in FIELDS:
@@ -91,7 +96,7 @@ async def print_sensors(config: Config, out: TextIO | None = None) -> int:
             if lhm is not None and f.attr in lhm.chosen and getattr(lhm.hardware, f.attr) == value:
                 origin = f"LHM {printable(lhm.chosen[f.attr])}"
             else:
-                origin = "psutil"
+                origin = direct.origin(f.attr, value) or "psutil"
         if not f.overridable:
             origin += " (not overridable)"
         print(f"    {f.key:<3} {f.attr:<16} {_fmt(value):>10} {f.unit:<5} {origin}", file=out)
@@ -246,6 +251,7 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
         findings += await check_weather(config)
         findings.append(await check_ping(config))
         findings.append(await check_pairing(config))
+    findings += [Finding(*f) for f in direct_findings(await read_direct(config.gpu, 0.2))]
     try:
         local = await read_local(0.2)
     except Exception as exc:  # psutil missing a platform call: say so, keep checking
