@@ -148,14 +148,16 @@ class WebExporter:
         if guard is not None:
             guard.request_started(request.transport)
         try:
-            response = await self._refusal(request) or await COSTS.metered(
-                WEB_COST, handler(request)
-            )
-        except web.HTTPMethodNotAllowed as exc:
-            allow = ", ".join(sorted(exc.allowed_methods))
-            response = text_response(405, f"{request.path} takes {allow}", Allow=allow)
-        except web.HTTPNotFound:
-            response = text_response(404, "Not found: the paths are /, /metrics and /api/...")
+            if not security.host_allowed(request.headers.get("Host"), self._allowed):
+                response = text_response(421, "This server answers to its own name only")
+            elif request.match_info.http_exception is not None:  # no route: changes nothing
+                response = _no_route(request, request.match_info.http_exception)
+            else:
+                response = await self._refusal(request) or await COSTS.metered(
+                    WEB_COST, handler(request)
+                )
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:  # a static file
+            response = _no_route(request, exc)
         finally:
             if guard is not None:
                 guard.request_done(request.transport)
@@ -168,8 +170,6 @@ class WebExporter:
     async def _refusal(self, request: web.Request) -> web.Response | None:
         """Why a request is refused before its handler runs, or None (see security.py)."""
         host = request.headers.get("Host")
-        if not security.host_allowed(host, self._allowed):
-            return text_response(421, "This server answers to its own name and address only")
         state_changing = request.method not in security.SAFE_METHODS or _is_websocket(request)
         if state_changing and not security.origin_matches(request.headers.get("Origin"), host):
             return text_response(403, "Refused: not sent by this dashboard's own page (Origin)")
@@ -330,6 +330,13 @@ REFUSE_LAN = (
     "could change the settings. Set one with `nocturne web-password`, or bind "
     '"web": {"host": "127.0.0.1"}'
 )
+
+
+def _no_route(request: web.Request, exc: web.HTTPException) -> web.Response:
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allow = ", ".join(sorted(exc.allowed_methods))
+        return text_response(405, f"{request.path} takes {allow}", Allow=allow)
+    return text_response(404, "Not found: the paths are /, /metrics and /api/...")
 
 
 def _wildcard(host: str) -> bool:
