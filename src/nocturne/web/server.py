@@ -24,6 +24,7 @@ from aiohttp import web
 from ..config import WebSettings
 from ..discovery import pc_name
 from ..fields import CELSIUS
+from ..safe_text import printable
 from ..snapshot import Snapshot
 from ..sources.cost import COSTS
 from . import security
@@ -41,6 +42,11 @@ STATIC = Path(__file__).with_name("static")  # the page (HTML, CSS, JS), shipped
 KEEPALIVE = 15.0  # seconds an idle kept-alive connection stays (guard.py closes it sooner)
 WEB_COST = "web"  # the CostMeter name the web's own handlers are charged to
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# aiohttp logs a malformed request (no Host, a bad header) with a traceback: a client's
+# fault, not ours, and a flood of them would flood the log. Debug only (the handlers' own
+# errors are logged by the middleware).
+PROTOCOL_LOG = logging.getLogger("nocturne.web.protocol")
+PROTOCOL_LOG.addFilter(lambda record: PROTOCOL_LOG.isEnabledFor(logging.DEBUG))
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
@@ -158,6 +164,11 @@ class WebExporter:
                 )
         except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:  # a static file
             response = _no_route(request, exc)
+        except web.HTTPException:
+            raise
+        except Exception:
+            log.exception("Web: %s %s failed", request.method, printable(request.path))
+            response = text_response(500, "The server's log says why")
         finally:
             if guard is not None:
                 guard.request_done(request.transport)
@@ -299,7 +310,11 @@ class WebExporter:
         names = (pc_name(self.pc_name), socket.gethostname())
         self._allowed = security.allowed_hosts(host, names, addresses)
         runner = web.AppRunner(
-            self.application(), access_log=None, keepalive_timeout=KEEPALIVE, shutdown_timeout=1.0
+            self.application(),
+            access_log=None,
+            keepalive_timeout=KEEPALIVE,
+            shutdown_timeout=1.0,
+            logger=PROTOCOL_LOG,
         )
         await runner.setup()
         assert runner.server is not None
