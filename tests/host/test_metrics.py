@@ -20,10 +20,10 @@ from nocturne.app import NocturneServer
 from nocturne.collector import LOCAL_FIRST
 from nocturne.config import ConfigError, load_config
 from nocturne.emulator.rig import free_port, write_config
-from nocturne.web.metrics import METRICS, metric_name
 from nocturne.exports.readings import NUMERIC_FIELDS, UNITS
 from nocturne.fields import BY_ATTR
 from nocturne.sources.lhm.parser import parse_data_json
+from nocturne.web.metrics import METRICS, metric_name
 
 from ..conftest import CAPTURE_0_9_6
 from .test_web_server import fetch
@@ -185,8 +185,8 @@ def test_web_default_is_loopback_8095(tmp_path):
 def test_weather_in_fahrenheit_is_exported_in_celsius():
     from prometheus_client import generate_latest
 
-    from nocturne.web.metrics import metrics_registry
     from nocturne.snapshot import Snapshot, Weather
+    from nocturne.web.metrics import metrics_registry
 
     snapshot = Snapshot(weather=Weather(temperature=50.0))
     text = generate_latest(metrics_registry(lambda: snapshot, weather_unit="°F")).decode()

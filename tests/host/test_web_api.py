@@ -127,7 +127,8 @@ async def test_a_board_is_listed_with_its_scene_and_takes_the_dashboards_control
         first, _ = await until(listed, "both boards listed")
         assert first["name"] is None and first["paired"] is False
         assert first["firmware"] is None and first["address"].startswith("127.0.0.1")
-        status, answer = await page.send("POST", f"/api/boards/{first['id']}/scene", {"value": "GPU"})
+        controls = f"/api/boards/{first['id']}"
+        status, answer = await page.send("POST", f"{controls}/scene", {"value": "GPU"})
         assert (status, answer) == (200, {"sent": {"gs": 3}})
         await board.line_with("gs", 3)
         status, _ = await page.send("POST", f"/api/boards/{first['id']}/screen", {"value": False})
@@ -237,7 +238,8 @@ async def test_health_names_each_source_its_state_and_its_cost(server, page, lhm
 
     async def down() -> dict[str, Any] | None:
         now = {s["name"]: s for s in (await page.get("/api/health"))["sources"]}
-        return now["LibreHardwareMonitor"] if now["LibreHardwareMonitor"]["state"] == "down" else None
+        lhm_now = now["LibreHardwareMonitor"]
+        return lhm_now if lhm_now["state"] == "down" else None
 
     went_down = await until(down, "LHM down")
     assert "HTTP 503" in went_down["last_error"] and went_down["since"] >= lhm["since"]
@@ -260,9 +262,10 @@ class PeekHub:
 async def test_the_stream_sends_sensors_boards_and_health_and_takes_peek(server, lhm_replay):
     server.web.peek = hub = PeekHub()
     url = server.web.url
-    async with aiohttp.ClientSession() as http, http.ws_connect(
-        f"{url}/api/stream", headers={"Origin": url}
-    ) as ws:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{url}/api/stream", headers={"Origin": url}) as ws,
+    ):
         first = [await ws.receive_json(timeout=TIMEOUT) for _ in range(3)]
         assert [m["type"] for m in first] == ["sensors", "boards", "health"]
         assert first[0]["full"] is True and first[1]["boards"] == []

@@ -252,9 +252,7 @@ async def test_connections_over_the_per_address_cap_are_refused_with_one_log_lin
     caplog.set_level(logging.WARNING, "nocturne.web")
     monkeypatch.setattr(guard, "MAX_PER_ADDRESS", 4)
     address = ("127.0.0.1", exporter.port)
-    flood = [
-        socket.create_connection(address, source_address=("127.0.0.3", 0)) for _ in range(20)
-    ]
+    flood = [socket.create_connection(address, source_address=("127.0.0.3", 0)) for _ in range(20)]
     closed: list[socket.socket] = []
 
     def count_closed() -> int:
@@ -323,6 +321,19 @@ async def test_an_idle_server_never_wakes_the_event_loop(exporter):
     await asyncio.sleep(0.2)  # aiohttp's and the test's own callbacks settle
     timers = [t for t in loop._scheduled if not t.cancelled()]  # type: ignore[attr-defined]
     assert timers == [], timers
+
+
+async def test_the_doctor_sees_the_dashboard_answer_or_not(exporter):
+    from nocturne.web.doctor import check_dashboard
+
+    bound = WebSettings(host="127.0.0.1", port=exporter.port)
+    ok, what, _ = await asyncio.to_thread(check_dashboard, bound, True)
+    assert ok and what == f"dashboard answers at {exporter.url}/"
+    await exporter.stop()
+    ok, what, fix = await asyncio.to_thread(check_dashboard, bound, True)
+    assert not ok and "does not answer" in what and "nocturne.log" in fix
+    ok, what, _ = await asyncio.to_thread(check_dashboard, bound, False)
+    assert ok and "once the server runs" in what
 
 
 def ipv6_loopback() -> bool:
