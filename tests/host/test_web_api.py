@@ -39,11 +39,14 @@ class Board:
 
     async def line_with(self, key: str, value: Any = None) -> dict[str, Any]:
         """The next line carrying ``key`` (equal to ``value`` when given)."""
-        async with asyncio.timeout(TIMEOUT):
+
+        async def find() -> dict[str, Any]:
             while True:
                 line = json.loads(await self.reader.readline())
                 if key in line and (value is None or line[key] == value):
                     return line
+
+        return await asyncio.wait_for(find(), TIMEOUT)
 
     def read_so_far(self) -> list[dict[str, Any]]:
         """Every whole line received and not read yet."""
@@ -91,9 +94,11 @@ async def server(tmp_path, lhm_replay) -> AsyncIterator[NocturneServer]:
     running = NocturneServer(load_config(path, environ={}).config, media=False, power=False)
     await running.start()
     try:
-        async with asyncio.timeout(TIMEOUT):
-            while not running.collector.snapshot.lhm_online:
-                await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TIMEOUT
+        while not running.collector.snapshot.lhm_online:
+            assert loop.time() < deadline, "LHM not read"
+            await asyncio.sleep(0.05)
         yield running
     finally:
         await running.stop()
@@ -108,10 +113,11 @@ async def page(server) -> AsyncIterator[Page]:
 
 
 async def until(check, what: str) -> Any:
-    async with asyncio.timeout(TIMEOUT):
-        while not (found := await check()):
-            await asyncio.sleep(0.1)
-    assert found, what
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    while not (found := await check()):
+        assert loop.time() < deadline, f"{what}: not within {TIMEOUT} s"
+        await asyncio.sleep(0.1)
     return found
 
 

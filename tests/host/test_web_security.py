@@ -253,3 +253,16 @@ def test_web_password_sets_the_hash_and_makes_a_lan_bind_valid(tmp_path):
     assert PASSWORD not in path.read_text()
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_a_trickled_body_has_a_deadline_too(guarded, monkeypatch):
+    from nocturne.web import api
+
+    monkeypatch.setattr(api, "BODY_DEADLINE", 0.3)
+    head = (
+        f"POST /api/login HTTP/1.1\r\nHost: {own_host(guarded)}\r\nOrigin: {own_origin(guarded)}"
+        "\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n"
+    )
+    # 10 bytes of the 100 announced, then nothing: answered at the deadline, not held
+    status, _, body = await asyncio.to_thread(exchange, guarded.port, head.encode() + b'{"passwor')
+    assert status == 400 and b"password" in body

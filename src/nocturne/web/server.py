@@ -260,10 +260,9 @@ class WebExporter:
     async def _login_route(self, request: web.Request) -> web.StreamResponse:
         if not self.password_hash:
             return json_response({"token": self.sessions.csrf_token(None)})
-        try:
-            password = (await request.json()).get("password")
-        except (ValueError, AttributeError):
-            password = None
+        from .api import json_object
+
+        password = (await json_object(request) or {}).get("password")
         if not isinstance(password, str):
             return json_response({"errors": [{"key": "password", "message": "give it"}]}, 400)
         async with self._login_lock:  # whatever the flood of logins
@@ -315,6 +314,7 @@ class WebExporter:
             keepalive_timeout=KEEPALIVE,
             shutdown_timeout=1.0,
             logger=PROTOCOL_LOG,
+            lingering_time=1.0,  # the unread rest of a refused body, then the connection goes
         )
         await runner.setup()
         assert runner.server is not None
