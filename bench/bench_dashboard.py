@@ -11,6 +11,10 @@ replay of its own and one HUB board reading every line, at 1 s polling:
     aiohttp WebSocket client on /api/stream, its Origin and all) reading every message, and
     asks its board's live frame (``{"type": "peek", "on": true}``).
 
+With ``--today SRC`` (a checkout's ``src`` of the server before the dashboard, e.g. from
+``git worktree add /tmp/today 9d9ef45``) a fourth server, "today", runs that code with its
+default web endpoint (wsgiref) next to them.
+
 Two phases of ``--seconds`` each: 1) no page anywhere, 2) the page open on "page". Prints
 each server's CPU (% of one core, from each thread's schedstat) per phase, the messages and
 bytes the page received, and each server's RSS at the end. Budgets (issue 22): closed costs
@@ -39,7 +43,6 @@ SERVERS = ("web off", "closed", "page")
 
 
 async def server(name: str, env: dict[str, str], procs: dict) -> tuple[int, int | None]:
-    """Start one server and its replay; (device port, web port or None)."""
     lhm, port = free_port(), free_port()
     web_port = None if name == "web off" else free_port()
     tmp = Path(tempfile.mkdtemp(prefix="nocturne-bench-dashboard-"))
@@ -95,16 +98,20 @@ async def measure(watched: dict[str, psutil.Process], seconds: float) -> dict[st
     return {name: (cpu_seconds(p) - before[name]) / elapsed for name, p in watched.items()}
 
 
-async def main(seconds: float) -> None:
+async def main(seconds: float, today: str | None) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("LHM_URL", "TCP_HOST", "TCP_PORT")}
+    servers = (*SERVERS, "today") if today else SERVERS
+    envs = {name: env for name in servers}
+    if today:
+        envs["today"] = {**env, "PYTHONPATH": today}
     procs: dict = {}
     stop = asyncio.Event()
     boards = []
     try:
-        ports = {name: await server(name, env, procs) for name in SERVERS}
+        ports = {name: await server(name, envs[name], procs) for name in servers}
         counts = [0]
         boards = [asyncio.create_task(device(p, 0, stop, counts)) for p, _ in ports.values()]
-        watched = {name: psutil.Process(procs[name].pid) for name in SERVERS}
+        watched = {name: psutil.Process(procs[name].pid) for name in servers}
         await asyncio.sleep(5)  # warm-up: imports done, first rates taken
         closed = await measure(watched, seconds)
         got = {"messages": 0, "bytes": 0}
@@ -122,7 +129,7 @@ async def main(seconds: float) -> None:
             task.cancel()
     print(f"bench_dashboard: {seconds:g} s per phase, 1 s polling, one HUB board per server")
     print(f"  {'server':<12}{'no page: % core':>18}{'page open: % core':>20}{'RSS MB':>9}")
-    for name in SERVERS:
+    for name in servers:
         print(
             f"  {name:<12}{closed[name] * 100:>18.3f}{opened[name] * 100:>20.3f}{rss[name]:>9.1f}"
         )
@@ -139,5 +146,7 @@ async def main(seconds: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--today", metavar="SRC", help="also run the server from this src/")
+    args = parser.parse_args()
     compile_bytecode()
-    asyncio.run(main(parser.parse_args().seconds))
+    asyncio.run(main(args.seconds, args.today))
