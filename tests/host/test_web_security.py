@@ -169,6 +169,9 @@ async def test_with_a_password_everything_but_the_login_needs_the_session(guarde
     status, headers, _ = await request(guarded, "POST", "/api/login", body=wrong, Origin=origin)
     assert status == 403 and "set-cookie" not in headers
     assert "a wrong dashboard password from 127.0.0.1" in caplog.text
+    for _ in range(3):  # a guesser: one log line, then a count
+        await request(guarded, "POST", "/api/login", body=wrong, Origin=origin)
+    assert caplog.text.count("wrong dashboard password") == 1
     right = json.dumps({"password": PASSWORD}).encode()
     status, _, _ = await request(guarded, "POST", "/api/login", body=right)  # no Origin
     assert status == 403

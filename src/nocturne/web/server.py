@@ -24,6 +24,7 @@ from aiohttp import web
 from ..config import WebSettings
 from ..discovery import pc_name
 from ..fields import CELSIUS
+from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
 from ..snapshot import Snapshot
 from ..sources.cost import COSTS
@@ -107,6 +108,7 @@ class WebExporter:
         self._allowed: frozenset[str] = frozenset()
         self._login_lock = asyncio.Lock()  # one scrypt (16 MB, ~50 ms) at a time
         self._basic_ok: set[bytes] = set()  # digests of Authorization headers that matched
+        self._wrong = RateLimitedWarning(log, "Web: %d more wrong password(s) in the last %d s")
         self.health_tracker: Any = None  # health.Tracker, from the first health document
 
     def offer(self, snapshot: Snapshot) -> None:
@@ -214,6 +216,8 @@ class WebExporter:
             ok = await asyncio.to_thread(security.check_password, password, self.password_hash)
         if ok:
             self._basic_ok.add(security.digest(header))
+        else:
+            self._wrong.warn("Web: a wrong password (HTTP Basic) from %s", request.remote)
 
     def _open_to(self, request: web.Request) -> bool:
         """Routes that need no login: the login itself, the page (it shows the login form),
@@ -268,7 +272,7 @@ class WebExporter:
         async with self._login_lock:  # whatever the flood of logins
             ok = await asyncio.to_thread(security.check_password, password, self.password_hash)
         if not ok:
-            log.warning("Web: a wrong dashboard password from %s", request.remote)
+            self._wrong.warn("Web: a wrong dashboard password from %s", request.remote)
             return json_response({"errors": [{"key": "password", "message": "wrong"}]}, 403)
         sid = self.sessions.open()
         response = json_response({"token": self.sessions.csrf_token(sid)})
