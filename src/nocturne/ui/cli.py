@@ -185,7 +185,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
 
 # Sub-commands whose modules load only when one of them (or --help) is on the command line:
 # the flash plans, urllib and the emulator cost the server a user leaves running ~1 MB of RSS.
-ON_DEMAND = ("flash", "pair", "emulate")
+ON_DEMAND = ("flash", "pair", "emulate", "web-password")
 
 
 def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
@@ -207,11 +207,13 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
     if on_demand:
         from .. import flash
         from ..emulator import cli as emulate
+        from ..web import password_cli as web_password
         from . import pair_cli as pairing_cli
 
         flash.add_subparser(sub)
         pairing_cli.add_subparser(sub)
         emulate.add_subparser(sub)
+        web_password.add_subparser(sub)
     sub.add_parser("config", help="show the config file in use (created if missing)")
     for p in sub.choices.values():
         # SUPPRESS: an option given before the sub-command is not reset by the sub-parser.
@@ -285,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import pair_cli as pairing_cli
 
         return pairing_cli.run(args)
+    if args.command == "web-password":
+        from ..web import password_cli
+
+        return password_cli.run(args)
     if args.command == "config":
         return cmd_config(args)
     if args.console:
