@@ -15,14 +15,17 @@ import contextlib
 import itertools
 import logging
 import socket
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .device_connection import DeviceConnection
+from .line_splitter import Frame
 from .pairing import Pairing
 from .protocol import (
+    FRAME_BYTES,
     MAX_LINE,
+    PEEK_KEY,
     EncodedSnapshot,
     Hello,
     ShowScreen,
@@ -92,6 +95,8 @@ class DeviceServer:
         self._commands: dict[int, dict[str, int]] = {}  # device id -> keys for its next line
         self.first_fields = dict(first_fields or {})  # on each device's first line (ngt, idm)
         self.power: str | None = None  # `pwr` on every line while the PC is going
+        # peek: (device id, its newest frame), and (device id, None) when it is gone
+        self.on_frame: Callable[[int, bytes | None], None] | None = None
         self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
         self._silent = RateLimitedWarning(
             log, "Closed %d more connection(s) that sent no HELO in the last %d s"
@@ -198,6 +203,18 @@ class DeviceServer:
                 dev.pending = encoded
                 dev.wake.set()
 
+    def peek(self, device_id: int, period_ms: int) -> bool:
+        """Ask one device for its frames, ``period_ms`` apart at least (0: stop), on a line
+        sent at once; False when no such device is connected (PROTOCOL.md, "Peek")."""
+        dev = self._devices.get(device_id)
+        if dev is None:
+            return False
+        self._commands.setdefault(device_id, {})[PEEK_KEY] = period_ms
+        dev.pending = self._encoded()
+        if dev.pending is not None:
+            dev.wake.set()
+        return True
+
     def set_pcs(self, pcs: Sequence[PcSummary] | None) -> None:
         """The PCs seen over MQTT, on every line from the next snapshot on."""
         self.pcs = pcs
@@ -288,6 +305,8 @@ class DeviceServer:
     def _drop(self, conn: DeviceConnection, reason: str | None) -> None:
         """Forget ``conn`` and close it; its slot is free from here on. Idempotent."""
         was_device = self._devices.pop(conn.id, None) is not None
+        if was_device and self.on_frame is not None:
+            self.on_frame(conn.id, None)
         self._commands.pop(conn.id, None)
         self._waiting.pop(conn.id, None)
         if conn.closed:
@@ -335,6 +354,14 @@ class DeviceServer:
     def _on_line(self, conn: DeviceConnection, line: bytes | None) -> None:
         if line is None:
             self._bad_line(conn, f"a line over {MAX_LINE} bytes")
+            return
+        if isinstance(line, Frame):
+            if not conn.said_hello or len(line) != FRAME_BYTES:
+                self._bad_line(conn, f"a frame of {len(line)} bytes")
+            elif conn.id in self._devices:
+                conn.frames += 1
+                if self.on_frame is not None:
+                    self.on_frame(conn.id, line)
             return
         command = parse_device_line(line)
         if isinstance(command, Hello):
