@@ -170,7 +170,7 @@ async def test_a_board_that_never_answers_cannot_peek(server, site, monkeypatch)
 
 async def test_frames_of_another_size_or_before_helo_are_not_kept(server, site):
     hub, _ = site
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(b"frame:1024\n" + pattern(3) + b"HELO\n")
     await until(lambda: server.devices(), "HELO after the frame still counts")
     dev = server.devices()[0].id
