@@ -97,7 +97,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
 
 async def test_peeked_frames_are_the_glass_and_cost_no_heap(desk):
     dev = desk.device_id()
-    assert desk.hub.watch(dev, "test")
+    assert desk.hub.watch("test", dev, True)
     await desk.until(desk.peeked_is_glass, 5, "the first frame, the glass's")
     assert desk.hub.supported(dev) is True
     for _ in range(ids.COUNT):  # warm-up: every scene drawn once (first draws may allocate)
@@ -119,9 +119,9 @@ async def test_peeked_frames_are_the_glass_and_cost_no_heap(desk):
 
 async def test_unwatched_board_stops_sending(desk):
     dev = desk.device_id()
-    desk.hub.watch(dev, "test")
+    desk.hub.watch("test", dev, True)
     await desk.until(lambda: desk.hub.number(dev) > 0, 5, "a frame")
-    desk.hub.unwatch(dev, "test")
+    desk.hub.watch("test", dev, False)
     await desk.emu.arun(2 * POLL)  # the line with pk 0 has reached the board
     stopped_at = desk.hub.number(dev)
     for _ in range(3):  # new pictures, none of them sent

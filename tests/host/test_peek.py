@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import random
+import types
 
 import aiohttp
 import pytest
@@ -68,11 +69,30 @@ async def server():
     await srv.stop()
 
 
+class Pages:
+    """What the hub told each watcher, as the stream would carry it."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[object, dict]] = []
+
+    async def send(self, watcher: object, message: dict) -> None:
+        self.told.append((watcher, message))
+
+
 @pytest.fixture
-async def site(server):
+def pages() -> Pages:
+    return Pages()
+
+
+@pytest.fixture
+async def site(server, pages):
     """The peek route on a real aiohttp server on loopback; yields (hub, base URL)."""
     app = web.Application()
-    hub = peek.register(app, server)
+    exporter = types.SimpleNamespace(  # the WebExporter's parts peek.register reads
+        desk=types.SimpleNamespace(devices=server), stream=pages, peek=None
+    )
+    hub = peek.register(app, exporter)
+    assert exporter.peek is hub
     runner = web.AppRunner(app)
     await runner.setup()
     tcp = web.TCPSite(runner, "127.0.0.1", 0)
@@ -118,29 +138,33 @@ class Board:
 async def test_watching_asks_for_frames_and_the_last_watcher_leaving_stops_them(server, site):
     hub, _ = site
     board, dev = await Board.connect(server)
-    assert hub.watch(dev, "page 1")
+    assert hub.watch("page 1", dev, True)
     assert await board.next_pk() == peek.PERIOD_MS
-    assert hub.watch(dev, "page 2")
-    hub.unwatch(dev, "page 1")
-    hub.unwatch_all("page 2")
+    assert hub.watch("page 2", dev, True)
+    hub.watch("page 1", dev, False)
+    hub.forget("page 2")
     assert await board.next_pk() == 0
     assert not hub.watched(dev)
-    assert not hub.watch(dev + 100, "page 1")  # no such board
+    assert not hub.watch("page 1", dev + 100, True)  # no such board
 
 
-async def test_a_frame_is_stored_and_served_as_png_and_forgotten_with_its_board(server, site):
+async def test_a_frame_is_stored_and_served_as_png_and_forgotten_with_its_board(
+    server, site, pages
+):
     hub, base = site
     board, dev = await Board.connect(server)
-    seen: list[tuple[int, int]] = []
-    hub.subscribe(lambda d, n: seen.append((d, n)))
-    hub.watch(dev, "page")
+    hub.watch("page", dev, True)
     await board.next_pk()
     frame = pattern(2)
     await board.send_frame(frame)
     board.writer.write(b"screen:4\n")
     await until(lambda: hub.frame(dev) == frame, "the frame arrived whole")
     await until(lambda: server.devices()[0].screen == 4, "the line after it counts")
-    assert hub.supported(dev) is True and seen == [(dev, 1)]
+    assert hub.supported(dev) is True
+    news = {"type": "frame", "board": dev, "n": 1, "peek": True}
+    await until(lambda: pages.told == [("page", news)], "the page was told")
+    hub.watch("another page", dev, True)  # told at once about the frame it has not seen
+    await until(lambda: pages.told[-1] == ("another page", news), "the new page was told")
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/api/boards/{dev}/frame.png?scale=2") as r:
             assert r.status == 200 and r.content_type == "image/png"
@@ -157,15 +181,17 @@ async def test_a_frame_is_stored_and_served_as_png_and_forgotten_with_its_board(
             assert r.status == 404
 
 
-async def test_a_board_that_never_answers_cannot_peek(server, site, monkeypatch):
+async def test_a_board_that_never_answers_cannot_peek(server, site, pages, monkeypatch):
     monkeypatch.setattr(peek, "ANSWER_S", 0.3)
     hub, _ = site
     board, dev = await Board.connect(server)
     assert hub.supported(dev) is None  # never asked
-    hub.watch(dev, "page")
+    hub.watch("page", dev, True)
     await board.next_pk()  # read, ignored: the original firmware
     assert hub.supported(dev) is None  # asked just now
     await until(lambda: hub.supported(dev) is False, "silent board counted as no peek")
+    news = {"type": "frame", "board": dev, "n": 0, "peek": False}
+    await until(lambda: pages.told == [("page", news)], "the page was told")
 
 
 async def test_frames_of_another_size_or_before_helo_are_not_kept(server, site):

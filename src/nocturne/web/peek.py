@@ -2,18 +2,21 @@
 frame, and ``GET /api/boards/{id}/frame.png``.
 
 A board is asked for frames (``pk``) only while at least one watcher (a dashboard's
-WebSocket, say) watches it, and told to stop when the last one goes: a closed dashboard
-costs the boards and the server nothing. A board that has not answered ``ANSWER_S`` after
-it was asked cannot peek (older firmware ignores ``pk``); one that sent a frame can.
-Everything here runs on the event loop that runs the DeviceServer.
+WebSocket) watches it, and told to stop when the last one goes: a closed dashboard costs
+the boards and the server nothing. Each new frame is announced to the board's watchers on
+their stream as ``{"type": "frame", "board": id, "n": number, "peek": true}``; the page
+then fetches the PNG. A board that has not answered ``ANSWER_S`` after it was asked cannot
+peek (older firmware ignores ``pk``): its watchers get ``{"type": "frame", "board": id,
+"n": 0, "peek": false}``. Everything here runs on the event loop of the DeviceServer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -22,94 +25,121 @@ from ..protocol import FRAME_BYTES
 if TYPE_CHECKING:
     from ..server import DeviceServer
 
+log = logging.getLogger("nocturne.web")
+
 WIDTH = 128
 HEIGHT = 64
 PERIOD_MS = 250  # what a board is asked for: at most 4 frames a second
 ANSWER_S = 3.0  # a board silent this long after it was asked cannot peek
 MAX_SCALE = 8
-FRAME_ROUTE = "/api/boards/{id}/frame.png"
+FRAME_ROUTE = "/api/boards/{id:[0-9]+}/frame.png"
 
-Listener = Callable[[int, int], None]  # (device id, frame number) on each new frame
+Send = Callable[[Any, dict[str, Any]], Awaitable[None]]  # one message to one watcher
 
 
 class PeekHub:
-    """Watchers, asks and the newest frame per connected board (by DeviceServer id)."""
+    """Watchers, asks and the newest frame per connected board (by DeviceServer id).
 
-    def __init__(self, devices: DeviceServer) -> None:
+    ``send(watcher, message)``: how a message reaches a watcher (the stream's)."""
+
+    def __init__(self, devices: DeviceServer | None, send: Send | None = None) -> None:
         self.devices = devices
+        self.send = send
         self._watchers: dict[int, set[Hashable]] = {}
         self._asked_at: dict[int, float] = {}  # device id -> when frames were first asked
         self._frames: dict[int, bytes] = {}
         self._numbers: dict[int, int] = {}  # frames received per device
-        self._listeners: list[Listener] = []
-        devices.on_frame = self._on_frame
+        self._sending: set[asyncio.Task[None]] = set()
+        if devices is not None:
+            devices.on_frame = self._on_frame
 
-    # -- watching ---------------------------------------------------------------------
+    # -- watching (the stream's {"type": "peek", "board": id, "on": bool}) --------------
 
-    def watch(self, device_id: int, watcher: Hashable) -> bool:
-        """``watcher`` wants ``device_id``'s frames; False when no such board is connected."""
-        watchers = self._watchers.setdefault(device_id, set())
+    def watch(self, watcher: Hashable, board: int, on: bool) -> bool:
+        """``watcher`` starts (``on``) or stops watching ``board``; False when no such board
+        is connected."""
+        if not on:
+            self._unwatch(board, watcher)
+            return True
+        if self.devices is None:
+            return False
+        watchers = self._watchers.setdefault(board, set())
         first = not watchers
         watchers.add(watcher)
-        if first and not self.devices.peek(device_id, PERIOD_MS):
-            del self._watchers[device_id]
-            return False
         if first:
-            self._asked_at.setdefault(device_id, asyncio.get_running_loop().time())
+            if not self.devices.peek(board, PERIOD_MS):
+                del self._watchers[board]
+                return False
+            loop = asyncio.get_running_loop()
+            if board not in self._asked_at:
+                self._asked_at[board] = loop.time()
+                loop.call_later(ANSWER_S, self._check_answer, board)
+        if board in self._frames:
+            self._tell(watcher, board, True)  # the frame it has not seen yet
         return True
 
-    def unwatch(self, device_id: int, watcher: Hashable) -> None:
-        watchers = self._watchers.get(device_id)
+    def forget(self, watcher: Hashable) -> None:
+        """``watcher`` has gone (its WebSocket closed): it watches nothing any more."""
+        for board in [b for b, w in self._watchers.items() if watcher in w]:
+            self._unwatch(board, watcher)
+
+    def watched(self, board: int) -> bool:
+        return board in self._watchers
+
+    def _unwatch(self, board: int, watcher: Hashable) -> None:
+        watchers = self._watchers.get(board)
         if watchers is None or watcher not in watchers:
             return
         watchers.discard(watcher)
         if not watchers:
-            del self._watchers[device_id]
-            self.devices.peek(device_id, 0)
-
-    def unwatch_all(self, watcher: Hashable) -> None:
-        """``watcher`` has gone (its WebSocket closed)."""
-        for device_id in [d for d, w in self._watchers.items() if watcher in w]:
-            self.unwatch(device_id, watcher)
-
-    def watched(self, device_id: int) -> bool:
-        return device_id in self._watchers
+            del self._watchers[board]
+            if self.devices is not None:
+                self.devices.peek(board, 0)
 
     # -- frames -------------------------------------------------------------------------
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(device_id, number)`` on every new frame; returns the unsubscribe."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+    def frame(self, board: int) -> bytes | None:
+        return self._frames.get(board)
 
-    def frame(self, device_id: int) -> bytes | None:
-        return self._frames.get(device_id)
+    def number(self, board: int) -> int:
+        """Frames received from ``board`` so far (0: none)."""
+        return self._numbers.get(board, 0)
 
-    def number(self, device_id: int) -> int:
-        """Frames received from ``device_id`` so far (0: none)."""
-        return self._numbers.get(device_id, 0)
-
-    def supported(self, device_id: int) -> bool | None:
+    def supported(self, board: int) -> bool | None:
         """True: the board sent a frame; False: asked ANSWER_S ago or more and silent (its
         firmware cannot peek); None: not known yet (never asked, or asked just now)."""
-        if device_id in self._frames:
+        if board in self._frames:
             return True
-        asked = self._asked_at.get(device_id)
+        asked = self._asked_at.get(board)
         if asked is None:
             return None
         return False if asyncio.get_running_loop().time() - asked >= ANSWER_S else None
 
-    def _on_frame(self, device_id: int, frame: bytes | None) -> None:
+    def _on_frame(self, board: int, frame: bytes | None) -> None:
         if frame is None:  # the board disconnected: its id is never used again
-            self._frames.pop(device_id, None)
-            self._numbers.pop(device_id, None)
-            self._asked_at.pop(device_id, None)
-            self._watchers.pop(device_id, None)
+            self._frames.pop(board, None)
+            self._numbers.pop(board, None)
+            self._asked_at.pop(board, None)
+            self._watchers.pop(board, None)
             return
-        self._frames[device_id] = frame
-        number = self._numbers[device_id] = self._numbers.get(device_id, 0) + 1
-        for listener in list(self._listeners):
-            listener(device_id, number)
+        self._frames[board] = frame
+        self._numbers[board] = self._numbers.get(board, 0) + 1
+        for watcher in self._watchers.get(board, ()):
+            self._tell(watcher, board, True)
+
+    def _check_answer(self, board: int) -> None:
+        if self.supported(board) is False:
+            log.info("Web: board %d sent no frame when asked: its firmware cannot peek", board)
+            for watcher in self._watchers.get(board, ()):
+                self._tell(watcher, board, False)
+
+    def _tell(self, watcher: Hashable, board: int, peek: bool) -> None:
+        if self.send is None:
+            return
+        message = {"type": "frame", "board": board, "n": self.number(board), "peek": peek}
+        task = asyncio.get_running_loop().create_task(self.send(watcher, message))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
 
 def frame_png(frame: bytes, scale: int = 1) -> bytes:
@@ -156,9 +186,12 @@ async def frame_handler(request: web.Request) -> web.Response:
     )
 
 
-def register(app: web.Application, devices: DeviceServer) -> PeekHub:
-    """Add the frame route to ``app`` and hand it the hub (``app[HUB_KEY]``)."""
-    hub = PeekHub(devices)
+def register(app: web.Application, exporter: Any) -> PeekHub:
+    """Add the frame route to ``app`` and the hub to ``exporter`` (a web.server.WebExporter:
+    its ``desk.devices`` asked for frames, its ``stream`` carrying the news to the pages)."""
+    desk, stream = getattr(exporter, "desk", None), getattr(exporter, "stream", None)
+    hub = PeekHub(desk.devices if desk is not None else None, stream.send if stream else None)
+    exporter.peek = hub
     app[HUB_KEY] = hub
     app.router.add_get(FRAME_ROUTE, frame_handler)
     return hub
