@@ -28,19 +28,20 @@ from .sources.weather import WeatherSource
 
 if TYPE_CHECKING:
     from .exports.mqtt import MqttExporter
-    from .exports.web import WebExporter
+    from .web.server import WebExporter
 
 log = logging.getLogger(__name__)
 
 
 def web_exporter(config: Config) -> WebExporter | None:
-    """GET /metrics and /api/snapshot when config.json's ``web`` is on (the default).
-    prometheus_client (and the stdlib wsgiref server it brings) is imported only then."""
+    """The dashboard, /api/* and GET /metrics when config.json's ``web`` is on (the default).
+    aiohttp.web is imported only then."""
     if not config.web:
         return None
-    from .exports.web import WebExporter
+    from .web.server import WebExporter
 
-    return WebExporter(config.web, weather_unit=weather_unit(config.temperature_unit))
+    unit = weather_unit(config.temperature_unit)
+    return WebExporter(config.web, weather_unit=unit, name=config.name)
 
 
 def weather_source(config: Config) -> WeatherSource | None:
@@ -128,9 +129,12 @@ class NocturneServer:
         # Exports: each keeps the newest snapshot and publishes on its own task.
         self.web = web_exporter(config)
         if self.web is not None:
+            from .web.api import Desk
+
             self.web.devices_document = lambda: devices_document(
                 self.devices.devices(), self.pairing.boards
             )
+            self.web.desk = Desk(self.devices, self.pairing, self.collector, config)
         self.mqtt = mqtt_exporter(config, self.devices)
         for exporter in (self.web, self.mqtt):
             if exporter is not None:

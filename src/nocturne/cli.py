@@ -185,7 +185,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
 
 # Sub-commands whose modules load only when one of them (or --help) is on the command line:
 # the flash plans, urllib and the emulator cost the server a user leaves running ~1 MB of RSS.
-ON_DEMAND = ("flash", "pair", "emulate")
+ON_DEMAND = ("flash", "pair", "emulate", "web-password")
 
 
 def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
@@ -207,10 +207,12 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
     if on_demand:
         from . import flash, pairing_cli
         from .emulator import cli as emulate
+        from .web import password_cli as web_password
 
         flash.add_subparser(sub)
         pairing_cli.add_subparser(sub)
         emulate.add_subparser(sub)
+        web_password.add_subparser(sub)
     build = sub.add_parser("build", help="build the one-file executable (needs PyInstaller)")
     build.add_argument("--no-clean", action="store_true", help="keep build/ and dist/")
     sub.add_parser("config", help="show the config file in use (created if missing)")
@@ -286,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import pairing_cli
 
         return pairing_cli.run(args)
+    if args.command == "web-password":
+        from .web import password_cli
+
+        return password_cli.run(args)
     if args.command == "build":
         from .build import main as build_main
 

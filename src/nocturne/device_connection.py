@@ -36,6 +36,7 @@ class DeviceConnection:
         "accepted_at",
         "said_hello",
         "board",
+        "firmware",
         "closed",
         "screen",
         "pending",
@@ -70,6 +71,7 @@ class DeviceConnection:
         self.accepted_at = now
         self.said_hello = False
         self.board: str | None = None  # the paired board's name, once its token matched
+        self.firmware: str | None = None  # its firmware version, when it says (after HELO)
         self.closed = False
         self.screen: int | None = None
         self.pending: EncodedSnapshot | None = None

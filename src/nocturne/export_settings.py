@@ -34,10 +34,11 @@ class MqttSettings:
 
 @dataclass(frozen=True, slots=True)
 class WebSettings:
-    """config.json "web": where GET /metrics and /api/snapshot are served."""
+    """config.json "web": where the dashboard, /api/* and GET /metrics are served."""
 
     host: str = "127.0.0.1"
     port: int = 8095
+    password_hash: str = ""  # `nocturne web-password` sets it (web/security.py); "" = none
 
 
 _MQTT_KEYS = [f.name for f in fields(MqttSettings)]
@@ -100,4 +101,16 @@ def web_settings(check: Checker, data: Any) -> WebSettings:
         kw["host"] = check.string("web.host", data["host"], allow_empty=False).strip()
     if "port" in data:
         kw["port"] = check.integer("web.port", data["port"], 1, 65535)
+    from .web.security import is_loopback, parse_hash
+
+    if data.get("password_hash") is not None:
+        kw["password_hash"] = check.string("web.password_hash", data["password_hash"])
+        if kw["password_hash"] and parse_hash(kw["password_hash"]) is None:
+            raise check.fail("web.password_hash", "a hash `nocturne web-password` wrote", "...")
+    host = kw.get("host", WebSettings().host)
+    if not is_loopback(host) and not kw.get("password_hash"):
+        raise ConfigError(
+            f"{check.source}: key 'web.host' is {host!r}, beyond this PC: the dashboard there "
+            'needs a password. Set one with `nocturne web-password`, or use "127.0.0.1"'
+        )
     return WebSettings(**kw)

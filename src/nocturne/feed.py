@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from .safe_text import printable
 from .sources import Source, SourceUnavailable
+from .sources.cost import COSTS
 
 _timeout = getattr(asyncio, "timeout", None)
 
@@ -101,11 +102,14 @@ class Feed(Generic[T]):
 
     async def _read(self) -> T:
         if _timeout is None:  # Python 3.10
-            return await asyncio.wait_for(self.source.read(), self.timeout)
+            return await asyncio.wait_for(self._metered_read(), self.timeout)
         # asyncio.timeout (3.11): wait_for would run the read in a task of its own, a task
         # more per poll of every feed, several times a second
         async with _timeout(self.timeout):
-            return await self.source.read()
+            return await COSTS.metered(self.name, self.source.read())
+
+    async def _metered_read(self) -> T:
+        return await COSTS.metered(self.name, self.source.read())
 
     async def _poll(self) -> None:
         try:

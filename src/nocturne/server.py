@@ -59,6 +59,7 @@ class DeviceInfo:
     peer: str
     screen: int | None  # last scene index it reported, None before it said any
     board: str | None = None  # the paired board's name, from the token it sent
+    firmware: str | None = None  # the version the board reported after HELO, if it did
 
 
 class DeviceServer:
@@ -145,7 +146,9 @@ class DeviceServer:
     # --- what others read ---
 
     def devices(self) -> list[DeviceInfo]:
-        return [DeviceInfo(d.id, d.peer, d.screen, d.board) for d in self._devices.values()]
+        return [
+            DeviceInfo(d.id, d.peer, d.screen, d.board, d.firmware) for d in self._devices.values()
+        ]
 
     @property
     def device_count(self) -> int:
@@ -193,11 +196,14 @@ class DeviceServer:
             await asyncio.sleep(0.01)
         return True
 
-    def send_commands(self, keys: Mapping[str, int]) -> None:
-        """Put ``keys`` (gs, so, cn) on every connected device's next line, sent at once
-        with the latest snapshot (Home Assistant's commands; a later value wins)."""
+    def send_commands(self, keys: Mapping[str, int], only: int | None = None) -> None:
+        """Put ``keys`` (gs, so, cn) on every connected device's next line (or device
+        ``only``'s), sent at once with the latest snapshot (Home Assistant's commands, the
+        dashboard's; a later value wins)."""
         encoded = self._encoded()
         for dev in self._devices.values():
+            if only is not None and dev.id != only:
+                continue
             self._commands.setdefault(dev.id, {}).update(keys)
             if encoded is not None:
                 dev.pending = encoded

@@ -1,10 +1,9 @@
-"""The HTTP client every source uses (sources/http.py: stdlib http.client in worker threads),
+"""The HTTP client every source uses (sources/http.py: aiohttp, one session per event loop),
 against real loopback servers written byte by byte, so each one can misbehave exactly.
 
-What aiohttp used to do for the sources and this client now does itself: keep one connection
-alive, send a request again once when its kept-alive connection had been dropped, hold one
-deadline over connect + headers + body, end its worker when the caller gives up, check TLS
-certificates. (Caps and gzip bombs: test_lhm_http.py.)
+It keeps one connection alive, sends a request again once when its kept-alive connection
+had been dropped, holds one deadline over connect + headers + body, closes the connection
+when the caller gives up, checks TLS certificates. (Caps and gzip bombs: test_lhm_http.py.)
 """
 
 from __future__ import annotations
@@ -84,7 +83,7 @@ async def test_one_connection_is_kept_alive_between_gets(server):
     try:
         bodies = [await client.get(server.url(), max_bytes=1024) for _ in range(3)]
     finally:
-        client.close()
+        await client.close()
     assert bodies == [b'{"ok": true}'] * 3
     assert server.connections == 1 and len(server.requests) == 3
     head = server.requests[0].decode()
@@ -104,11 +103,56 @@ async def test_a_kept_alive_connection_its_server_dropped_is_replaced(server):
         await asyncio.sleep(0.1)  # the server's close reaches the idle connection
         assert await client.get(server.url(), max_bytes=1024) == b'{"ok": true}'
     finally:
-        client.close()
+        await client.close()
     assert server.connections == 2 and len(server.requests) == 2
 
 
-async def test_the_deadline_covers_a_trickling_body_and_ends_the_worker(server):
+async def test_a_keep_alive_dropped_as_the_request_went_out_is_sent_once_more(server):
+    """The race the sleep above avoids: the server closes the kept-alive connection on
+    reading the next request, with no answer. That GET goes out again on a new connection,
+    once: a server that drops every request is one clear error, not a loop."""
+    client = HttpClient(timeout=2.0)
+    drop = True
+
+    async def drop_the_second(head: bytes, writer: asyncio.StreamWriter) -> None:
+        if len(server.requests) == 2 and drop:
+            writer.transport.abort()
+            return
+        await server.plain(head, writer)
+
+    server.respond = drop_the_second
+    try:
+        assert await client.get(server.url(), max_bytes=1024) == b'{"ok": true}'
+        assert await client.get(server.url(), max_bytes=1024) == b'{"ok": true}'
+        assert (server.connections, len(server.requests)) == (2, 3)
+
+        async def drop_all(head: bytes, writer: asyncio.StreamWriter) -> None:
+            writer.transport.abort()
+
+        server.respond = drop_all
+        with pytest.raises(HttpUnavailable, match="ServerDisconnectedError"):
+            await client.get(server.url(), max_bytes=1024)
+        assert len(server.requests) == 5  # the first try and one more, no third
+    finally:
+        await client.close()
+
+
+async def test_every_client_shares_the_loops_one_session_and_its_connection(server):
+    lhm, weather = HttpClient(timeout=2.0), HttpClient(timeout=2.0)
+    try:
+        await lhm.get(server.url(), max_bytes=1024)
+        await weather.get(server.url(), max_bytes=1024)
+        assert server.connections == 1
+        session = lhm._session
+        assert session is weather._session
+        await lhm.close()
+        assert not session.closed  # weather still uses it
+    finally:
+        await weather.close()
+    assert session.closed
+
+
+async def test_the_deadline_covers_a_trickling_body_and_closes_the_connection(server):
     async def trickle(head: bytes, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
         for _ in range(1000):  # a byte every 50 ms: each wait is short, the whole is not
@@ -120,12 +164,12 @@ async def test_the_deadline_covers_a_trickling_body_and_ends_the_worker(server):
     client = HttpClient(timeout=0.5)
     with pytest.raises(HttpUnavailable, match=r"did not answer within 0\.5 s"):
         await client.get(server.url(), max_bytes=4096)
-    # the worker's connection is shut, not left reading the trickle to its end (50 s)
+    # the connection is closed, not left reading the trickle to its end (50 s)
     await asyncio.wait_for(server.closed.wait(), 5.0)
-    client.close()
+    await client.close()
 
 
-async def test_a_caller_that_gives_up_ends_the_worker_at_once(server):
+async def test_a_caller_that_gives_up_closes_the_connection_at_once(server):
     async def never(head: bytes, writer: asyncio.StreamWriter) -> None:
         assert server.reader is not None
         await server.reader.read()  # no answer, ever: only the client's side can end it
@@ -139,13 +183,13 @@ async def test_a_caller_that_gives_up_ends_the_worker_at_once(server):
     with pytest.raises(asyncio.CancelledError):
         await task
     await asyncio.wait_for(server.closed.wait(), 5.0)  # long before the 30 s timeout
-    client.close()
+    await client.close()
 
 
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
-        (b"\x1b[2JHELLO\r\n\r\n", "BadStatusLine"),
+        (b"\x1b[2JHELLO\r\n\r\n", "Bad status line"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", "45 bytes short"),
         (answer(gzip.compress(bytes(range(256)) * 40)[:-8], "Content-Encoding: gzip"), "cut short"),
         (answer(b"not gzip at all", "Content-Encoding: gzip"), "broken gzip body"),
@@ -167,7 +211,7 @@ async def test_a_broken_answer_is_one_clear_error_and_the_next_good_one_is_read(
         server.respond = server.plain
         assert await client.get(server.url(), max_bytes=1024) == b'{"ok": true}'
     finally:
-        client.close()
+        await client.close()
 
 
 async def test_a_status_other_than_200_carries_its_status_hint_and_retry_after(server):
@@ -180,7 +224,7 @@ async def test_a_status_other_than_200_carries_its_status_hint_and_retry_after(s
         with pytest.raises(HttpUnavailable, match=r"answered HTTP 429 \(wait\)$") as info:
             await client.get(server.url(), max_bytes=1024, status_hints={429: " (wait)"})
     finally:
-        client.close()
+        await client.close()
     assert info.value.status == 429 and info.value.retry_after == 120.0
 
 
@@ -189,7 +233,7 @@ async def test_params_join_the_query_of_the_url(server):
     try:
         await client.get(server.url("/v1/forecast?a=1"), max_bytes=1024, params={"b": "x y"})
     finally:
-        client.close()
+        await client.close()
     assert server.requests[0].startswith(b"GET /v1/forecast?a=1&b=x+y HTTP/1.1\r\n")
 
 
@@ -216,5 +260,5 @@ async def test_https_checks_the_certificate_and_reads_through_tls(monkeypatch):
         by_name = f"https://localhost:{server.port}/data.json"  # SNI + the DNS name checked
         assert await client.get(by_name, max_bytes=1024) == b'{"ok": true}'
     finally:
-        client.close()
+        await client.close()
         await server.stop()

@@ -20,7 +20,7 @@ from nocturne.app import NocturneServer
 from nocturne.collector import LOCAL_FIRST
 from nocturne.config import ConfigError, load_config
 from nocturne.emulator.rig import free_port, write_config
-from nocturne.exports.metrics import METRICS, metric_name
+from nocturne.web.metrics import METRICS, metric_name
 from nocturne.exports.readings import NUMERIC_FIELDS, UNITS
 from nocturne.fields import BY_ATTR
 from nocturne.sources.lhm.parser import parse_data_json
@@ -184,7 +184,7 @@ def test_web_default_is_loopback_8095(tmp_path):
 def test_weather_in_fahrenheit_is_exported_in_celsius():
     from prometheus_client import generate_latest
 
-    from nocturne.exports.metrics import metrics_registry
+    from nocturne.web.metrics import metrics_registry
     from nocturne.snapshot import Snapshot, Weather
 
     snapshot = Snapshot(weather=Weather(temperature=50.0))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from ..snapshot import Hardware, Processes
+from .cost import COSTS
 from .local import LocalSource
 from .processes import ProcessSource
 
@@ -106,16 +107,18 @@ class PsutilPass:
         scan_future: asyncio.Future[Processes] | None,
     ) -> None:
         if local_future is not None:
-            self._run(loop, local_future, lambda: self.local.read_sync(skip))
+            self._run(loop, local_future, self.local.name, lambda: self.local.read_sync(skip))
         if scan_future is not None and self.processes is not None:
-            self._run(loop, scan_future, self.processes.read_sync)
+            self._run(loop, scan_future, self.processes.name, self.processes.read_sync)
 
     @staticmethod
-    def _run(loop: asyncio.AbstractEventLoop, future: asyncio.Future[T], read: Callable[[], T]):
+    def _run(
+        loop: asyncio.AbstractEventLoop, future: asyncio.Future[T], name: str, read: Callable[[], T]
+    ) -> None:
         value: Any = None
         error: BaseException | None = None
         try:
-            value = read()
+            value = COSTS.call(name, read)  # the thread's CPU time: what the dashboard shows
         except BaseException as exc:  # handed to the reader, whose Feed logs it
             error = exc
         with contextlib.suppress(RuntimeError):  # the loop closed while the read ran

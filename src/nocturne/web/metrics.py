@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from .. import __version__
+from ..exports.readings import NUMERIC_FIELDS, UNITS
 from ..fields import CELSIUS, Field
 from ..snapshot import Snapshot
-from .readings import NUMERIC_FIELDS, UNITS
 
 PREFIX = "nocturne_"
 
@@ -139,9 +145,51 @@ class SnapshotCollector(Collector):
 
 
 def metrics_registry(
-    latest: Callable[[], Snapshot], *, weather_unit: str = CELSIUS
+    latest: Callable[[], Snapshot],
+    *,
+    weather_unit: str = CELSIUS,
+    health: Callable[[], dict[str, Any]] | None = None,
 ) -> CollectorRegistry:
-    """A registry of its own (not the process-wide default) holding the snapshot's gauges."""
+    """A registry of its own (not the process-wide default) holding the snapshot's gauges
+    and, with ``health`` (health.py's document), the server's own cost per source."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SnapshotCollector(latest, weather_unit=weather_unit))
+    if health is not None:
+        registry.register(HealthCollector(health))
     return registry
+
+
+class HealthCollector(Collector):
+    """The server's own cost per source (health.py): CPU seconds, up or down, and its RSS."""
+
+    def __init__(self, health: Callable[[], dict[str, Any]]) -> None:
+        self._health = health
+
+    def describe(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(f"{PREFIX}source_cpu_seconds", "", labels=["source"])
+        yield GaugeMetricFamily(f"{PREFIX}source_up", "", labels=["source"])
+        yield GaugeMetricFamily(f"{PREFIX}resident_memory_bytes", "")
+
+    def collect(self) -> Iterator[Metric]:
+        document = self._health()
+        cpu = CounterMetricFamily(
+            f"{PREFIX}source_cpu_seconds",
+            "CPU time this server spent on each source (and on its own web endpoint)",
+            labels=["source"],
+        )
+        up = GaugeMetricFamily(
+            f"{PREFIX}source_up",
+            "1 while the source answers, 0 while it is down",
+            labels=["source"],
+        )
+        for source in document["sources"]:
+            cpu.add_metric([source["name"]], source["cpu_seconds"])
+            if source["state"] != "unknown":
+                up.add_metric([source["name"]], 1.0 if source["state"] == "up" else 0.0)
+        yield cpu
+        yield up
+        rss = document["server"]["rss_bytes"]
+        if rss is not None:
+            yield GaugeMetricFamily(
+                f"{PREFIX}resident_memory_bytes", "This server's resident memory", value=rss
+            )

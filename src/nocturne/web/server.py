@@ -1,47 +1,46 @@
-"""The web endpoints: GET /metrics (Prometheus text format) and GET /api/snapshot (JSON);
-GET /api/devices: the connected devices and the paired boards' names (never a token).
+"""The web endpoint (aiohttp.web): the dashboard, its API and WebSocket, and /metrics.
 
-The stdlib WSGI server (wsgiref, the one prometheus_client serves with), in threads of its
-own: no web framework in memory, and prometheus_client itself (~1.8 MB of RSS with the
-urllib it imports) only from the first scrape of /metrics on. /metrics and /api/snapshot
-answer from the latest Snapshot the collector handed over (immutable, so any thread may
-read it), so a scrape never waits for a sensor; /api/devices reads the device table the
-event loop owns, so it is built on the loop. A port that is taken costs one log line: the
-devices are served all the same.
+GET /metrics (Prometheus, through ``prometheus_client.aiohttp``), GET /api/snapshot (JSON)
+and GET /api/devices answer from the latest Snapshot and the device table, on the event
+loop; the dashboard's API is in api.py, its stream in stream.py, who may use it in
+security.py, and the limits on connections in guard.py. prometheus_client (~1.8 MB RSS)
+is imported from the first scrape on. A port that is taken costs one log line: the devices
+are served all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import selectors
 import socket
-import socketserver
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
+from aiohttp import web
 
 from ..config import WebSettings
+from ..discovery import pc_name
 from ..fields import CELSIUS
 from ..snapshot import Snapshot
+from ..sources.cost import COSTS
+from . import security
+from .guard import Guard
+from .security import Sessions
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from .api import Desk
+    from .stream import Stream
 
-MAX_REQUESTS = 8  # request threads at once; a connection beyond them is closed at once
-CLIENT_TIMEOUT = 5.0  # seconds a connection may stay silent before it is dropped
-LOOP_TIMEOUT = 2.0  # seconds /api/devices waits for the event loop, then 503
-METHODS = ("GET", "HEAD")
+log = logging.getLogger("nocturne.web")
+
 JSON = "application/json; charset=utf-8"
-TEXT = "text/plain; charset=utf-8"
-
-Response = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+STATIC = Path(__file__).with_name("static")  # the page (HTML, CSS, JS), shipped in the wheel
+KEEPALIVE = 15.0  # seconds an idle kept-alive connection stays (guard.py closes it sooner)
+WEB_COST = "web"  # the CostMeter name the web's own handlers are charged to
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
@@ -57,228 +56,317 @@ def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
     return document
 
 
-def _text(status: str, message: str, *headers: tuple[str, str]) -> Response:
-    return status, [("Content-Type", TEXT), *headers], f"{message}\n".encode()
+def json_response(document: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(document), status=status, content_type=None,
+                        headers={"Content-Type": JSON})  # fmt: skip
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """One request per connection, no access log on stderr, and a socket timeout so a
-    client that connects and sends nothing does not hold a thread for ever."""
-
-    def setup(self) -> None:
-        self.timeout = CLIENT_TIMEOUT
-        super().setup()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+def text_response(status: int, message: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=f"{message}\n", headers=headers)
 
 
-class _Server(socketserver.ThreadingMixIn, WSGIServer):
-    """A thread per request (daemon threads), at most MAX_REQUESTS of them."""
+def _this_pcs_addresses() -> list[str]:
+    """Every address of this PC (a wildcard bind answers on each)."""
+    import ifaddr
 
-    daemon_threads = True
-    request_queue_size = 32  # a burst of scrapes waits in the backlog, not in SYN retries
-
-    def __init__(self, address: tuple[Any, ...], family: socket.AddressFamily) -> None:
-        self.address_family = family  # AF_INET6 for "::1" or "::"
-        self._slots = threading.BoundedSemaphore(MAX_REQUESTS)
-        self._wake, self._waker = socket.socketpair()
-        super().__init__(address, _QuietHandler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind asks socket.getfqdn, a reverse DNS lookup that can take
-        # seconds, for a name only CGI scripts read.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-        self.setup_environ()
-
-    def serve(self) -> None:
-        """Accept connections until ``stop_serving``. It waits in select with no timeout, so
-        an idle server never wakes the CPU (serve_forever wakes twice a second)."""
-        with selectors.DefaultSelector() as selector:
-            selector.register(self, selectors.EVENT_READ)
-            selector.register(self._wake, selectors.EVENT_READ)
-            while all(key.fileobj is self for key, _ in selector.select()):
-                self._handle_request_noblock()  # serve_forever's own step: accept, thread
-
-    def stop_serving(self) -> None:
-        self._waker.send(b"\0")
-
-    def server_close(self) -> None:
-        super().server_close()
-        self._wake.close()
-        self._waker.close()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            self.shutdown_request(request)  # a flood of connections spawns no threads
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out or went away; socketserver would print a traceback.
-        log.debug("Web: a request from %s failed", client_address[0], exc_info=True)
-
-
-def _bind(host: str, port: int) -> _Server:
-    family, _, _, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    return _Server(address, family)
-
-
-def _close(server: _Server, thread: threading.Thread) -> None:
-    server.stop_serving()
-    thread.join()
-    server.server_close()
+    out = []
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            out.append(ip.ip if isinstance(ip.ip, str) else ip.ip[0])
+    return out
 
 
 class WebExporter:
-    """Serves /metrics, /api/snapshot and /api/devices; ``offer`` is the collector's (sync)
-    callback."""
+    """Serves the dashboard, /api/* and /metrics; ``offer`` is the collector's (sync)
+    callback. ``desk`` (api.Desk) gives the API the running server's parts."""
 
-    def __init__(self, settings: WebSettings, *, weather_unit: str = CELSIUS) -> None:
+    def __init__(
+        self, settings: WebSettings, *, weather_unit: str = CELSIUS, name: str = ""
+    ) -> None:
         self.settings = settings
         self.snapshot = Snapshot()
         self.weather_unit = weather_unit
-        self._metrics_app: WsgiApp | None = None  # prometheus_client's, from the first scrape
-        self._metrics_lock = threading.Lock()
-        self._routes: dict[str, Callable[[dict[str, Any]], Response]] = {
-            "/metrics": self._metrics,
-            "/api/snapshot": self._snapshot,
-            "/api/devices": self._devices,
-        }
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.pc_name = name
         self.port: int | None = None  # the port it listens on, once started
-        # GET /api/devices: the connected devices and paired boards (pairing_status.py);
-        # called on the event loop, since it reads what the loop owns.
+        # GET /api/devices: the connected devices and paired boards (pairing_status.py)
         self.devices_document: Callable[[], dict[str, Any]] | None = None
+        self.desk: Desk | None = None
+        self.sessions = Sessions()
+        self.stream: Stream | None = None
+        self.peek: Any = None  # peek.py's hub, set by its register(): watch(ws, board, on)
+        self._metrics: Handler | None = None  # prometheus_client's, from the first scrape
+        self._runner: web.AppRunner | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._guard: Guard | None = None
+        self._allowed: frozenset[str] = frozenset()
+        self._login_lock = asyncio.Lock()  # one scrypt (16 MB, ~50 ms) at a time
+        self._basic_ok: set[bytes] = set()  # digests of Authorization headers that matched
+        self.health_tracker: Any = None  # health.Tracker, from the first health document
 
     def offer(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        if self.stream is not None:
+            self.stream.poll()
 
     @property
     def url(self) -> str:
         host = self.settings.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
-    def app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """The WSGI application (runs in a request thread)."""
-        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        route = self._routes.get(path)
-        if route is None:
-            paths = ", ".join(self._routes)
-            response = _text("404 Not Found", f"Not found: the paths are {paths}")
-        elif method not in METHODS:
-            allow = ("Allow", ", ".join(METHODS))
-            response = _text("405 Method Not Allowed", f"{path} takes GET or HEAD", allow)
-        else:
-            try:
-                response = route(environ)
-            except Exception:
-                log.exception("Web: GET %s failed", path)
-                response = _text("500 Internal Server Error", "The server's log says why")
-        status, headers, body = response
-        start_response(status, [*headers, ("Content-Length", str(len(body)))])
-        return [] if method == "HEAD" else [body]
+    @property
+    def password_hash(self) -> str:
+        return self.settings.password_hash
 
-    def _metrics(self, environ: dict[str, Any]) -> Response:
-        started: list[tuple[str, list[tuple[str, str]]]] = []
+    # --- the application ---
 
-        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
-            started.append((status, headers))
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self._guarded], client_max_size=256 * 1024)
+        app.router.add_get("/metrics", self._metrics_route)
+        app.router.add_get("/api/snapshot", self._snapshot_route)
+        app.router.add_get("/api/devices", self._devices_route)
+        app.router.add_get("/api/csrf", self._csrf_route)
+        app.router.add_post("/api/login", self._login_route)
+        app.router.add_post("/api/logout", self._logout_route)
+        from .api import add_routes
+        from .stream import Stream
 
-        # As GET: prometheus_client's app answers HEAD with 405.
-        app = self._metrics_app or self._load_metrics_app()
-        body = b"".join(app({**environ, "REQUEST_METHOD": "GET"}, start_response))
-        status, headers = started[0]
-        return status, list(headers), body
+        self.stream = Stream(self)
+        add_routes(app, self)
+        app.router.add_get("/api/stream", self.stream.handle)
+        app.on_shutdown.append(self.stream.close_all)
+        app.router.add_get("/", self._page_route)
+        if STATIC.is_dir():
+            app.router.add_static("/static/", STATIC)
+        register_peek_routes(app, self)
+        return app
 
-    def _load_metrics_app(self) -> WsgiApp:
-        """prometheus_client's WSGI app over the snapshot's registry (it picks the format
-        from the Accept header, gzips when asked and filters by ``name[]``)."""
-        with self._metrics_lock:  # two first scrapes at once build it once
-            if self._metrics_app is None:
-                from prometheus_client import make_wsgi_app
-
-                from .metrics import metrics_registry
-
-                registry = metrics_registry(lambda: self.snapshot, weather_unit=self.weather_unit)
-                self._metrics_app = make_wsgi_app(registry)
-            return self._metrics_app
-
-    def _snapshot(self, environ: dict[str, Any]) -> Response:
-        return "200 OK", [("Content-Type", JSON)], orjson.dumps(snapshot_document(self.snapshot))
-
-    def _devices(self, environ: dict[str, Any]) -> Response:
-        build = self.devices_document
-        if build is None:
-            return "200 OK", [("Content-Type", JSON)], b"{}"
-        done = self._on_loop(build)
-        if done is None:
-            busy = "The server is busy (its event loop did not answer): try again"
-            return _text("503 Service Unavailable", busy)
-        return "200 OK", [("Content-Type", JSON)], orjson.dumps(done.result())
-
-    def _on_loop(self, build: Callable[[], Any]) -> concurrent.futures.Future[Any] | None:
-        """``build()`` run on the event loop, done; None when the loop did not answer in
-        LOOP_TIMEOUT (busy, or stopped)."""
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return  # the request gave up waiting
-            try:
-                future.set_result(build())
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        if self._loop is None:
-            return None
+    @web.middleware
+    async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        guard = self._guard
+        if guard is not None:
+            guard.request_started(request.transport)
         try:
-            self._loop.call_soon_threadsafe(run)
-        except RuntimeError:  # the loop is closed: the server is stopping
-            return None
-        if not concurrent.futures.wait([future], timeout=LOOP_TIMEOUT).done:
-            future.cancel()  # run() will not build it after all
-            return None
-        return future
+            response = await self._refusal(request) or await COSTS.metered(
+                WEB_COST, handler(request)
+            )
+        except web.HTTPMethodNotAllowed as exc:
+            allow = ", ".join(sorted(exc.allowed_methods))
+            response = text_response(405, f"{request.path} takes {allow}", Allow=allow)
+        except web.HTTPNotFound:
+            response = text_response(404, "Not found: the paths are /, /metrics and /api/...")
+        finally:
+            if guard is not None:
+                guard.request_done(request.transport)
+        if not response.prepared:  # a WebSocket's went out with the upgrade
+            response.headers.setdefault("Cache-Control", "no-store")
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    async def _refusal(self, request: web.Request) -> web.Response | None:
+        """Why a request is refused before its handler runs, or None (see security.py)."""
+        host = request.headers.get("Host")
+        if not security.host_allowed(host, self._allowed):
+            return text_response(421, "This server answers to its own name and address only")
+        state_changing = request.method not in security.SAFE_METHODS or _is_websocket(request)
+        if state_changing and not security.origin_matches(request.headers.get("Origin"), host):
+            return text_response(403, "Refused: not sent by this dashboard's own page (Origin)")
+        if not self.logged_in(request) and "Authorization" in request.headers:
+            await self._check_basic(request)
+        if not self.logged_in(request) and not self._open_to(request):
+            return text_response(401, "Log in first (POST /api/login)",
+                                 **{"WWW-Authenticate": 'Basic realm="nocturne"'})  # fmt: skip
+        if state_changing and not _is_websocket(request) and request.path != "/api/login":
+            sid = request.cookies.get(security.SESSION_COOKIE)
+            if not self.sessions.csrf_valid(sid, request.headers.get(security.CSRF_HEADER)):
+                return text_response(403, "Refused: no valid X-CSRF-Token (GET /api/csrf)")
+        return None
+
+    def logged_in(self, request: web.Request) -> bool:
+        """No password, or the request's session cookie (or HTTP Basic, once checked)."""
+        if not self.password_hash:
+            return True
+        if self.sessions.valid(request.cookies.get(security.SESSION_COOKIE)):
+            return True
+        basic = request.headers.get("Authorization", "")
+        return bool(basic) and security.digest(basic) in self._basic_ok
+
+    async def _check_basic(self, request: web.Request) -> None:
+        """HTTP Basic with the password (Prometheus, scripts): scrypt once per credential."""
+        header = request.headers.get("Authorization", "")
+        password = security.basic_password(header)
+        if password is None or not self.password_hash:
+            return
+        async with self._login_lock:
+            ok = await asyncio.to_thread(security.check_password, password, self.password_hash)
+        if ok:
+            self._basic_ok.add(security.digest(header))
+
+    def _open_to(self, request: web.Request) -> bool:
+        """Routes that need no login: the login itself, the page (it shows the login form),
+        and /metrics and /api/devices for this machine's own loopback clients."""
+        if request.path in ("/api/login", "/", "/api/csrf") or request.path.startswith("/static/"):
+            return True
+        peer = request.remote or ""
+        return request.path in security.LOOPBACK_OPEN and security.is_loopback(peer)
+
+    # --- routes ---
+
+    async def _page_route(self, request: web.Request) -> web.StreamResponse:
+        index = STATIC / "index.html"
+        if index.is_file():
+            return web.FileResponse(index, headers={"Content-Security-Policy": CSP})
+        return web.Response(text="NOCTURNE_OS: the dashboard's page is not installed.\n")
+
+    async def _metrics_route(self, request: web.Request) -> web.StreamResponse:
+        if self._metrics is None:
+            from prometheus_client.aiohttp import make_aiohttp_handler
+
+            from .metrics import metrics_registry
+
+            registry = metrics_registry(
+                lambda: self.snapshot, weather_unit=self.weather_unit, health=self.health
+            )
+            self._metrics = make_aiohttp_handler(registry)
+        return await self._metrics(request)
+
+    async def _snapshot_route(self, request: web.Request) -> web.StreamResponse:
+        return json_response(snapshot_document(self.snapshot))
+
+    async def _devices_route(self, request: web.Request) -> web.StreamResponse:
+        build = self.devices_document
+        return json_response(build() if build is not None else {})
+
+    async def _csrf_route(self, request: web.Request) -> web.StreamResponse:
+        """The token to echo in X-CSRF-Token, and whether a login is needed first."""
+        logged_in = self.logged_in(request)
+        sid = request.cookies.get(security.SESSION_COOKIE)
+        token = self.sessions.csrf_token(sid) if logged_in else None
+        return json_response({"token": token, "login_required": not logged_in})
+
+    async def _login_route(self, request: web.Request) -> web.StreamResponse:
+        if not self.password_hash:
+            return json_response({"token": self.sessions.csrf_token(None)})
+        try:
+            password = (await request.json()).get("password")
+        except (ValueError, AttributeError):
+            password = None
+        if not isinstance(password, str):
+            return json_response({"errors": [{"key": "password", "message": "give it"}]}, 400)
+        async with self._login_lock:  # whatever the flood of logins
+            ok = await asyncio.to_thread(security.check_password, password, self.password_hash)
+        if not ok:
+            log.warning("Web: a wrong dashboard password from %s", request.remote)
+            return json_response({"errors": [{"key": "password", "message": "wrong"}]}, 403)
+        sid = self.sessions.open()
+        response = json_response({"token": self.sessions.csrf_token(sid)})
+        response.set_cookie(security.SESSION_COOKIE, sid, httponly=True, samesite="Strict",
+                            path="/", max_age=int(security.SESSION_SECONDS))  # fmt: skip
+        return response
+
+    async def _logout_route(self, request: web.Request) -> web.StreamResponse:
+        self.sessions.close(request.cookies.get(security.SESSION_COOKIE))
+        response = json_response({})
+        response.del_cookie(security.SESSION_COOKIE, path="/")
+        return response
+
+    def health(self) -> dict[str, Any]:
+        from .health import health_document
+
+        return health_document(self)
+
+    # --- life cycle ---
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
         host, port = self.settings.host, self.settings.port
+        if not security.is_loopback(host) and not self.password_hash:
+            log.error(REFUSE_LAN, host)
+            return
         try:
-            server = await asyncio.to_thread(_bind, host, port)  # a host name is looked up
+            sock = await asyncio.to_thread(_bind, host, port)  # a host name is looked up
         except OSError as exc:
             log.error(
-                "Web: cannot listen on %s:%d (%s): no /metrics or /api/snapshot; set another "
+                "Web: cannot listen on %s:%d (%s): no dashboard or /metrics; set another "
                 "'web' port in config.json, or \"web\": null",
                 host,
                 port,
                 exc.strerror or exc,
             )
             return
-        server.set_app(self.app)
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve, name="web", daemon=True)
-        self._thread.start()
-        log.info("Web: Prometheus metrics at %s/metrics, the snapshot at /api/snapshot", self.url)
+        addresses = await asyncio.to_thread(_this_pcs_addresses) if _wildcard(host) else []
+        names = (pc_name(self.pc_name), socket.gethostname())
+        self._allowed = security.allowed_hosts(host, names, addresses)
+        runner = web.AppRunner(
+            self.application(), access_log=None, keepalive_timeout=KEEPALIVE, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        assert runner.server is not None
+        self._runner = runner
+        self._guard = Guard(runner.server)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._guard, sock=sock, backlog=64)
+        self.port = sock.getsockname()[1]
+        log.info("Web: the dashboard at %s/ (Prometheus metrics at /metrics)", self.url)
 
     async def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None and thread is not None:
-            await asyncio.to_thread(_close, server, thread)
+        server, runner = self._server, self._runner
+        self._server = self._runner = None
+        if server is not None:
+            server.close()
+        if runner is not None:
+            await runner.cleanup()
+        if server is not None:
+            await server.wait_closed()
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+REFUSE_LAN = (
+    "Web: refusing to serve the dashboard on %s without a password: anyone on the network "
+    "could change the settings. Set one with `nocturne web-password`, or bind "
+    '"web": {"host": "127.0.0.1"}'
+)
+
+
+def _wildcard(host: str) -> bool:
+    return host in ("", "0.0.0.0", "::")
+
+
+def _is_websocket(request: web.Request) -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        if family == socket.AF_INET6 and host == "::":
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        if hasattr(socket, "SO_REUSEADDR") and not hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(64)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def register_peek_routes(app: web.Application, exporter: WebExporter) -> None:
+    """The board's "peek" (peek.py, the live frames): its routes when the module is there."""
+    import importlib.util
+
+    if importlib.util.find_spec(f"{__package__}.peek") is None:
+        return
+    from . import peek  # type: ignore[attr-defined]
+
+    register = getattr(peek, "register", None)
+    if register is not None:
+        register(app, exporter)

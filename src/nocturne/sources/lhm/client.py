@@ -125,4 +125,4 @@ class LhmSource:
         return reading
 
     async def close(self) -> None:
-        self._http.close()
+        await self._http.close()

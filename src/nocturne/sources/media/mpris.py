@@ -129,7 +129,7 @@ async def load_art_url(url: str) -> bytes | None:
         except HttpUnavailable as exc:
             raise ValueError(str(exc)) from None
         finally:
-            http.close()
+            await http.close()
     return None
 
 

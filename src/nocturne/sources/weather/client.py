@@ -172,4 +172,4 @@ class WeatherSource:
         )
 
     async def close(self) -> None:
-        self._http.close()
+        await self._http.close()

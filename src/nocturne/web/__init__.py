@@ -1,0 +1,1 @@
+"""The web endpoint: the dashboard, its API and WebSocket, /metrics (aiohttp.web)."""
