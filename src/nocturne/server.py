@@ -212,13 +212,9 @@ class DeviceServer:
     def peek(self, device_id: int, period_ms: int) -> bool:
         """Ask one device for its frames, ``period_ms`` apart at least (0: stop), on a line
         sent at once; False when no such device is connected (PROTOCOL.md, "Peek")."""
-        dev = self._devices.get(device_id)
-        if dev is None:
+        if device_id not in self._devices:
             return False
-        self._commands.setdefault(device_id, {})[PEEK_KEY] = period_ms
-        dev.pending = self._encoded()
-        if dev.pending is not None:
-            dev.wake.set()
+        self.send_commands({PEEK_KEY: period_ms}, only=device_id)
         return True
 
     def set_pcs(self, pcs: Sequence[PcSummary] | None) -> None:

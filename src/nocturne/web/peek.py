@@ -192,6 +192,8 @@ def register(app: web.Application, exporter: Any) -> PeekHub:
     desk, stream = getattr(exporter, "desk", None), getattr(exporter, "stream", None)
     hub = PeekHub(desk.devices if desk is not None else None, stream.send if stream else None)
     exporter.peek = hub
+    if desk is not None:
+        desk.peek = hub  # GET /api/boards says which boards can peek
     app[HUB_KEY] = hub
     app.router.add_get(FRAME_ROUTE, frame_handler)
     return hub
