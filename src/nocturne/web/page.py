@@ -9,17 +9,22 @@
 Types: ``text``, ``number`` (``min``/``max``/``step``), ``bool``, ``choice`` (``options``),
 ``list`` (strings, one per line; ``"*"`` alone stays a string), ``json``, ``secret`` (the
 page shows whether one is set, never its value; an empty field keeps it). A key with
-``optional``: an empty field is ``null`` (the default). A group with ``object`` is a
+``optional``: an empty field is ``null``; any other left empty is left out of config.json
+(its ``default``, which the page shows, applies). A group with ``object`` is a
 config.json object (``mqtt``, ``night``) that ``optional`` groups may leave out whole.
 """
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
 from typing import Any
 
 from aiohttp import web
 
 from .. import scene_ids
+from ..config import Config, Limits
+from ..desk_settings import NightSchedule
+from ..export_settings import MqttSettings, WebSettings
 from ..fields import FIELDS
 
 DASHBOARD_ROUTE = "/api/dashboard"
@@ -75,7 +80,7 @@ SETTINGS: list[dict[str, Any]] = [
                 "Poll every (s)",
                 "number",
                 "Sensor reads and lines to the boards.",
-                min=0.1,
+                min=0.2,
                 max=60,
                 step=0.1,
             ),
@@ -93,8 +98,8 @@ SETTINGS: list[dict[str, Any]] = [
         "title": "Alerts",
         "help": "CRITICAL on the boards when a temperature crosses its limit.",
         "keys": [
-            _key("limits.cpu", "CPU limit (°C)", "number", "", min=0, max=150),
-            _key("limits.gpu", "GPU limit (°C)", "number", "", min=0, max=150),
+            _key("limits.cpu", "CPU limit (°C)", "number", "", min=20, max=125),
+            _key("limits.gpu", "GPU limit (°C)", "number", "", min=20, max=125),
             _key(
                 "limits.hysteresis",
                 "Clear below by (°C)",
@@ -213,13 +218,38 @@ SETTINGS: list[dict[str, Any]] = [
 ]
 
 
+# config.json's objects: the dataclass each one is read into
+OBJECTS: dict[str, type] = {
+    "limits": Limits,
+    "mqtt": MqttSettings,
+    "web": WebSettings,
+    "night": NightSchedule,
+}
+
+
+def default_of(path: str) -> Any:
+    """The value a key has when config.json leaves it out (None when it has none to show:
+    an object, a list, a secret)."""
+    if "." in path:
+        parent, name = path.split(".", 1)
+        found = {f.name: f for f in fields(OBJECTS[parent])}.get(name)
+        value = None if found is None or found.default is MISSING else found.default
+    else:
+        value = getattr(Config(), path, None)
+    return value if isinstance(value, (str, int, float, bool)) else None
+
+
 def dashboard_document() -> dict[str, Any]:
+    settings = [
+        {**group, "keys": [{**key, "default": default_of(key["path"])} for key in group["keys"]]}
+        for group in SETTINGS
+    ]
     return {
         "scenes": list(scene_ids.NAMES),
         "fields": [
             {"key": f.key, "label": f.label, "unit": f.unit} for f in FIELDS if f.overridable
         ],
-        "settings": SETTINGS,
+        "settings": settings,
     }
 
 

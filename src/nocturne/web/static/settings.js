@@ -99,6 +99,9 @@ export class Settings {
     }
     input.id = id;
     input.name = key.path;
+    if (key.default !== null && key.default !== undefined && key.type !== "bool" && key.type !== "choice") {
+      input.placeholder = `${key.default}`;
+    }
     if (key.readonly) input.disabled = true;
     const error = el("p", "error");
     const help = key.help ? el("p", "help", key.help) : null;
@@ -120,7 +123,7 @@ export class Settings {
     const data = this.stored;
     for (const { key, input, state } of this.inputs.values()) {
       const value = getPath(data, key.path);
-      if (key.type === "bool") input.checked = value === true;
+      if (key.type === "bool") input.checked = value === undefined ? key.default === true : value === true;
       else if (key.type === "secret") {
         const set = value === MASK || (value && typeof value === "object" && Object.keys(value).length > 0);
         state.textContent = set ? "set (hidden)" : "not set";
@@ -128,6 +131,7 @@ export class Settings {
         input.placeholder = set ? "unchanged" : "";
       } else if (key.type === "json") input.value = value === undefined || value === null ? "" : JSON.stringify(value, null, 1);
       else if (key.type === "list") input.value = Array.isArray(value) ? value.join("\n") : value ?? "";
+      else if (key.type === "choice") input.value = value ?? key.default ?? "";
       else input.value = value === undefined || value === null ? "" : String(value);
     }
     for (const [object, { use }] of this.objects) {
@@ -170,7 +174,9 @@ export class Settings {
       } else if (key.type === "list") {
         const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
         value = lines.length ? lines : key.optional ? null : [];
-      } else value = text === "" && key.optional ? null : input.value;
+      } else if (text !== "") value = input.value;
+      else if (key.optional) value = null;
+      else value = getPath(this.stored, key.path) === undefined ? undefined : ""; // left out: its default
       setPath(data, key.path, value);
     }
     for (const [object, { use }] of this.objects) if (!use.checked) data[object] = null;
