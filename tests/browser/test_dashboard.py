@@ -124,10 +124,10 @@ async def test_picking_another_sensor_changes_the_boards_screen(dashboard, brows
     node["Value"] = "88,0 °C" if "," in str(node["Value"]) else "88.0 °C"
     dashboard.publish()
     await open_tab(browser, dashboard, "sensors")
-    await browser.wait(
-        f"() => [...document.querySelectorAll('[data-field=ct] option')].some(o => o.value === '{picked}')",
-        timeout=10,
+    offered = (
+        "(id) => [...document.querySelectorAll('[data-field=ct] option')].some(o => o.value === id)"
     )
+    await browser.wait(offered, picked, timeout=10)
     assert not board.find_text("88", FB)
     await browser.command("select", selector="[data-field=ct] select", value=picked)
     await until(lambda: board.find_text("88", FB), 5, "the picked sensor's 88 on the HUB")

@@ -239,9 +239,13 @@ def default_of(path: str) -> Any:
     return value if isinstance(value, (str, int, float, bool)) else None
 
 
+def _shown_default(key: dict[str, Any]) -> Any:
+    return None if key["type"] == "secret" else default_of(key["path"])
+
+
 def dashboard_document() -> dict[str, Any]:
     settings = [
-        {**group, "keys": [{**key, "default": default_of(key["path"])} for key in group["keys"]]}
+        {**group, "keys": [{**key, "default": _shown_default(key)} for key in group["keys"]]}
         for group in SETTINGS
     ]
     return {
