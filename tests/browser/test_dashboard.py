@@ -109,6 +109,7 @@ async def test_a_new_capture_value_appears_within_2_s(dashboard, browser):
     dashboard.publish()
     shows = "(cell) => (document.querySelector(cell) || {}).textContent === '71 °C'"
     await browser.wait(shows, row, timeout=2.0)  # BrowserError after 2 s
+    await browser.command("screenshot", path=str(artifacts() / "dashboard-desktop-sensors.png"))
 
 
 async def test_picking_another_sensor_changes_the_boards_screen(dashboard, browser):
