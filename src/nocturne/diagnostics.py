@@ -206,7 +206,8 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
         config = loaded.config
         note = " (created with the defaults)" if loaded.created else ""
         findings.append(Finding(True, f"config {config.path} is valid{note}"))
-    findings.append(check_port(config.host, config.port))
+    port = check_port(config.host, config.port)
+    findings.append(port)
     findings.append(Finding(*await asyncio.to_thread(discovery_probe, config.host, config.port)))
     lhm, error = await read_lhm(config)
     if lhm is None:
@@ -246,6 +247,9 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
         findings += await check_weather(config)
         findings.append(await check_ping(config))
         findings.append(await check_pairing(config))
+        from .web.doctor import check_dashboard
+
+        findings.append(Finding(*await asyncio.to_thread(check_dashboard, config.web, not port.ok)))
     try:
         local = await read_local(0.2)
     except Exception as exc:  # psutil missing a platform call: say so, keep checking

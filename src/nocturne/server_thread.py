@@ -23,6 +23,7 @@ class ServerStatus:
     error: str | None = None
     paired: tuple[str, ...] = ()  # the paired boards' names (config.json device_tokens)
     connected_boards: frozenset[str] = frozenset()  # those of them connected now
+    dashboard: str | None = None  # the dashboard's URL while the web endpoint listens
 
     @property
     def text(self) -> str:
@@ -89,6 +90,7 @@ class ServerThread:
             lhm_online=None if feed is None or feed.up is None else feed.up,
             paired=tuple(server.pairing.boards),
             connected_boards=frozenset(d.board for d in server.devices.devices() if d.board),
+            dashboard=f"{server.web.url}/" if server.web is not None and server.web.port else None,
         )
 
     # --- on the server thread ---

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ class TrayApp:
         log_path: Path,
         config_path: Path,
         opener: Callable[[Path], None] = open_path,
+        browser: Callable[[str], object] = webbrowser.open,
     ) -> None:
         self.pystray = pystray
         self.server = server
@@ -97,6 +99,7 @@ class TrayApp:
         self.log_path = log_path
         self.config_path = config_path
         self.opener = opener
+        self.browser = browser
         self._state = ""
         self._closing = threading.Event()
         self._wake = threading.Event()
@@ -122,6 +125,11 @@ class TrayApp:
                     "Remove from startup" if self.autostart.is_enabled() else "Add to startup"
                 ),
                 self.toggle_startup,
+            ),
+            item(
+                "Open dashboard",
+                self.open_dashboard,
+                enabled=lambda _: self.server.status().dashboard is not None,
             ),
             item("Restart Server", self.restart),
             item("Open log", self.open_log),
@@ -164,6 +172,11 @@ class TrayApp:
         status = self.server.restart()
         log.info("Restarted: %s", status.text)
         self._wake.set()
+
+    def open_dashboard(self, *_: object) -> None:
+        url = self.server.status().dashboard
+        if url is not None:
+            self.browser(url)
 
     def open_log(self, *_: object) -> None:
         self.opener(self.log_path)

@@ -120,6 +120,7 @@ async def test_list_doctor_api_and_tray_show_which_boards_are_connected(tmp_path
         assert "pairing: 2 paired board(s): desk: connected, shelf: not connected" in report
         assert "[ok] discovery: the server answers as" in report
         assert "(paired boards only)" in report
+        assert f"[ok] dashboard answers at http://127.0.0.1:{web_port}/" in report
 
         url = f"http://127.0.0.1:{web_port}/api/devices"
         body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())

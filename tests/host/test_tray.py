@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from nocturne.autostart import XdgAutostart
-from nocturne.config import Config
+from nocturne.config import Config, WebSettings
 from nocturne.emulator.rig import free_port
 from nocturne.server_thread import ServerStatus, ServerThread
 from nocturne.tray import COLOURS, draw_icon, icon_state
@@ -128,15 +128,17 @@ def test_every_menu_action(xdisplay, tmp_path, lhm_replay_thread):
     pystray = load_pystray()
     assert pystray.Icon.__module__ == "pystray._xorg"
     port = free_port()
-    config = Config(host="127.0.0.1", port=port, lhm_url=lhm_replay_thread, ping_host="")
+    web = WebSettings(port=free_port())
+    config = Config(host="127.0.0.1", port=port, lhm_url=lhm_replay_thread, ping_host="", web=web)
     server = ServerThread(lambda: config)
     assert server.start().running
     server_thread = server._thread
     opened: list[Path] = []
     auto = XdgAutostart(["/usr/bin/python3", "-m", "nocturne"], config_home=tmp_path)
+    browsed: list[str] = []
     app = TrayApp(
         pystray, server, auto, log_path=tmp_path / "l.log", config_path=tmp_path / "c.json",
-        opener=opened.append,
+        opener=opened.append, browser=browsed.append,
     )  # fmt: skip
     failures: list[BaseException] = []
 
@@ -166,6 +168,8 @@ def test_every_menu_action(xdisplay, tmp_path, lhm_replay_thread):
             items["Open log"](app.icon)
             items["Open config"](app.icon)
             assert opened == [tmp_path / "l.log", tmp_path / "c.json"]
+            items["Open dashboard"](app.icon)
+            assert browsed == [f"http://127.0.0.1:{web.port}/"]
 
             # Restart Server: same process and server thread; the link drops, the device
             # reconnects as a real one does.

@@ -1,6 +1,6 @@
-"""The web exporter's HTTP server (stdlib wsgiref in threads), over real loopback HTTP with a
-stdlib client: routes, gzip, /api/devices built on the event loop, silent clients, floods of
-connections, a taken port and a stop that frees the port."""
+"""The web endpoint's HTTP server (aiohttp.web behind guard.py), over real loopback HTTP with a
+stdlib client and raw sockets: routes, gzip, slow and silent clients, floods of connections,
+a taken port, a stop that frees the port, IPv6, no wake-ups while idle."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from nocturne.config import WebSettings
-from nocturne.exports import web
-from nocturne.exports.web import MAX_REQUESTS, WebExporter
 from nocturne.snapshot import Hardware, Snapshot
+from nocturne.web import guard
+from nocturne.web.server import WebExporter
 
 TIMEOUT = 10.0  # how long a test waits for an answer before it fails
 
@@ -41,7 +41,7 @@ def fetch(
 
 
 async def get(url: str, **kw) -> tuple[int, Message, bytes]:
-    """``fetch`` in a thread: the event loop stays free to answer /api/devices."""
+    """``fetch`` in a thread: the event loop stays free to answer."""
     return await asyncio.to_thread(fetch, url, **kw)
 
 
@@ -110,6 +110,19 @@ async def test_metrics_are_gzipped_when_asked(exporter):
     assert headers["Content-Encoding"] is None and b"nocturne_lhm_up 1.0" in body
 
 
+async def test_the_servers_own_cost_per_source_is_on_metrics(exporter):
+    await get(f"{exporter.url}/api/snapshot")  # the web's own handlers are charged to "web"
+    _, _, body = await get(f"{exporter.url}/metrics")
+    cpu = {
+        sample.labels["source"]: sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+        if sample.name == "nocturne_source_cpu_seconds_total"
+    }
+    assert cpu["web"] > 0
+    assert values(body.decode())["nocturne_resident_memory_bytes"] > 10 * 1024 * 1024
+
+
 async def test_snapshot_is_json_with_null_for_unknown(exporter):
     status, headers, body = await get(f"{exporter.url}/api/snapshot")
     assert (status, headers["Content-Type"]) == (200, "application/json; charset=utf-8")
@@ -118,49 +131,35 @@ async def test_snapshot_is_json_with_null_for_unknown(exporter):
     assert document["hardware"]["gpu_temp"] is None and document["ping_ms"] is None
 
 
-async def test_devices_are_built_on_the_event_loop(exporter):
-    loop_thread = threading.get_ident()
-    built_on: list[int] = []
-
-    def document() -> dict[str, object]:
-        built_on.append(threading.get_ident())
-        assert threading.get_ident() == loop_thread, "built in the web thread"
-        return {"paired": ["desk"], "devices": []}
-
-    exporter.devices_document = document
+async def test_devices_come_from_the_device_table(exporter):
+    exporter.devices_document = lambda: {"paired": ["desk"], "devices": []}
     status, headers, body = await get(f"{exporter.url}/api/devices")
     assert (status, headers["Content-Type"]) == (200, "application/json; charset=utf-8")
     assert json.loads(body) == {"paired": ["desk"], "devices": []}
-    assert built_on == [loop_thread]
-
-
-async def test_devices_are_503_while_the_loop_does_not_answer(exporter, monkeypatch):
-    monkeypatch.setattr(web, "LOOP_TIMEOUT", 0.2)
-    exporter.devices_document = lambda: {"paired": [], "devices": []}
-    # Called on the loop itself, so the loop is blocked for the whole request.
-    status, _, body = fetch(f"{exporter.url}/api/devices")
-    assert status == 503 and b"try again" in body
-    status, _, _ = await get(f"{exporter.url}/api/devices")  # the loop free again: served
-    assert status == 200
 
 
 async def test_unknown_paths_are_404_other_methods_405_and_head_has_no_body(exporter):
     status, _, body = await get(f"{exporter.url}/nope")
     assert status == 404 and b"/metrics" in body
-    status, headers, _ = await get(f"{exporter.url}/metrics", method="POST")
+    status, headers, _ = await get(f"{exporter.url}/metrics", method="DELETE")
     assert (status, headers["Allow"]) == (405, "GET, HEAD")
     _, _, body = await get(f"{exporter.url}/api/snapshot")
-    head = await asyncio.to_thread(raw, exporter.port, b"HEAD /api/snapshot HTTP/1.0\r\n\r\n")
+    host = f"127.0.0.1:{exporter.port}"
+    head = await asyncio.to_thread(
+        raw, exporter.port, f"HEAD /api/snapshot HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()
+    )
     status_line, _, rest = head.partition(b"\r\n")
     headers, _, after = rest.partition(b"\r\n\r\n")
     assert status_line.endswith(b" 200 OK") and after == b""  # the headers only
     assert f"Content-Length: {len(body)}".encode() in headers.split(b"\r\n")
 
 
-def raw(port: int, request: bytes) -> bytes:
+def raw(port: int, request: bytes, source: str = "127.0.0.1") -> bytes:
     """All the server sends back for ``request``, up to its closing the connection (HTTP/1.0:
     http.client would drop a body sent to HEAD, so it could not tell)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+    with socket.create_connection(
+        ("127.0.0.1", port), timeout=TIMEOUT, source_address=(source, 0)
+    ) as sock:
         sock.sendall(request)
         chunks = []
         while chunk := sock.recv(65536):
@@ -168,42 +167,92 @@ def raw(port: int, request: bytes) -> bytes:
     return b"".join(chunks)
 
 
-async def test_a_silent_client_does_not_hold_up_the_next(exporter, monkeypatch):
-    monkeypatch.setattr(web, "CLIENT_TIMEOUT", 60.0)  # far beyond TIMEOUT
+def closed_by_server(sockets: list[socket.socket]) -> list[socket.socket]:
+    """Those of ``sockets`` the server has closed (readable at EOF or reset), without waiting."""
+    if not sockets:
+        return []
+    closed = []
+    with selectors.DefaultSelector() as selector:
+        for sock in sockets:
+            selector.register(sock, selectors.EVENT_READ)
+        for key, _ in selector.select(0):
+            try:
+                if key.fileobj.recv(1) == b"":
+                    closed.append(key.fileobj)
+            except ConnectionResetError:
+                closed.append(key.fileobj)
+    return closed
+
+
+async def test_a_silent_client_does_not_hold_up_the_next(exporter):
     with socket.create_connection(("127.0.0.1", exporter.port)):  # connects, sends nothing
         status, _, _ = await get(f"{exporter.url}/metrics")
     assert status == 200
 
 
-async def test_a_silent_client_is_dropped_after_the_timeout_without_a_traceback(
+async def test_a_silent_client_is_dropped_at_the_head_deadline_without_a_traceback(
     exporter, monkeypatch, capfd
 ):
-    monkeypatch.setattr(web, "CLIENT_TIMEOUT", 0.2)
-    before = threading.active_count()
+    monkeypatch.setattr(guard, "HEAD_DEADLINE", 0.2)
     with socket.create_connection(("127.0.0.1", exporter.port)) as silent:
         silent.settimeout(TIMEOUT)
-        assert silent.recv(1) == b""  # closed by the server
-    await until(lambda: threading.active_count() <= before, "the request thread ends")
+        assert await asyncio.to_thread(silent.recv, 1) == b""  # closed by the server
+    await until(lambda: exporter._guard.open_connections == 0, "the connection forgotten")
     assert capfd.readouterr().err == ""
 
 
-def closed_by_server(sockets: list[socket.socket]) -> list[socket.socket]:
-    """Those of ``sockets`` the server has closed (readable at EOF), without waiting."""
-    if not sockets:
-        return []
-    with selectors.DefaultSelector() as selector:
-        for sock in sockets:
-            selector.register(sock, selectors.EVENT_READ)
-        return [key.fileobj for key, _ in selector.select(0) if key.fileobj.recv(1) == b""]
+async def test_eight_clients_trickling_a_head_do_not_deny_metrics(exporter, monkeypatch):
+    """The attack of the issue: 8 connections each sending a byte every few seconds. Each
+    wait is short, the whole is not: the head's one deadline closes them (they held the
+    old server's 8 request threads for ever), and they came from one address of their own,
+    so they never held a place another address needs."""
+    monkeypatch.setattr(guard, "HEAD_DEADLINE", 1.0)
+    head = f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{exporter.port}\r\n\r\n".encode()
+    attackers = [
+        socket.create_connection(("127.0.0.1", exporter.port), source_address=("127.0.0.2", 0))
+        for _ in range(8)
+    ]
+    stop = threading.Event()
+    closed: list[socket.socket] = []
+
+    def trickle() -> None:
+        for i in range(len(head)):
+            if stop.wait(0.3):
+                return
+            for sock in attackers:
+                if sock not in closed:
+                    try:
+                        sock.send(head[i : i + 1])
+                    except OSError:
+                        closed.append(sock)
+
+    thread = threading.Thread(target=trickle)
+    thread.start()
+    try:
+        await asyncio.sleep(0.5)  # each has sent a byte or two
+        status, _, _ = await get(f"{exporter.url}/metrics")
+        assert status == 200
+
+        def count_closed() -> int:
+            closed.extend(closed_by_server([s for s in attackers if s not in closed]))
+            return len(closed)
+
+        await until(lambda: count_closed() == len(attackers), "the trickling heads closed")
+        assert thread.is_alive()  # closed while still trickling, not at their end
+    finally:
+        stop.set()
+        thread.join()
+        for sock in attackers:
+            sock.close()
 
 
-async def test_a_flood_of_idle_connections_spawns_no_more_threads_than_the_cap(
-    exporter, monkeypatch
+async def test_connections_over_the_per_address_cap_are_refused_with_one_log_line(
+    exporter, monkeypatch, caplog
 ):
-    monkeypatch.setattr(web, "CLIENT_TIMEOUT", 60.0)
-    before = threading.active_count()
+    caplog.set_level(logging.WARNING, "nocturne.web")
+    monkeypatch.setattr(guard, "MAX_PER_ADDRESS", 4)
     address = ("127.0.0.1", exporter.port)
-    flood = [socket.create_connection(address) for _ in range(4 * MAX_REQUESTS)]
+    flood = [socket.create_connection(address, source_address=("127.0.0.3", 0)) for _ in range(20)]
     closed: list[socket.socket] = []
 
     def count_closed() -> int:
@@ -211,32 +260,23 @@ async def test_a_flood_of_idle_connections_spawns_no_more_threads_than_the_cap(
         return len(closed)
 
     try:
-        over = len(flood) - MAX_REQUESTS
-        await until(lambda: count_closed() >= over, "the connections over the cap closed")
-        assert count_closed() == over  # the others still open, each held by a thread
-        assert threading.active_count() <= before + MAX_REQUESTS + 1
+        await until(lambda: count_closed() >= 16, "the connections over the cap closed")
+        assert count_closed() == 16  # the 4 others still open
+        assert exporter._guard.by_address["127.0.0.3"] == 4
+        # another address is served meanwhile
+        assert (await get(f"{exporter.url}/metrics"))[0] == 200
     finally:
         for sock in flood:
             sock.close()
-    answers: list[int] = []
-
-    async def served() -> bool:  # the held threads see EOF and free their slots
-        answers.append((await get(f"{exporter.url}/metrics"))[0])
-        return answers[-1] == 200
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while not await served():
-        assert loop.time() < deadline, answers
-        await asyncio.sleep(0.05)
+    refusals = [r for r in caplog.records if "refused a connection" in r.getMessage()]
+    assert len(refusals) == 1 and "127.0.0.3" in refusals[0].getMessage()
 
 
-async def test_stop_returns_and_frees_the_port_with_a_client_still_connected(monkeypatch):
-    monkeypatch.setattr(web, "CLIENT_TIMEOUT", 60.0)
+async def test_stop_returns_and_frees_the_port_with_a_client_still_connected():
     first = WebExporter(WebSettings(host="127.0.0.1", port=0))
     await first.start()
     address = ("127.0.0.1", first.port)
-    with socket.create_connection(address):  # a request thread still waiting on it
+    with socket.create_connection(address):  # a connection still open
         assert (await get(f"{first.url}/metrics"))[0] == 200
         await asyncio.wait_for(first.stop(), TIMEOUT)
         with pytest.raises(ConnectionRefusedError):
@@ -263,6 +303,37 @@ async def test_a_taken_port_is_one_log_line_and_no_raise(caplog):
     assert len(errors) == 1 and errors[0].levelno == logging.ERROR
     assert "cannot listen on 127.0.0.1:" in errors[0].getMessage()
     assert "set another 'web' port in config.json" in errors[0].getMessage()
+
+
+async def test_the_dashboard_url_is_logged_at_start(caplog):
+    caplog.set_level(logging.INFO, "nocturne.web")
+    exporter = WebExporter(WebSettings(host="127.0.0.1", port=0))
+    await exporter.start()
+    await exporter.stop()
+    assert f"the dashboard at http://127.0.0.1:{exporter.port}/" in caplog.text
+
+
+async def test_an_idle_server_never_wakes_the_event_loop(exporter):
+    """No timer while no connection is open: the loop sleeps in select with no timeout."""
+    assert (await get(f"{exporter.url}/metrics"))[0] == 200
+    await until(lambda: exporter._guard.open_connections == 0, "the client gone")
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(0.2)  # aiohttp's and the test's own callbacks settle
+    timers = [t for t in loop._scheduled if not t.cancelled()]  # type: ignore[attr-defined]
+    assert timers == [], timers
+
+
+async def test_the_doctor_sees_the_dashboard_answer_or_not(exporter):
+    from nocturne.web.doctor import check_dashboard
+
+    bound = WebSettings(host="127.0.0.1", port=exporter.port)
+    ok, what, _ = await asyncio.to_thread(check_dashboard, bound, True)
+    assert ok and what == f"dashboard answers at {exporter.url}/"
+    await exporter.stop()
+    ok, what, fix = await asyncio.to_thread(check_dashboard, bound, True)
+    assert not ok and "does not answer" in what and "nocturne.log" in fix
+    ok, what, _ = await asyncio.to_thread(check_dashboard, bound, False)
+    assert ok and "once the server runs" in what
 
 
 def ipv6_loopback() -> bool:

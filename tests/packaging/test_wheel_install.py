@@ -9,6 +9,7 @@ every working folder are outside the checkout; NOCTURNE_FIRMWARE is unset.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -175,15 +177,17 @@ def wait_until_listening(port: int, proc: subprocess.Popen) -> None:
 
 
 def test_emulate_shows_live_data_from_the_installed_server(installed: Installed) -> None:
-    port, lhm_port = free_port(), free_port()
-    config = write_config(installed.workdir, port, f"http://127.0.0.1:{lhm_port}/data.json")
+    port, lhm_port, web_port = free_port(), free_port(), free_port()
+    config = write_config(
+        installed.workdir, port, f"http://127.0.0.1:{lhm_port}/data.json",
+        web={"host": "127.0.0.1", "port": web_port},
+    )  # fmt: skip
     env = env_outside_the_checkout()
     started: list[subprocess.Popen] = []
     try:
-        # LHM's stand-in from the checkout: the plain install has no aiohttp (the replays'
-        # extra), and the server it runs must not need it.
+        # LHM's stand-in from the plain install: aiohttp is the server's own dependency now.
         replay = subprocess.Popen(
-            [sys.executable, "-m", "nocturne.devtools.lhm_replay", str(CAPTURE_0_9_6),
+            [installed.python, "-m", "nocturne.devtools.lhm_replay", str(CAPTURE_0_9_6),
              "--port", str(lhm_port)],
             cwd=installed.workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -195,6 +199,10 @@ def test_emulate_shows_live_data_from_the_installed_server(installed: Installed)
         started.append(server)
         wait_until_listening(lhm_port, replay)
         wait_until_listening(port, server)
+        wait_until_listening(web_port, server)
+        dashboard = f"http://127.0.0.1:{web_port}/api/csrf"
+        with urllib.request.urlopen(dashboard, timeout=TIMEOUT) as answer:  # the installed web
+            assert json.loads(answer.read())["login_required"] is False
         board = subprocess.run(
             [installed.nocturne, "emulate", "--headless", "--seconds", "5", "--host",
              "127.0.0.1", "--port", str(port), "--config", str(config)],
@@ -215,15 +223,8 @@ def test_emulate_shows_live_data_from_the_installed_server(installed: Installed)
     assert server.returncode == 0
 
 
-def test_the_plain_install_has_no_aiohttp_and_the_replays_say_what_they_need(
-    installed: Installed,
-) -> None:
-    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('aiohttp') is not None)"
+def test_the_plain_install_carries_aiohttp_and_the_web_package(installed: Installed) -> None:
+    probe = "import aiohttp.web, nocturne.web.server, prometheus_client.aiohttp"
     assert subprocess.run([installed.python, "-c", probe], timeout=TIMEOUT).returncode == 0
-    replay = subprocess.run(
-        [installed.python, "-m", "nocturne.devtools.lhm_replay", str(CAPTURE_0_9_6)],
-        cwd=installed.workdir, env=env_outside_the_checkout(), capture_output=True, text=True,
-        timeout=TIMEOUT, check=False,
-    )  # fmt: skip
-    assert replay.returncode != 0
-    assert "pip install 'nocturne-os[devtools]'" in replay.stderr
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        assert "nocturne/web/server.py" in wheel.namelist()

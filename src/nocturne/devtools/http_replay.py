@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-try:
-    from aiohttp import web
-except ModuleNotFoundError as exc:  # the server does without it; only the stand-ins need it
-    raise ModuleNotFoundError(
-        "The replays (nocturne.devtools) need aiohttp: pip install 'nocturne-os[devtools]'"
-        " (in a checkout: .venv/bin/pip install -e '.[devtools]')",
-        name=exc.name,
-    ) from exc
+from aiohttp import web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -20,9 +20,9 @@ import ssl
 import zlib
 from collections.abc import Iterator, Mapping
 from functools import cache
+from urllib.parse import urlsplit
 
 import aiohttp
-from yarl import URL
 
 from .. import __version__
 from . import SourceUnavailable
@@ -118,13 +118,13 @@ class HttpClient:
         adds the caller's advice for a status, such as which config keys hold the password
         for a 401), or a body over the cap.
         """
-        target = _checked_url(url, error)
+        scheme = _checked_url(url, error)
         if self._session is None or self._session.closed:
             self._session = _Shared.take()
-        tls = _tls_context() if target.scheme == "https" else None
+        tls = _tls_context() if scheme == "https" else None
         try:
             async with self._session.get(
-                target,
+                url,
                 params=params,
                 headers=self.headers,
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
@@ -146,16 +146,16 @@ class HttpClient:
             await _Shared.give_back(session)
 
 
-def _checked_url(url: str, error: type[HttpUnavailable]) -> URL:
+def _checked_url(url: str, error: type[HttpUnavailable]) -> str:
+    """``url`` when it is http:// or https:// with a host (and a valid port); its scheme."""
+    parts = urlsplit(url)
     try:
-        target = URL(url)
-        port = target.port
+        port_ok = parts.port is None or parts.port > 0
     except ValueError:
-        port = None
-        target = None
-    if target is None or target.scheme not in ("http", "https") or not target.host or not port:
+        port_ok = False
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
         raise error(f"{url} is not an http:// or https:// URL with a host (and port)")
-    return target
+    return parts.scheme.lower()
 
 
 def _reason(exc: BaseException) -> str:

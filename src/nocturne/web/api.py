@@ -52,6 +52,7 @@ SECRETS: tuple[tuple[tuple[str, ...], bool], ...] = (
 )
 TOKENS = "device_tokens"  # each board's token is a secret; pair/unpair change them
 LIVE_KEYS = frozenset({"sensors", "limits", "device_tokens", "path"})  # applied at once
+BODY_DEADLINE = 10.0  # seconds for a request's body (its head has guard.HEAD_DEADLINE)
 CONTROLS: dict[str, Entity] = {"scene": SCENE, "screen": SCREEN, "contrast": CONTRAST}
 
 
@@ -228,7 +229,7 @@ class _Api:
         board = int(request.match_info["id"])
         if board not in {d.id for d in self.desk.devices.devices()}:
             return errors("id", f"no board {board} is connected", 404)
-        body = await _json_object(request)
+        body = await json_object(request)
         value = body.get("value") if body is not None else None
         if isinstance(value, bool) and entity is SCREEN:
             value = "ON" if value else "OFF"
@@ -240,7 +241,7 @@ class _Api:
         return json_response({"sent": keys})
 
     async def pair(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_object(request)
+        body = await json_object(request)
         name = body.get("name") if body is not None else None
         path = self.desk.config.path
         if not isinstance(name, str) or path is None:
@@ -256,7 +257,7 @@ class _Api:
         )
 
     async def unpair(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_object(request)
+        body = await json_object(request)
         name = body.get("name") if body is not None else None
         path = self.desk.config.path
         if not isinstance(name, str) or path is None:
@@ -277,7 +278,7 @@ class _Api:
         path = self.desk.config.path
         if path is None:
             return errors("", "this server runs without a config file", 409)
-        body = await _json_object(request)
+        body = await json_object(request)
         if body is None:
             return errors("", "send the settings as one JSON object")
         async with self._writing:
@@ -300,9 +301,11 @@ def _read_stored(path: Any) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-async def _json_object(request: web.Request) -> dict[str, Any] | None:
+async def json_object(request: web.Request) -> dict[str, Any] | None:
+    """The request's JSON object; None for anything else. The body has BODY_DEADLINE: a
+    client trickling one (its head was on time) does not hold the connection for ever."""
     try:
-        body = await request.json()
-    except ValueError:
+        body = await asyncio.wait_for(request.json(), BODY_DEADLINE)
+    except (ValueError, asyncio.TimeoutError):
         return None
     return body if isinstance(body, dict) else None

@@ -24,6 +24,8 @@ from aiohttp import web
 from ..config import WebSettings
 from ..discovery import pc_name
 from ..fields import CELSIUS
+from ..rate_limited_log import RateLimitedWarning
+from ..safe_text import printable
 from ..snapshot import Snapshot
 from ..sources.cost import COSTS
 from . import page, security
@@ -41,6 +43,11 @@ STATIC = Path(__file__).with_name("static")  # the page (HTML, CSS, JS), shipped
 KEEPALIVE = 15.0  # seconds an idle kept-alive connection stays (guard.py closes it sooner)
 WEB_COST = "web"  # the CostMeter name the web's own handlers are charged to
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# aiohttp logs a malformed request (no Host, a bad header) with a traceback: a client's
+# fault, not ours, and a flood of them would flood the log. Debug only (the handlers' own
+# errors are logged by the middleware).
+PROTOCOL_LOG = logging.getLogger("nocturne.web.protocol")
+PROTOCOL_LOG.addFilter(lambda record: PROTOCOL_LOG.isEnabledFor(logging.DEBUG))
 
 
 def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
@@ -101,6 +108,7 @@ class WebExporter:
         self._allowed: frozenset[str] = frozenset()
         self._login_lock = asyncio.Lock()  # one scrypt (16 MB, ~50 ms) at a time
         self._basic_ok: set[bytes] = set()  # digests of Authorization headers that matched
+        self._wrong = RateLimitedWarning(log, "Web: %d more wrong password(s) in the last %d s")
         self.health_tracker: Any = None  # health.Tracker, from the first health document
 
     def offer(self, snapshot: Snapshot) -> None:
@@ -149,14 +157,21 @@ class WebExporter:
         if guard is not None:
             guard.request_started(request.transport)
         try:
-            response = await self._refusal(request) or await COSTS.metered(
-                WEB_COST, handler(request)
-            )
-        except web.HTTPMethodNotAllowed as exc:
-            allow = ", ".join(sorted(exc.allowed_methods))
-            response = text_response(405, f"{request.path} takes {allow}", Allow=allow)
-        except web.HTTPNotFound:
-            response = text_response(404, "Not found: the paths are /, /metrics and /api/...")
+            if not security.host_allowed(request.headers.get("Host"), self._allowed):
+                response = text_response(421, "This server answers to its own name only")
+            elif request.match_info.http_exception is not None:  # no route: changes nothing
+                response = _no_route(request, request.match_info.http_exception)
+            else:
+                response = await self._refusal(request) or await COSTS.metered(
+                    WEB_COST, handler(request)
+                )
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:  # a static file
+            response = _no_route(request, exc)
+        except web.HTTPException:
+            raise
+        except Exception:
+            log.exception("Web: %s %s failed", request.method, printable(request.path))
+            response = text_response(500, "The server's log says why")
         finally:
             if guard is not None:
                 guard.request_done(request.transport)
@@ -169,8 +184,6 @@ class WebExporter:
     async def _refusal(self, request: web.Request) -> web.Response | None:
         """Why a request is refused before its handler runs, or None (see security.py)."""
         host = request.headers.get("Host")
-        if not security.host_allowed(host, self._allowed):
-            return text_response(421, "This server answers to its own name and address only")
         state_changing = request.method not in security.SAFE_METHODS or _is_websocket(request)
         if state_changing and not security.origin_matches(request.headers.get("Origin"), host):
             return text_response(403, "Refused: not sent by this dashboard's own page (Origin)")
@@ -204,6 +217,8 @@ class WebExporter:
             ok = await asyncio.to_thread(security.check_password, password, self.password_hash)
         if ok:
             self._basic_ok.add(security.digest(header))
+        else:
+            self._wrong.warn("Web: a wrong password (HTTP Basic) from %s", request.remote)
 
     def _open_to(self, request: web.Request) -> bool:
         """Routes that need no login: the login itself, the page (it shows the login form),
@@ -250,16 +265,15 @@ class WebExporter:
     async def _login_route(self, request: web.Request) -> web.StreamResponse:
         if not self.password_hash:
             return json_response({"token": self.sessions.csrf_token(None)})
-        try:
-            password = (await request.json()).get("password")
-        except (ValueError, AttributeError):
-            password = None
+        from .api import json_object
+
+        password = (await json_object(request) or {}).get("password")
         if not isinstance(password, str):
             return json_response({"errors": [{"key": "password", "message": "give it"}]}, 400)
         async with self._login_lock:  # whatever the flood of logins
             ok = await asyncio.to_thread(security.check_password, password, self.password_hash)
         if not ok:
-            log.warning("Web: a wrong dashboard password from %s", request.remote)
+            self._wrong.warn("Web: a wrong dashboard password from %s", request.remote)
             return json_response({"errors": [{"key": "password", "message": "wrong"}]}, 403)
         sid = self.sessions.open()
         response = json_response({"token": self.sessions.csrf_token(sid)})
@@ -300,7 +314,12 @@ class WebExporter:
         names = (pc_name(self.pc_name), socket.gethostname())
         self._allowed = security.allowed_hosts(host, names, addresses)
         runner = web.AppRunner(
-            self.application(), access_log=None, keepalive_timeout=KEEPALIVE, shutdown_timeout=1.0
+            self.application(),
+            access_log=None,
+            keepalive_timeout=KEEPALIVE,
+            shutdown_timeout=1.0,
+            logger=PROTOCOL_LOG,
+            lingering_time=1.0,  # the unread rest of a refused body, then the connection goes
         )
         await runner.setup()
         assert runner.server is not None
@@ -331,6 +350,13 @@ REFUSE_LAN = (
     "could change the settings. Set one with `nocturne web-password`, or bind "
     '"web": {"host": "127.0.0.1"}'
 )
+
+
+def _no_route(request: web.Request, exc: web.HTTPException) -> web.Response:
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allow = ", ".join(sorted(exc.allowed_methods))
+        return text_response(405, f"{request.path} takes {allow}", Allow=allow)
+    return text_response(404, "Not found: the paths are /, /metrics and /api/...")
 
 
 def _wildcard(host: str) -> bool:
