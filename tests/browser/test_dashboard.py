@@ -38,6 +38,7 @@ SHOWN_FRAME = """() => {
   }
   return rows;
 }"""
+BOARD_SHOWN = "() => document.querySelector('[data-board]')?.dataset.shown"
 FORM_LOADED = "() => document.querySelector('[name=\"lhm_url\"]').value !== ''"
 NO_SIDEWAYS_SCROLL = """() => ({
   scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth,
@@ -174,7 +175,7 @@ async def test_phone_width_has_no_sideways_scroll(dashboard, browser):
     for tab in TABS:
         await open_tab(browser, dashboard, tab)
         if tab == "boards":
-            await browser.wait("() => document.querySelector('[data-board]')?.dataset.shown")
+            await browser.wait(BOARD_SHOWN)
         if tab == "sensors":
             await browser.wait("() => document.querySelectorAll('tr[data-sensor]').length > 50")
         if tab == "health":
@@ -183,3 +184,37 @@ async def test_phone_width_has_no_sideways_scroll(dashboard, browser):
         assert width["scroll"] <= width["width"] == PHONE[0], (tab, width)
         shot = artifacts() / f"dashboard-phone-{tab}.png"
         await browser.command("screenshot", path=str(shot))
+
+
+async def test_the_controls_reach_the_board(dashboard, browser):
+    board = dashboard.board
+    await open_tab(browser, dashboard, "boards")
+    await browser.wait(BOARD_SHOWN, timeout=10)
+    await browser.command("select", selector="[data-board] .scene-select", value="CPU")
+    await until(lambda: board.screen_name() == "CPU", 5, "the board on CPU")
+    await browser.command("click", selector="[data-board] .screen-off")
+    await until(lambda: not board.panel.lit, 5, "the board's panel dark")
+    await browser.command("click", selector="[data-board] .screen-on")
+    await until(lambda: board.panel.lit, 5, "the board's panel lit again")
+
+
+async def test_a_board_that_cannot_peek_says_so(dashboard, browser):
+    """The original firmware: HELO, then it reads lines and ignores pk."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", dashboard.board.app.link.port)
+    writer.write(b"HELO\n")
+    try:
+        await open_tab(browser, dashboard, "boards")
+        await browser.wait("() => document.querySelectorAll('[data-board]').length === 2", None, 10)
+        notes = """() => [...document.querySelectorAll('[data-board] .screen-note')]
+                     .map(n => n.textContent).filter(t => t.includes('cannot peek')).join('|')"""
+        found = await browser.wait(notes, timeout=10)  # asked, then 3 s without a frame
+        assert found.count("cannot peek") == 1, found
+        assert (
+            await browser.eval(
+                "() => document.querySelectorAll('[data-board] img.oled[src]').length"
+            )
+            == 1
+        )  # the emulated board still shows its own
+    finally:
+        writer.close()
+        assert reader is not None
