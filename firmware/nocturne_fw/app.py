@@ -78,7 +78,7 @@ class App:
         self.state.parts.append(self.cmds)
         self.desk = Desk(settings, self.ticks_ms(), LOST_MS)  # clock, power, OLED care
         self.state.parts.append(self.desk)
-        self.peek = Peek(oled, link) if link is not None and hasattr(oled, "buf") else None
+        self.peek = Peek(oled) if link is not None and hasattr(oled, "buf") else None
         if self.peek is not None:  # the frame to the PC while watched: pk (peek.py)
             self.state.parts.append(self.peek)
         self.button = btn.Button(button_read)

@@ -32,14 +32,14 @@ REST_S = 1  # seconds the rest of a frame may take to leave when the socket is f
 
 
 class Peek:
-    def __init__(self, oled, link):
-        """``oled``: the SSD1306 driver (its ``buf``: control byte + frame); ``link``: a
-        net.Link. Only built for a driver that has that buffer."""
-        self.link = link
+    def __init__(self, oled):
+        """``oled``: the SSD1306 driver (its ``buf``: control byte + frame). Only built for a
+        driver that has that buffer. The link is the app's, read at each poll (held here,
+        it would outlive an app that let go of it)."""
         self.view = memoryview(oled.buf)[1:]  # the frame, no copy
         self.last = None  # a copy of the frame last sent, made when first asked
         self.period = 0  # ms between frames asked on connection ``conn``, 0 = off
-        self.conn = -1
+        self.conn = -1  # link.connects when asked; -1: asked on the connection polled next
         self.drawn = -1  # app.frames when the last frame was sent; -1: send at once
         self.t_sent = 0
         self.sent = 0  # frames sent (all time)
@@ -56,7 +56,7 @@ class Peek:
         x = obj.get("pk")
         if type(x) is int and 0 <= x <= MAX_MS:  # bool is not an int here
             self.period = x if x == 0 or x >= MIN_MS else MIN_MS
-            self.conn = self.link.connects
+            self.conn = -1  # the line came in on the link's current connection
             self.drawn = -1  # the current frame at once: the answer
             if x and self.last is None:
                 self.last = bytearray(len(self.view))
@@ -66,7 +66,11 @@ class Peek:
     def poll(self, app):
         if not self.period:
             return
-        link = self.link
+        link = app.link
+        if link is None:
+            return
+        if self.conn < 0:
+            self.conn = link.connects
         sock = link.sock
         if link.connects != self.conn or sock is None or link.state != net.S_UP:
             self.period = 0  # the connection that asked is gone

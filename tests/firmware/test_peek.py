@@ -34,7 +34,8 @@ class Link:
 
 
 class App:
-    def __init__(self):
+    def __init__(self, link):
+        self.link = link
         self.frames = 0
         self.now = 1000
 
@@ -66,8 +67,10 @@ def received(server, splitter):
 
 def test_a_frame_goes_whole_when_asked_changed_and_due(wire):
     board, server = wire
-    oled, link, app = Oled(), Link(board), App()
-    p = peek.Peek(oled, link)
+    oled = Oled()
+    link = Link(board)
+    app = App(link)
+    p = peek.Peek(oled)
     splitter = LineSplitter()
     p.poll(app)
     assert received(server, splitter) == []  # not asked
@@ -99,25 +102,29 @@ def test_a_frame_goes_whole_when_asked_changed_and_due(wire):
 
 def test_a_new_connection_starts_with_peek_off(wire):
     board, server = wire
-    oled, link, app = Oled(), Link(board), App()
-    p = peek.Peek(oled, link)
+    oled = Oled()
+    link = Link(board)
+    app = App(link)
+    p = peek.Peek(oled)
     p.swap({"pk": 100})
+    p.poll(app)  # the answer, on the connection that asked
     link.connects += 1  # the board connected again: the server that asked is gone
+    app.frames += 1
+    app.now += 500
+    oled.buf[1] = 1
     p.poll(app)
-    assert received(server, LineSplitter()) == [] and p.period == 0
+    assert len(received(server, LineSplitter())) == 1 and p.period == 0 and p.sent == 1
 
 
 @pytest.mark.parametrize("value", [True, -1, "250", 2.5, None, 60001])
-def test_a_bad_pk_changes_nothing(wire, value):
-    board, _ = wire
-    p = peek.Peek(Oled(), Link(board))
+def test_a_bad_pk_changes_nothing(value):
+    p = peek.Peek(Oled())
     p.swap({"pk": value})
     assert p.period == 0
 
 
-def test_a_small_pk_counts_as_the_least(wire):
-    board, _ = wire
-    p = peek.Peek(Oled(), Link(board))
+def test_a_small_pk_counts_as_the_least():
+    p = peek.Peek(Oled())
     p.swap({"pk": 1})
     assert p.period == peek.MIN_MS
 
@@ -131,8 +138,10 @@ def test_a_socket_that_takes_no_whole_frame_fails_the_link(wire, monkeypatch):
             board.send(b"x" * 4096)
     except BlockingIOError:
         pass
-    oled, link, app = Oled(), Link(board), App()
-    p = peek.Peek(oled, link)
+    oled = Oled()
+    link = Link(board)
+    app = App(link)
+    p = peek.Peek(oled)
     p.swap({"pk": 250})
     p.poll(app)
     assert link.failed == "LINK ERROR" and p.period == 0 and p.sent == 0
