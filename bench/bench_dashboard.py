@@ -3,7 +3,9 @@
     .venv/bin/python bench/bench_dashboard.py [--seconds 30]
 
 Three `nocturne --console` servers run side by side for the whole run, each with an LHM
-replay of its own and one HUB board reading every line, at 1 s polling:
+replay of its own and one board (``nocturne emulate --headless``: the firmware, so it answers
+a peek where the firmware can; ``--raw-boards``: a socket reading every line on HUB), at 1 s
+polling:
 
   * "web off": ``"web": null``, the reference;
   * "closed": the default web endpoint, no page ever opened;
@@ -82,12 +84,18 @@ async def page(url: str, stop: asyncio.Event, got: dict[str, int]) -> None:
                 break
             got["messages"] += 1
             got["bytes"] += len(message.data)
-            if message.type == aiohttp.WSMsgType.TEXT and not peeking:
-                document = json.loads(message.data)
-                if document.get("type") == "boards" and document["boards"]:
-                    board = document["boards"][0]["id"]
-                    await ws.send_json({"type": "peek", "board": board, "on": True})
-                    peeking = True
+            if message.type != aiohttp.WSMsgType.TEXT:
+                continue
+            document = json.loads(message.data)
+            if document.get("type") == "boards" and document["boards"] and not peeking:
+                board = document["boards"][0]["id"]
+                await ws.send_json({"type": "peek", "board": board, "on": True})
+                peeking = True
+            elif document.get("type") == "frame" and document.get("peek"):
+                # as the page does: a new frame announced, its PNG fetched
+                async with http.get(f"{url}/api/boards/{document['board']}/frame.png") as r:
+                    got["frames"] += 1
+                    got["bytes"] += len(await r.read())
 
 
 async def measure(watched: dict[str, psutil.Process], seconds: float) -> dict[str, float]:
@@ -98,7 +106,15 @@ async def measure(watched: dict[str, psutil.Process], seconds: float) -> dict[st
     return {name: (cpu_seconds(p) - before[name]) / elapsed for name, p in watched.items()}
 
 
-async def main(seconds: float, today: str | None) -> None:
+async def emulated(port: int, env: dict[str, str], procs: dict, name: str) -> None:
+    """The firmware in CPython as the server's board (its own process: not counted)."""
+    procs[f"{name}: board"] = await start(
+        "-m", "nocturne", "emulate", "--headless", "--seconds", "3600",
+        "--host", "127.0.0.1", "--port", str(port), env=env,
+    )  # fmt: skip
+
+
+async def main(seconds: float, today: str | None, raw_boards: bool) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("LHM_URL", "TCP_HOST", "TCP_PORT")}
     servers = (*SERVERS, "today") if today else SERVERS
     envs = {name: env for name in servers}
@@ -110,11 +126,15 @@ async def main(seconds: float, today: str | None) -> None:
     try:
         ports = {name: await server(name, envs[name], procs) for name in servers}
         counts = [0]
-        boards = [asyncio.create_task(device(p, 0, stop, counts)) for p, _ in ports.values()]
+        if raw_boards:
+            boards = [asyncio.create_task(device(p, 0, stop, counts)) for p, _ in ports.values()]
+        else:
+            for name, (port, _) in ports.items():
+                await emulated(port, env, procs, name)
         watched = {name: psutil.Process(procs[name].pid) for name in servers}
         await asyncio.sleep(5)  # warm-up: imports done, first rates taken
         closed = await measure(watched, seconds)
-        got = {"messages": 0, "bytes": 0}
+        got = {"messages": 0, "bytes": 0, "frames": 0}
         url = f"http://127.0.0.1:{ports['page'][1]}"
         viewer = asyncio.create_task(page(url, stop, got))
         await asyncio.sleep(2)  # the page's first messages
@@ -127,7 +147,8 @@ async def main(seconds: float, today: str | None) -> None:
         await stop_all(procs)
         for task in boards:
             task.cancel()
-    print(f"bench_dashboard: {seconds:g} s per phase, 1 s polling, one HUB board per server")
+    kind = "a socket on HUB" if raw_boards else "an emulated board"
+    print(f"bench_dashboard: {seconds:g} s per phase, 1 s polling, {kind} per server")
     print(f"  {'server':<12}{'no page: % core':>18}{'page open: % core':>20}{'RSS MB':>9}")
     for name in servers:
         print(
@@ -138,8 +159,15 @@ async def main(seconds: float, today: str | None) -> None:
     )
     extra = (opened["page"] - opened["closed"]) * 100
     print(f"  page open - closed (same phase): {extra:+.3f} % core")
+    # each server against itself: what opening the page added, less what the phase moved
+    rise = (opened["page"] - closed["page"]) - (opened["closed"] - closed["closed"])
+    print(
+        f"  page's rise when opened, less closed's over the same phases: {rise * 100:+.3f} % core"
+    )
     rate = got["bytes"] / seconds / 1024
-    print(f"  the page received {got['messages']} messages, {rate:.1f} KB/s")
+    print(
+        f"  the page received {got['messages']} messages, {got['frames']} frames, {rate:.1f} KB/s"
+    )
     print("  budgets: closed costs nothing measurable; open costs little; RSS <= 60 MB")
 
 
@@ -147,6 +175,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--today", metavar="SRC", help="also run the server from this src/")
+    parser.add_argument("--raw-boards", action="store_true", help="sockets, not the firmware")
     args = parser.parse_args()
     compile_bytecode()
-    asyncio.run(main(args.seconds, args.today))
+    asyncio.run(main(args.seconds, args.today, args.raw_boards))

@@ -91,6 +91,9 @@ def pyinstaller_args(root: Path, work: Path, dist: Path, platform: str = sys.pla
         "--clean",
         "--log-level", "WARN",
     ]  # fmt: skip
+    static = root / "src" / "nocturne" / "web" / "static"  # the dashboard's page
+    if static.is_dir():
+        args += ["--add-data", f"{static}{os.pathsep}nocturne/web/static"]
     if platform == "win32":
         args += ["--version-file", str(work / "version_info.txt")]
     for tool in ("esptool", "mpremote"):  # `flash` runs them in-process when frozen

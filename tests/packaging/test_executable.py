@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_firmware_is_bundled_beside_the_executable(executable):
 
 
 def test_executable_serves_a_device_and_stops_cleanly(executable, tmp_path):
-    port = free_port()
+    port, web_port = free_port(), free_port()
     config = tmp_path / "config.json"
     # No LHM here: the executable serves this machine's own sensors.
     config.write_text(
@@ -44,6 +45,7 @@ def test_executable_serves_a_device_and_stops_cleanly(executable, tmp_path):
                 "port": port,
                 "lhm_url": f"http://127.0.0.1:{free_port()}/data.json",
                 "ping_host": "",
+                "web": {"host": "127.0.0.1", "port": web_port},
             }
         )
     )
@@ -67,6 +69,11 @@ def test_executable_serves_a_device_and_stops_cleanly(executable, tmp_path):
         line = sock.makefile("rb").readline()
         data = json.loads(line)
         assert data["ra"] > 0 and "alert" in data  # psutil's RAM from this machine
+        # the web endpoint, aiohttp frozen: the dashboard's API and /metrics answer
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/api/csrf", timeout=TIMEOUT) as r:
+            assert json.loads(r.read())["login_required"] is False
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=TIMEOUT) as r:
+            assert b"nocturne_build_info" in r.read()
         print(f"\nexecutable listening {listening_after:.2f} s after start")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(TIMEOUT) == 0

@@ -38,6 +38,7 @@ log = logging.getLogger("nocturne.web")
 
 SEND_TIMEOUT = 5.0  # seconds a page may take to take one message before it is dropped
 MAX_MESSAGE = 4096  # bytes of a message from the page
+CLOSE_TIMEOUT = 1.0  # seconds a closing WebSocket waits for the page's close
 
 
 class Stream:
@@ -94,7 +95,11 @@ class Stream:
                 await ws.close()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, autoping=True)
+        # timeout: how long a close waits for the page's answer (a stop must not hang on one);
+        # no compression: the messages are small, deflating each costs CPU on every poll
+        ws = web.WebSocketResponse(
+            max_msg_size=MAX_MESSAGE, autoping=True, timeout=CLOSE_TIMEOUT, compress=False
+        )
         await ws.prepare(request)
         desk = self.exporter.desk
         if desk is not None:
