@@ -29,6 +29,7 @@ echo "== installing the package and its test dependencies"
 #   xfonts-base       fonts for Tk in that window
 #   mosquitto         a real MQTT broker for the MQTT / Home Assistant tests
 #   prometheus        promtool, which checks the /metrics text
+#   chromium          a real browser (headless, driven by playwright-core) for the dashboard
 MISSING=()
 command -v node >/dev/null 2>&1 || MISSING+=(nodejs)
 command -v npm >/dev/null 2>&1 || MISSING+=(npm)
@@ -42,6 +43,7 @@ command -v trayer >/dev/null 2>&1 || MISSING+=(trayer)
 command -v xdotool >/dev/null 2>&1 || MISSING+=(xdotool)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || MISSING+=(mosquitto)
 command -v promtool >/dev/null 2>&1 || MISSING+=(prometheus)
+[ -x /usr/bin/chromium ] || MISSING+=(chromium)
 if [ "${#MISSING[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "== installing ${MISSING[*]} from Debian's packages"
@@ -55,8 +57,9 @@ if [ "${#MISSING[@]}" -gt 0 ]; then
     fi
 fi
 
-# npm packages: the MicroPython WebAssembly port, and pyright for the firmware's type check.
-for NPM_DIR in tests/firmware/wasm tests/firmware/typecheck; do
+# npm packages: the MicroPython WebAssembly port, pyright for the firmware's type check, and
+# playwright-core, which drives the system's chromium (it downloads no browser of its own).
+for NPM_DIR in tests/firmware/wasm tests/firmware/typecheck tests/browser; do
     if [ ! -f "$NPM_DIR/node_modules/.package-lock.json" ] \
         || [ "$NPM_DIR/package-lock.json" -nt "$NPM_DIR/node_modules/.package-lock.json" ]; then
         echo "== installing $NPM_DIR's npm packages"

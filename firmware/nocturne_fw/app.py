@@ -28,6 +28,7 @@ from nocturne_fw.commands import Commands
 from nocturne_fw.desk import Desk
 from nocturne_fw.graph import Graph
 from nocturne_fw.pcs import Pcs
+from nocturne_fw.peek import Peek
 from nocturne_fw.state import MEDIA_NONE, State
 
 TICK_MS = const(10)  # loop period: button sampling and link polling
@@ -77,6 +78,9 @@ class App:
         self.state.parts.append(self.cmds)
         self.desk = Desk(settings, self.ticks_ms(), LOST_MS)  # clock, power, OLED care
         self.state.parts.append(self.desk)
+        self.peek = Peek(oled) if link is not None and hasattr(oled, "buf") else None
+        if self.peek is not None:  # the frame to the PC while watched: pk (peek.py)
+            self.state.parts.append(self.peek)
         self.button = btn.Button(button_read)
         self.menu = mnu.Menu(settings)
         self.g_cpu = Graph(GRAPH_N)
@@ -146,6 +150,8 @@ class App:
         if g != self.glitch:
             self.glitch = g
             self.dirty = True
+        if self.peek is not None:
+            self.peek.poll(self)
         if self.off or self.desk.dark:
             return
         since = ticks_diff(now, self.t_drawn)

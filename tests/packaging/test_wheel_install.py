@@ -115,6 +115,16 @@ def test_the_wheel_ships_exactly_the_board_files(installed: Installed) -> None:
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
+def test_the_wheel_ships_the_dashboard(installed: Installed) -> None:
+    """The page's files (web/static: the server serves them, no CDN) are in the wheel."""
+    static = installed.source / "src" / "nocturne" / "web" / "static"
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        names = set(wheel.namelist())
+    page = sorted(p.name for p in static.iterdir())
+    assert {"index.html", "app.js", "style.css"} <= set(page)
+    assert [n for n in page if f"nocturne/web/static/{n}" not in names] == []
+
+
 def test_the_sdist_carries_the_firmware_but_no_secrets(installed: Installed) -> None:
     with tarfile.open(installed.sdist) as sdist:
         names = {PurePosixPath(n).relative_to(PurePosixPath(n).parts[0]) for n in sdist.getnames()}

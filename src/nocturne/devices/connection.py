@@ -51,6 +51,7 @@ class DeviceConnection:
         "widest_window",
         "last_window",
         "window_grew_at",
+        "frames",
     )
 
     def __init__(
@@ -85,6 +86,7 @@ class DeviceConnection:
         self.widest_window = 0
         self.last_window = 0
         self.window_grew_at = now
+        self.frames = 0  # peeked frames received (PROTOCOL.md, "Peek")
 
     def write(self, data: bytes) -> None:
         self.writer.write(data)

@@ -15,15 +15,18 @@ import contextlib
 import itertools
 import logging
 import socket
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..collect.snapshot import Snapshot
 from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
+from ..wire.line_splitter import Frame
 from ..wire.protocol import (
+    FRAME_BYTES,
     MAX_LINE,
+    PEEK_KEY,
     EncodedSnapshot,
     Hello,
     ShowScreen,
@@ -93,6 +96,8 @@ class DeviceServer:
         self._commands: dict[int, dict[str, int]] = {}  # device id -> keys for its next line
         self.first_fields = dict(first_fields or {})  # on each device's first line (ngt, idm)
         self.power: str | None = None  # `pwr` on every line while the PC is going
+        # peek: (device id, its newest frame), and (device id, None) when it is gone
+        self.on_frame: Callable[[int, bytes | None], None] | None = None
         self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
         self._silent = RateLimitedWarning(
             log, "Closed %d more connection(s) that sent no HELO in the last %d s"
@@ -204,6 +209,14 @@ class DeviceServer:
                 dev.pending = encoded
                 dev.wake.set()
 
+    def peek(self, device_id: int, period_ms: int) -> bool:
+        """Ask one device for its frames, ``period_ms`` apart at least (0: stop), on a line
+        sent at once; False when no such device is connected (PROTOCOL.md, "Peek")."""
+        if device_id not in self._devices:
+            return False
+        self.send_commands({PEEK_KEY: period_ms}, only=device_id)
+        return True
+
     def set_pcs(self, pcs: Sequence[PcSummary] | None) -> None:
         """The PCs seen over MQTT, on every line from the next snapshot on."""
         self.pcs = pcs
@@ -294,6 +307,8 @@ class DeviceServer:
     def _drop(self, conn: DeviceConnection, reason: str | None) -> None:
         """Forget ``conn`` and close it; its slot is free from here on. Idempotent."""
         was_device = self._devices.pop(conn.id, None) is not None
+        if was_device and self.on_frame is not None:
+            self.on_frame(conn.id, None)
         self._commands.pop(conn.id, None)
         self._waiting.pop(conn.id, None)
         if conn.closed:
@@ -341,6 +356,14 @@ class DeviceServer:
     def _on_line(self, conn: DeviceConnection, line: bytes | None) -> None:
         if line is None:
             self._bad_line(conn, f"a line over {MAX_LINE} bytes")
+            return
+        if isinstance(line, Frame):
+            if not conn.said_hello or len(line) != FRAME_BYTES:
+                self._bad_line(conn, f"a frame of {len(line)} bytes")
+            elif conn.id in self._devices:
+                conn.frames += 1
+                if self.on_frame is not None:
+                    self.on_frame(conn.id, line)
             return
         command = parse_device_line(line)
         if isinstance(command, Hello):

@@ -1,6 +1,7 @@
 """The dashboard's API: boards and their controls, sensors, settings, health.
 
-- GET /api/boards: ``[{id, name, address, paired, firmware, scene}]``, the connected boards.
+- GET /api/boards: ``[{id, name, address, paired, firmware, scene, peek}]``, the boards
+  (peek: true, false when its firmware cannot, null not known yet; peek.py).
 - POST /api/boards/{id}/scene ``{"value": "CPU"}``, .../screen ``{"value": "ON"|"OFF"}``,
   .../contrast ``{"value": 0..255}``: Home Assistant's commands (exports/commands.py), to
   that board; POST /api/boards/pair ``{"name"}`` (a new token, shown once) and
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ..devices.pairing import Pairing
     from ..devices.server import DeviceServer
     from ..sources.lhm.model import LhmReading
+    from .peek import PeekHub
     from .server import WebExporter
 
 MASK = "********"  # a secret as GET /api/config shows it; PUT keeps the stored one for it
@@ -62,6 +64,7 @@ class Desk:
     pairing: Pairing
     collector: Collector
     config: Config
+    peek: PeekHub | None = None  # the boards' frames (peek.py), once registered
 
 
 def add_routes(app: web.Application, exporter: WebExporter) -> None:
@@ -88,6 +91,7 @@ def boards_document(desk: Desk) -> list[dict[str, Any]]:
                 "paired": device.board is not None,
                 "firmware": device.firmware,
                 "scene": scene_ids.NAMES[scene] if scene in range(len(scene_ids.NAMES)) else None,
+                "peek": desk.peek.supported(device.id) if desk.peek is not None else None,
             }
         )
     return out

@@ -28,7 +28,7 @@ from ..devices.discovery import pc_name
 from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
 from ..sources.cost import COSTS
-from . import security
+from . import page, security
 from .guard import Guard
 from .security import Sessions
 
@@ -142,6 +142,7 @@ class WebExporter:
 
         self.stream = Stream(self)
         add_routes(app, self)
+        page.register(app)  # GET /api/dashboard: what the page shows and edits
         app.router.add_get("/api/stream", self.stream.handle)
         app.on_shutdown.append(self.stream.close_all)
         app.router.add_get("/", self._page_route)

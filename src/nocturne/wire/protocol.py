@@ -276,6 +276,24 @@ class ShowScreen:
 
 DeviceCommand = Hello | ShowScreen
 
+# Peek (PROTOCOL.md): ``pk`` asks a board for its frame; it answers with ``frame:N`` lines,
+# each followed by N raw bytes (not a line): its SSD1306 RAM, 8 pages x 128 columns, MONO_VLSB.
+PEEK_KEY = "pk"  # server -> device: ms at least between two frames, 0 = stop
+FRAME_HEADER = b"frame:"
+FRAME_BYTES = 1024  # a 128 x 64 frame; a header may announce up to MAX_LINE bytes
+
+
+def frame_size(line: bytes) -> int | None:
+    """The byte count a ``frame:N`` header line announces (1 to MAX_LINE), else None."""
+    if not line.startswith(FRAME_HEADER):
+        return None
+    digits = line[len(FRAME_HEADER) :].strip()
+    if not digits.isdigit() or len(digits) > 4:
+        return None
+    size = int(digits)
+    return size if 0 < size <= MAX_LINE else None
+
+
 MAX_TOKEN = 128  # characters; `nocturne pair` makes 22
 INVALID_TOKEN = ""  # Hello.token for a HELO whose token cannot be one: matches no board
 
