@@ -19,10 +19,10 @@ from email.message import Message
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from nocturne.collect.snapshot import Hardware, Snapshot
 from nocturne.config.model import WebSettings
 from nocturne.exports import web
 from nocturne.exports.web import MAX_REQUESTS, WebExporter
+from nocturne.snapshot import Hardware, Snapshot
 
 TIMEOUT = 10.0  # how long a test waits for an answer before it fails
 

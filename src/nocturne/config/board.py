@@ -9,9 +9,9 @@ first line (``ngt``, ``idm`` in PROTOCOL.md) and stores them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..wire.types import NightSchedule
 from .file import ConfigError
 
 if TYPE_CHECKING:
@@ -23,15 +23,6 @@ NIGHT_KEYS = ("start", "end", "mode")
 NIGHT_EXAMPLE = '{"start": "23:00", "end": "07:00", "mode": "dim"}'
 MAX_IDLE_MINUTES = 24 * 60
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
-
-
-@dataclass(frozen=True, slots=True)
-class NightSchedule:
-    """From ``start`` to ``end`` (minutes of the day, local time; may span midnight)."""
-
-    start: int
-    end: int
-    mode: str = "dim"
 
 
 def _time_of_day(check: Checker, key: str, value: Any) -> int:

@@ -15,8 +15,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..collect.fields import OVERRIDE_KEYS
-from .board import NightSchedule, parse_idle_minutes, parse_night
+from ..json_names import json_type_name
+from ..snapshot.fields import OVERRIDE_KEYS
+from ..wire.types import NightSchedule
+from .board import parse_idle_minutes, parse_night
 from .checks import Checker
 from .exports import (
     MqttSettings,
@@ -32,7 +34,6 @@ from .file import (
     read_text,
     warn_if_others_can_read,
 )
-from .json_names import json_type_name
 from .tokens import parse_device_tokens
 
 CONFIG_NAME = "config.json"

@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..collect.snapshot import Snapshot
 from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
+from ..snapshot import Snapshot
 from ..wire.protocol import (
     MAX_LINE,
     EncodedSnapshot,
@@ -37,7 +37,7 @@ from .liveness import USER_TIMEOUT, tune_device_socket
 from .pairing import Pairing
 
 if TYPE_CHECKING:
-    from ..mqtt.pcs import PcSummary
+    from ..wire.types import PcSummary
 
 log = logging.getLogger(__name__)
 

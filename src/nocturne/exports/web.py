@@ -26,9 +26,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import orjson
 
-from ..collect.fields import CELSIUS
-from ..collect.snapshot import Snapshot
 from ..config.model import WebSettings
+from ..snapshot import Snapshot
+from ..snapshot.fields import CELSIUS
 
 log = logging.getLogger(__name__)
 

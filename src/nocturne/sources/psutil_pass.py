@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from ..collect.snapshot import Hardware, Processes
+from ..snapshot import Hardware, Processes
 from .local import LocalSource
 from .processes import ProcessSource
 

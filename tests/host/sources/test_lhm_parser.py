@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from nocturne.collect.snapshot import HARDWARE_FIELDS, Hardware
+from nocturne.snapshot import HARDWARE_FIELDS, Hardware
 from nocturne.sources.lhm import parser
 from nocturne.sources.lhm.model import LhmFormatError, LhmReading, Sensor, new_sensor
 from nocturne.sources.lhm.parser import parse_data_json, parse_tree

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from nocturne.collect.snapshot import Processes
+from nocturne.snapshot import Processes
 from nocturne.sources.processes import IDLE_NAMES, ProcessSource, display_name
 from nocturne.sources.processes.readers import ProcStatReader, PsutilReader, Sample
 
