@@ -1,4 +1,5 @@
 """TCP fan-out to devices. Owns sockets only: accepts devices, sends lines, reads commands.
+What a line says is the outbox's (outbox.py); the server decides when it leaves.
 
 A connection becomes a device when it says ``HELO``; one that says nothing for
 ``hello_timeout`` seconds is closed, so silent sockets never hold a device's slot. Each
@@ -22,18 +23,10 @@ from typing import TYPE_CHECKING
 from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
 from ..snapshot import Snapshot
-from ..wire.protocol import (
-    MAX_LINE,
-    EncodedSnapshot,
-    Hello,
-    ShowScreen,
-    encode_commands,
-    encode_snapshot,
-    parse_device_line,
-    with_commands,
-)
+from ..wire.protocol import MAX_LINE, Hello, ShowScreen, parse_device_line
 from .connection import DeviceConnection
 from .liveness import USER_TIMEOUT, tune_device_socket
+from .outbox import Outbox
 from .pairing import Pairing
 
 if TYPE_CHECKING:
@@ -86,12 +79,7 @@ class DeviceServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
-        self._latest: EncodedSnapshot | None = None
-        self._latest_snapshot: Snapshot | None = None
-        self.pcs: Sequence[PcSummary] | None = None  # `pcs` on every line (show_pcs)
-        self._commands: dict[int, dict[str, int]] = {}  # device id -> keys for its next line
-        self.first_fields = dict(first_fields or {})  # on each device's first line (ngt, idm)
-        self.power: str | None = None  # `pwr` on every line while the PC is going
+        self.outbox = Outbox(first_fields)
         self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
         self._silent = RateLimitedWarning(
             log, "Closed %d more connection(s) that sent no HELO in the last %d s"
@@ -147,6 +135,11 @@ class DeviceServer:
         return len(self._devices)
 
     @property
+    def power(self) -> str | None:
+        """``pwr`` on every line while the PC is going ("sleep", "off"), else None."""
+        return self.outbox.power
+
+    @property
     def refused_count(self) -> int:
         """Devices refused since start because ``max_devices`` were connected."""
         return self._refusals.total
@@ -158,10 +151,9 @@ class DeviceServer:
 
         With no device connected nothing is encoded until one connects.
         """
-        self._latest_snapshot = snapshot
-        self._latest = None
+        self.outbox.publish(snapshot)
         if self._devices:
-            encoded = self._encoded()
+            encoded = self.outbox.encoded()
             for dev in self._devices.values():
                 dev.pending = encoded
                 dev.wake.set()
@@ -169,10 +161,9 @@ class DeviceServer:
     def set_power(self, state: str | None, *, push: bool = True) -> None:
         """``pwr`` on every line from now on ("sleep", "off"; None: none); with ``push``, a
         line goes to every device at once, the latest snapshot's (see power/responder.py)."""
-        self.power = state
-        self._latest = None
+        self.outbox.set_power(state)
         if push:
-            self.publish(self._latest_snapshot or Snapshot())
+            self.publish(self.outbox.snapshot or Snapshot())
 
     async def drained(self, timeout: float) -> bool:
         """Wait until every device has been handed its latest line and our buffers are empty
@@ -191,27 +182,16 @@ class DeviceServer:
     def send_commands(self, keys: Mapping[str, int]) -> None:
         """Put ``keys`` (gs, so, cn) on every connected device's next line, sent at once
         with the latest snapshot (Home Assistant's commands; a later value wins)."""
-        encoded = self._encoded()
+        encoded = self.outbox.encoded()
         for dev in self._devices.values():
-            self._commands.setdefault(dev.id, {}).update(keys)
+            self.outbox.add_commands(dev.id, keys)
             if encoded is not None:
                 dev.pending = encoded
                 dev.wake.set()
 
     def set_pcs(self, pcs: Sequence[PcSummary] | None) -> None:
         """The PCs seen over MQTT, on every line from the next snapshot on."""
-        self.pcs = pcs
-        self._latest = None
-
-    def _encoded(self) -> EncodedSnapshot | None:
-        if self._latest is None and self._latest_snapshot is not None:
-            self._latest = encode_snapshot(
-                self._latest_snapshot,
-                power=self.power,
-                first_fields=self.first_fields,
-                pcs=self.pcs,
-            )
-        return self._latest
+        self.outbox.set_pcs(pcs)
 
     # --- connections ---
 
@@ -280,7 +260,7 @@ class DeviceServer:
             conn.peer,
             len(self._devices),
         )
-        conn.pending = self._encoded()
+        conn.pending = self.outbox.encoded()
         if conn.pending is not None:
             conn.wake.set()
         conn.write_task = self._spawn(self._write_loop(conn))
@@ -288,7 +268,7 @@ class DeviceServer:
     def _drop(self, conn: DeviceConnection, reason: str | None) -> None:
         """Forget ``conn`` and close it; its slot is free from here on. Idempotent."""
         was_device = self._devices.pop(conn.id, None) is not None
-        self._commands.pop(conn.id, None)
+        self.outbox.forget(conn.id)
         self._waiting.pop(conn.id, None)
         if conn.closed:
             return
@@ -304,15 +284,11 @@ class DeviceServer:
                 encoded = dev.pending
                 if encoded is None or dev.closed:
                     continue
-                line = encoded.line_for(dev.last_cover, first=dev.written == 0)
-                commands = self._commands.pop(dev.id, None)
-                if commands:
-                    with_them = with_commands(line, encode_commands(commands))
-                    if with_them is None:  # no room next to the cover: on the next line
-                        self._commands[dev.id] = commands
-                        dev.wake.set()
-                    else:
-                        line = with_them
+                line, more = self.outbox.line_for(
+                    dev.id, encoded, dev.last_cover, first=dev.written == 0
+                )
+                if more:
+                    dev.wake.set()
                 dev.write(line)
                 dev.last_cover = encoded.cover
                 # No timeout here: the watchdog decides when a device has stalled.
