@@ -58,20 +58,6 @@ def parse_night(check: Checker, data: Any) -> NightSchedule:
     return NightSchedule(start, end, mode.strip().lower())
 
 
-def parse_idle_minutes(check: Checker, data: dict[str, Any], kw: dict[str, Any]) -> None:
-    """Validate ``idle_dim_minutes`` and ``idle_blank_minutes`` into ``kw``."""
-    for key in ("idle_dim_minutes", "idle_blank_minutes"):
-        if data.get(key) is not None:
-            kw[key] = check.number(key, data[key], 0, MAX_IDLE_MINUTES)
-    dim, blank = kw.get("idle_dim_minutes"), kw.get("idle_blank_minutes")
-    if dim and blank and blank < dim:
-        raise ConfigError(
-            f"{check.source}: key 'idle_blank_minutes' ({blank:g}) is less than "
-            f"'idle_dim_minutes' ({dim:g}): the screen dims first, then blanks; set "
-            "idle_blank_minutes to more than idle_dim_minutes, or 0 for never"
-        )
-
-
 def idle_thresholds(config: Config) -> tuple[int, int] | None:
     """[dim_after_s, blank_after_s] for the wire (0 = never); None when neither is set."""
     dim, blank = config.idle_dim_minutes, config.idle_blank_minutes
