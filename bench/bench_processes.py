@@ -24,7 +24,8 @@ import psutil
 
 from nocturne.snapshot import Processes, ProcessUsage
 from nocturne.sources.processes import IDLE_NAMES, MIB, ProcessSource, display_name
-from nocturne.sources.processes.readers import ProcStatReader, PsutilReader
+from nocturne.sources.processes._linux import ProcStatReader
+from nocturne.sources.processes.readers import PsutilReader
 
 
 class OldProcessScan:

@@ -14,7 +14,8 @@ import pytest
 
 from nocturne.snapshot import Processes
 from nocturne.sources.processes import IDLE_NAMES, ProcessSource, display_name
-from nocturne.sources.processes.readers import ProcStatReader, PsutilReader, Sample
+from nocturne.sources.processes._linux import ProcStatReader
+from nocturne.sources.processes.readers import PsutilReader, Sample
 
 pytestmark = pytest.mark.skipif(not psutil.LINUX, reason="names set through the executable's name")
 
