@@ -19,6 +19,7 @@ import logging
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+from ..handoff import run_in_loop
 from . import ANNOUNCE_TIMEOUT, OFF, SLEEP
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class PowerResponder:
         return self._run(self._announce(OFF) if going else self._resume())
 
     def _run(self, work: object) -> Future[None]:
-        return asyncio.run_coroutine_threadsafe(work, self.loop)  # type: ignore[arg-type]
+        return run_in_loop(self.loop, work)  # type: ignore[arg-type]
 
     async def _announce(self, state: str) -> None:
         count = self.devices.device_count
