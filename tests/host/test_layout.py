@@ -135,6 +135,15 @@ def test_few_modules_lie_loose_at_the_top_of_the_package():
     assert len(loose) <= MAX_LOOSE_MODULES, loose
 
 
+def test_every_package_says_what_it_is():
+    silent = [
+        str(p.relative_to(ROOT))
+        for p in PACKAGE.rglob("__init__.py")
+        if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None
+    ]
+    assert silent == []
+
+
 def test_no_import_cycle_between_sub_packages():
     assert cycles(unit_graph()) == []
 
