@@ -26,7 +26,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import orjson
 
-from ..config.model import WebSettings
+from ..config import WebSettings
 from ..snapshot import Snapshot
 from ..snapshot.fields import CELSIUS
 
