@@ -34,9 +34,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from nocturne.collect.snapshot import Hardware, Media, Snapshot
 from nocturne.devices.server import DeviceServer
 from nocturne.devtools.lhm_replay import LhmReplay
+from nocturne.snapshot import Hardware, Media, Snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness
 from tests.harness.netns import SERVER_ADDRESS, NamespacePair

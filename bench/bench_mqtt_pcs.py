@@ -41,9 +41,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from nocturne.collect.readings import known_readings  # noqa: E402
-from nocturne.collect.snapshot import Snapshot  # noqa: E402
 from nocturne.devtools.lhm_replay import LhmReplay  # noqa: E402
+from nocturne.snapshot import Snapshot  # noqa: E402
+from nocturne.snapshot.readings import known_readings  # noqa: E402
 from nocturne.sources.lhm.parser import parse_data_json  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.harness

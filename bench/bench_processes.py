@@ -22,9 +22,10 @@ import time
 
 import psutil
 
-from nocturne.collect.snapshot import Processes, ProcessUsage
+from nocturne.snapshot import Processes, ProcessUsage
 from nocturne.sources.processes import IDLE_NAMES, MIB, ProcessSource, display_name
-from nocturne.sources.processes.readers import ProcStatReader, PsutilReader
+from nocturne.sources.processes._linux import ProcStatReader
+from nocturne.sources.processes.readers import PsutilReader
 
 
 class OldProcessScan:

@@ -1,44 +1,32 @@
-"""Scene and system-screen ids: the one place their numbers are written.
+"""Scene and system-screen ids.
 
 A scene id is what the board reports as ``screen:N`` and what settings.json stores, so the
-numbers are part of the wire (the original firmware uses the same order) and never change.
-System screens are not in the carousel; their ids sit far above the scenes.
+numbers are part of the wire and never change; they are written once, on the host
+(nocturne.wire.scene_ids), and reach the board through wire_tables.py. System screens are
+the board's own: not in the carousel, their ids sit far above the scenes.
 """
 
 from micropython import const
 
-HUB = const(0)
-CPU = const(1)
-CPU_LOAD = const(2)
-GPU = const(3)
-GPU_LOAD = const(4)
-RAM = const(5)
-NET = const(6)
-NET_GRAPH = const(7)
-ATMOS = const(8)
-MEDIA = const(9)
-PROCESSES = const(10)
-FANS = const(11)
-DISKS = const(12)
-PCS = const(13)  # the PCs seen over MQTT (issue 14)
-COUNT = const(14)
-
-# Index = scene id; the header shows these.
-NAMES = (
-    "HUB",
-    "CPU",
-    "CPU LOAD",
-    "GPU",
-    "GPU LOAD",
-    "RAM",
-    "NET",
-    "NET GRAPH",
-    "ATMOS",
-    "MEDIA",
-    "PROCESSES",
-    "FANS",
-    "DISKS",
-    "PCS",
+# The scenes, written by the host's tools/make_wire_tables.py.
+from nocturne_fw.wire_tables import (  # noqa: F401 (this module is where the firmware reads them)
+    ATMOS,
+    COUNT,
+    CPU,
+    CPU_LOAD,
+    DISKS,
+    FANS,
+    GPU,
+    GPU_LOAD,
+    HUB,
+    MEDIA,
+    NAMES,
+    NET,
+    NET_GRAPH,
+    PCS,
+    PROCESSES,
+    RAM,
+    WITH_PROCESSES,
 )
 
 SYS_BOOT = const(100)
@@ -65,10 +53,6 @@ SYS_NAMES = {
     SYS_SEARCH: "SEARCHING FOR PC",
     SYS_FOUND: "FOUND",
 }
-
-# Scenes that draw the server's process lists (tp/tr): the server scans processes only
-# while a board shows one of these.
-WITH_PROCESSES = (CPU, RAM, PROCESSES)
 
 # What the wire's target_screen names -> the scene an alert jumps to.
 ALERT_TARGETS = {"CPU": CPU, "GPU": GPU}

@@ -26,6 +26,7 @@ import json
 
 from micropython import const
 from nocturne_fw.scene_ids import ALERT_TARGETS
+from nocturne_fw.wire_tables import K_BOOL, K_DEC, K_INT, K_RATE, K_STR, KEYS
 
 try:
     from binascii import a2b_base64
@@ -38,49 +39,6 @@ MAX_STR = const(40)  # longest string kept; the server trims to 30, this bounds 
 MAX_NUM = 1e9  # anything larger is garbage (10 GbE is 1.2e6 KB/s)
 
 DASH = "\u2014"  # shown for an unknown value; the text writer degrades it if the font lacks it
-
-# Value kinds: how a key is checked and formatted.
-K_INT = const(0)  # number, shown rounded to an integer (°C, %, W, MHz, RPM, ms)
-K_DEC = const(1)  # number, shown with one decimal (GB)
-K_RATE = const(2)  # number in KB/s, shown compact with a unit (K, M, G)
-K_STR = const(3)  # text
-K_BOOL = const(4)  # true/false (also 0/1, as some servers send)
-
-KEYS = (
-    ("ct", K_INT),
-    ("gt", K_INT),
-    ("cl", K_INT),
-    ("gl", K_INT),
-    ("pw", K_INT),
-    ("cc", K_INT),
-    ("gh", K_INT),
-    ("gv", K_INT),
-    ("ru", K_DEC),
-    ("ra", K_DEC),
-    ("vu", K_DEC),
-    ("vt", K_DEC),
-    ("nd", K_RATE),
-    ("nu", K_RATE),
-    ("pg", K_INT),
-    ("dr", K_RATE),
-    ("dw", K_RATE),
-    ("su", K_INT),
-    ("du", K_INT),
-    ("cf", K_INT),
-    ("s1", K_INT),
-    ("s2", K_INT),
-    ("gf", K_INT),
-    ("ch", K_INT),
-    ("wt", K_INT),
-    ("wd", K_STR),
-    ("wi", K_INT),
-    ("art", K_STR),
-    ("trk", K_STR),
-    ("mp", K_BOOL),
-    ("idle", K_BOOL),
-    ("alert", K_STR),
-    ("target_screen", K_STR),
-)
 
 # Original server (no "pv"): keys where its 0 means "could not read". No PC runs at 0 °C,
 # 0 MHz or 0 W; a fan header that reads 0 RPM is one with no fan (the original has no other

@@ -7,7 +7,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from .collect.collector import LHM, PING, WEATHER, Collector
-from .collect.readings import weather_unit
 from .config.board import idle_thresholds
 from .config.model import Config
 from .devices.discovery import Discovery, DiscoverySettings, pc_name
@@ -16,6 +15,7 @@ from .devices.pairing_status import devices_document
 from .devices.server import DeviceServer
 from .power import PowerWatcher, power_watcher, start_watcher
 from .power.responder import PowerResponder
+from .snapshot.readings import weather_unit
 from .sources import Source
 from .sources.gpu.chooser import gpu_source
 from .sources.idle import user_idle_source
@@ -154,7 +154,9 @@ class NocturneServer:
         await self.devices.start()
         await self.discovery.start(self.devices.host, self.devices.port)
         self.collector.start()
-        responder = PowerResponder(self.devices, self.collector, asyncio.get_running_loop())
+        responder = PowerResponder(
+            self.devices, self.collector, asyncio.get_running_loop(), reopen=LHM
+        )
         self.power_watcher = await start_watcher(self.power_watcher, responder)
         for exporter in (self.web, self.mqtt):
             if exporter is not None:

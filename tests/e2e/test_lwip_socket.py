@@ -62,7 +62,7 @@ def test_readinto_injected_bytes_first_and_nothing_while_stalled(pair):
     buf = bytearray(16)
     peer.sendall(b"real\n")
     time.sleep(0.05)
-    stack.faults.inbox += b"fake\n"
+    stack.faults.inject(b"fake\n")
     stack.faults.stalled = True
     assert board.readinto(buf) == 5 and buf[:5] == b"fake\n"  # the inbox, then stalled
     assert board.readinto(buf) is None

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from nocturne_fw import scene_ids as ids
 
-from nocturne.collect.snapshot import Snapshot
 from nocturne.devices.server import DeviceServer
 from nocturne.emulator.mp_runtime import MpDevice, micropython_command
 from nocturne.emulator.realtime import Emulator
 from nocturne.emulator.secrets_file import make_secrets
+from nocturne.snapshot import Snapshot
 from nocturne.web.peek import PeekHub
 
 HEAP = 320 * 1024  # as test_micropython_runtime: the 64-bit port

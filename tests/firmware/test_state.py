@@ -110,7 +110,7 @@ def test_original_server_line(s):
 def test_our_server_lines_parse(s):
     """Lines made by the PC server's own encoder (nocturne.wire.protocol) parse."""
     protocol = pytest.importorskip("nocturne.wire.protocol")
-    snapshot = pytest.importorskip("nocturne.collect.snapshot")
+    snapshot = pytest.importorskip("nocturne.snapshot")
     hw = snapshot.Hardware(cpu_temp=61.4, cpu_load=33.0, ram_used=12.34, net_down=2048.0)
     media = snapshot.Media(artist="Björk", track="Jóga", playing=True, cover=COVER)
     snap_obj = snapshot.Snapshot(hardware=hw, media=media, alert=snapshot.Alert("GPU", 91.0))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config.model import Limits
-from .snapshot import Alert, Hardware
+from ..snapshot import Alert, Hardware
 
 
 class AlertRule:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config.model import Config
+from ..snapshot import HARDWARE_FIELDS, Hardware, Media, Processes, Snapshot, Weather
 from ..sources import Source
 from ..sources.gpu.merge import with_direct_sensors
 from ..sources.gpu.model import GpuReading
@@ -30,7 +31,6 @@ from ..sources.processes import ProcessSource
 from ..sources.psutil_pass import PsutilPass
 from .alerts import AlertRule
 from .feed import Feed
-from .snapshot import HARDWARE_FIELDS, Hardware, Media, Processes, Snapshot, Weather
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ first line (``ngt``, ``idm`` in PROTOCOL.md) and stores them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..wire.types import NightSchedule
 from .file import ConfigError
 
 if TYPE_CHECKING:
@@ -23,15 +23,6 @@ NIGHT_KEYS = ("start", "end", "mode")
 NIGHT_EXAMPLE = '{"start": "23:00", "end": "07:00", "mode": "dim"}'
 MAX_IDLE_MINUTES = 24 * 60
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
-
-
-@dataclass(frozen=True, slots=True)
-class NightSchedule:
-    """From ``start`` to ``end`` (minutes of the day, local time; may span midnight)."""
-
-    start: int
-    end: int
-    mode: str = "dim"
 
 
 def _time_of_day(check: Checker, key: str, value: Any) -> int:
@@ -65,20 +56,6 @@ def parse_night(check: Checker, data: Any) -> NightSchedule:
     if not isinstance(mode, str) or mode.strip().lower() not in NIGHT_MODES:
         raise check.fail("night.mode", '"dim", "clock" or "off"', mode)
     return NightSchedule(start, end, mode.strip().lower())
-
-
-def parse_idle_minutes(check: Checker, data: dict[str, Any], kw: dict[str, Any]) -> None:
-    """Validate ``idle_dim_minutes`` and ``idle_blank_minutes`` into ``kw``."""
-    for key in ("idle_dim_minutes", "idle_blank_minutes"):
-        if data.get(key) is not None:
-            kw[key] = check.number(key, data[key], 0, MAX_IDLE_MINUTES)
-    dim, blank = kw.get("idle_dim_minutes"), kw.get("idle_blank_minutes")
-    if dim and blank and blank < dim:
-        raise ConfigError(
-            f"{check.source}: key 'idle_blank_minutes' ({blank:g}) is less than "
-            f"'idle_dim_minutes' ({dim:g}): the screen dims first, then blanks; set "
-            "idle_blank_minutes to more than idle_dim_minutes, or 0 for never"
-        )
 
 
 def idle_thresholds(config: Config) -> tuple[int, int] | None:

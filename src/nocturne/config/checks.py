@@ -8,8 +8,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..json_names import json_type_name
 from .file import ConfigError
-from .json_names import json_type_name
 
 
 class Checker:

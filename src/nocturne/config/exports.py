@@ -10,6 +10,7 @@ from typing import Any
 
 from .checks import Checker, check_object
 from .file import ConfigError
+from .web_access import is_loopback, parse_hash
 
 # MQTT topic levels and Home Assistant node ids: what both accept.
 MQTT_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -101,8 +102,6 @@ def web_settings(check: Checker, data: Any) -> WebSettings:
         kw["host"] = check.string("web.host", data["host"], allow_empty=False).strip()
     if "port" in data:
         kw["port"] = check.integer("web.port", data["port"], 1, 65535)
-    from ..web.security import is_loopback, parse_hash
-
     if data.get("password_hash") is not None:
         kw["password_hash"] = check.string("web.password_hash", data["password_hash"])
         if kw["password_hash"] and parse_hash(kw["password_hash"]) is None:

@@ -11,20 +11,15 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..collect.fields import OVERRIDE_KEYS
-from .board import NightSchedule, parse_idle_minutes, parse_night
+from ..json_names import json_type_name
+from ..snapshot.fields import OVERRIDE_KEYS
+from ..wire.types import NightSchedule
 from .checks import Checker
-from .exports import (
-    MqttSettings,
-    WebSettings,
-    mqtt_settings,
-    show_pcs,
-    web_settings,
-)
+from .exports import MqttSettings, WebSettings
 from .file import (
     ConfigError,
     file_is_missing,
@@ -32,8 +27,13 @@ from .file import (
     read_text,
     warn_if_others_can_read,
 )
-from .json_names import json_type_name
-from .tokens import parse_device_tokens
+from .keys import (
+    DEFAULT_GEOCODING_API_URL,
+    DEFAULT_WEATHER_API_URL,
+    RULES,
+    config_rows,
+    parse_rows,
+)
 
 CONFIG_NAME = "config.json"
 APP_DIR_NAME = "NOCTURNE_OS"
@@ -42,11 +42,8 @@ APP_DIR_NAME = "NOCTURNE_OS"
 SENSOR_OVERRIDE_KEYS: dict[str, str] = OVERRIDE_KEYS
 
 
-DEFAULT_WEATHER_API_URL = "https://api.open-meteo.com/v1/forecast"
-DEFAULT_GEOCODING_API_URL = "https://geocoding-api.open-meteo.com/v1/search"
 DEFAULT_PING_HOST = "1.1.1.1"  # Cloudflare's public DNS resolver
 DEFAULT_PING_PORT = 53  # DNS over TCP: open on every public resolver
-TEMPERATURE_UNITS = ("celsius", "fahrenheit")
 WEATHER_CACHE_NAME = "weather_location.json"
 
 
@@ -104,6 +101,8 @@ class Config:
         """Where the geocoded ``weather_city`` is kept, next to config.json (None: nowhere)."""
         return self.path.parent / WEATHER_CACHE_NAME if self.path is not None else None
 
+
+CONFIG_ROWS = config_rows(Limits)  # config.json's keys: one row each (keys.py)
 
 # The keys a new config.json starts with: the original server's, so its users see them.
 DEFAULT_FILE_KEYS = ("host", "port", "lhm_url", "limits", "weather_city")
@@ -165,108 +164,16 @@ def write_default_config(path: Path) -> None:
 # --- validation ---------------------------------------------------------------------------
 
 
-_TOP_KEYS = [f.name for f in fields(Config) if f.name != "path"]
-_LIMIT_KEYS = [f.name for f in fields(Limits)]
-
-
 def config_from_mapping(data: Any, source: str = "config.json") -> Config:
     """Validate decoded JSON into a Config. ``source`` names the file in error messages."""
-    check = Checker(source)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{source}: expected a JSON object {{...}} at the top, found {json_type_name(data)}"
         )
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise check.unknown(key, _TOP_KEYS)
-    kw: dict[str, Any] = {}
-    if "host" in data:
-        kw["host"] = check.string("host", data["host"], allow_empty=False).strip()
-    if "port" in data:
-        kw["port"] = check.integer("port", data["port"], 1, 65535)
-    if "lhm_url" in data:
-        kw["lhm_url"] = check.url("lhm_url", data["lhm_url"])
-    for key in ("lhm_user", "lhm_password"):
-        if data.get(key) is not None:
-            kw[key] = check.string(key, data[key])
-    if "poll_interval" in data:
-        kw["poll_interval"] = check.number("poll_interval", data["poll_interval"], 0.2, 60)
-    if "weather_city" in data:
-        kw["weather_city"] = check.string("weather_city", data["weather_city"]).strip()
-    for key, limit in (("latitude", 90), ("longitude", 180)):
-        if data.get(key) is not None:
-            kw[key] = check.number(key, data[key], -limit, limit)
-    if ("latitude" in kw) != ("longitude" in kw):
-        given, missing = (
-            ("latitude", "longitude") if "latitude" in kw else ("longitude", "latitude")
-        )
-        raise ConfigError(
-            f"{source}: key '{given}' is set but '{missing}' is not: give both (decimal "
-            f'degrees, e.g. "latitude": 52.22, "longitude": 6.9), or neither to use '
-            "weather_city"
-        )
-    if "temperature_unit" in data:
-        unit = data["temperature_unit"]
-        if not isinstance(unit, str) or unit.strip().lower() not in TEMPERATURE_UNITS:
-            raise check.fail("temperature_unit", '"celsius" or "fahrenheit"', unit)
-        kw["temperature_unit"] = unit.strip().lower()
-    for key, default in (
-        ("weather_api_url", DEFAULT_WEATHER_API_URL),
-        ("geocoding_api_url", DEFAULT_GEOCODING_API_URL),
-    ):
-        if key in data:
-            kw[key] = check.url(key, data[key], example=default)
-    if "ping_host" in data:
-        kw["ping_host"] = check.string("ping_host", data["ping_host"]).strip()
-    if "ping_port" in data:
-        kw["ping_port"] = check.integer("ping_port", data["ping_port"], 1, 65535)
-    if "max_devices" in data:
-        kw["max_devices"] = check.integer("max_devices", data["max_devices"], 1, 1000)
-    if "limits" in data:
-        limits = data["limits"]
-        if not isinstance(limits, dict):
-            raise check.fail("limits", 'an object like {"cpu": 75, "gpu": 80}', limits)
-        for key in limits:
-            if key not in _LIMIT_KEYS:
-                raise check.unknown(f"limits.{key}", [f"limits.{k}" for k in _LIMIT_KEYS])
-        lim: dict[str, float] = {}
-        for key in ("cpu", "gpu"):
-            if key in limits:
-                lim[key] = check.number(f"limits.{key}", limits[key], 20, 125)
-        if "hysteresis" in limits:
-            lim["hysteresis"] = check.number("limits.hysteresis", limits["hysteresis"], 0, 20)
-        kw["limits"] = Limits(**lim)
-    if "sensors" in data:
-        sensors = data["sensors"]
-        if not isinstance(sensors, dict):
-            raise check.fail("sensors", 'an object like {"ct": "/amdcpu/0/temperature/2"}', sensors)
-        for key, sensor_id in sensors.items():
-            if key not in SENSOR_OVERRIDE_KEYS:
-                raise ConfigError(
-                    f"{source}: key 'sensors.{key}': '{key}' is not a protocol key that can be "
-                    f"overridden; use one of: {', '.join(SENSOR_OVERRIDE_KEYS)}"
-                )
-            check.string(f"sensors.{key}", sensor_id, allow_empty=False)
-        kw["sensors"] = dict(sensors)
-    if data.get("mqtt") is not None:
-        kw["mqtt"] = mqtt_settings(check, data["mqtt"])
-    if data.get("show_pcs") is not None:
-        kw["show_pcs"] = show_pcs(check, data["show_pcs"], kw.get("mqtt"))
-    if "web" in data:
-        kw["web"] = None if data["web"] is None else web_settings(check, data["web"])
-    if data.get("night") is not None:
-        kw["night"] = parse_night(check, data["night"])
-    parse_idle_minutes(check, data, kw)
-    if "name" in data:
-        kw["name"] = check.string("name", data["name"]).strip()
-    for key in ("mdns", "allow_unpaired"):
-        if key in data:
-            kw[key] = check.boolean(key, data[key])
-    if "gpu" in data:
-        kw["gpu"] = check.string("gpu", data["gpu"]).strip()
-    if "device_tokens" in data:
-        kw["device_tokens"] = parse_device_tokens(check, data["device_tokens"])
-    return Config(**kw)
+    parsed = parse_rows(Checker(source), data, CONFIG_ROWS)
+    for rule in RULES:
+        rule(source, parsed)
+    return Config(**parsed)
 
 
 def apply_environment(config: Config, environ: Mapping[str, str]) -> Config:

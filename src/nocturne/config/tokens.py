@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ..json_names import json_type_name
 from ..wire.protocol import MAX_TOKEN
 from .file import ConfigError
-from .json_names import json_type_name
 
 MIN_TOKEN = 16  # characters in a device token (`nocturne pair` makes 22)
 

@@ -1,4 +1,5 @@
 """TCP fan-out to devices. Owns sockets only: accepts devices, sends lines, reads commands.
+What a line says is the outbox's (outbox.py); the server decides when it leaves.
 
 A connection becomes a device when it says ``HELO``; one that says nothing for
 ``hello_timeout`` seconds is closed, so silent sockets never hold a device's slot. Each
@@ -19,28 +20,18 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..collect.snapshot import Snapshot
 from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
+from ..snapshot import Snapshot
 from ..wire.line_splitter import Frame
-from ..wire.protocol import (
-    FRAME_BYTES,
-    MAX_LINE,
-    PEEK_KEY,
-    EncodedSnapshot,
-    Hello,
-    ShowScreen,
-    encode_commands,
-    encode_snapshot,
-    parse_device_line,
-    with_commands,
-)
+from ..wire.protocol import FRAME_BYTES, MAX_LINE, PEEK_KEY, Hello, ShowScreen, parse_device_line
 from .connection import DeviceConnection
 from .liveness import USER_TIMEOUT, tune_device_socket
+from .outbox import Outbox
 from .pairing import Pairing
 
 if TYPE_CHECKING:
-    from ..mqtt.pcs import PcSummary
+    from ..wire.types import PcSummary
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +81,7 @@ class DeviceServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
-        self._latest: EncodedSnapshot | None = None
-        self._latest_snapshot: Snapshot | None = None
-        self.pcs: Sequence[PcSummary] | None = None  # `pcs` on every line (show_pcs)
-        self._commands: dict[int, dict[str, int]] = {}  # device id -> keys for its next line
-        self.first_fields = dict(first_fields or {})  # on each device's first line (ngt, idm)
-        self.power: str | None = None  # `pwr` on every line while the PC is going
+        self.outbox = Outbox(first_fields)
         # peek: (device id, its newest frame), and (device id, None) when it is gone
         self.on_frame: Callable[[int, bytes | None], None] | None = None
         self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
@@ -155,6 +141,11 @@ class DeviceServer:
         return len(self._devices)
 
     @property
+    def power(self) -> str | None:
+        """``pwr`` on every line while the PC is going ("sleep", "off"), else None."""
+        return self.outbox.power
+
+    @property
     def refused_count(self) -> int:
         """Devices refused since start because ``max_devices`` were connected."""
         return self._refusals.total
@@ -166,10 +157,9 @@ class DeviceServer:
 
         With no device connected nothing is encoded until one connects.
         """
-        self._latest_snapshot = snapshot
-        self._latest = None
+        self.outbox.publish(snapshot)
         if self._devices:
-            encoded = self._encoded()
+            encoded = self.outbox.encoded()
             for dev in self._devices.values():
                 dev.pending = encoded
                 dev.wake.set()
@@ -177,10 +167,9 @@ class DeviceServer:
     def set_power(self, state: str | None, *, push: bool = True) -> None:
         """``pwr`` on every line from now on ("sleep", "off"; None: none); with ``push``, a
         line goes to every device at once, the latest snapshot's (see power/responder.py)."""
-        self.power = state
-        self._latest = None
+        self.outbox.set_power(state)
         if push:
-            self.publish(self._latest_snapshot or Snapshot())
+            self.publish(self.outbox.snapshot or Snapshot())
 
     async def drained(self, timeout: float) -> bool:
         """Wait until every device has been handed its latest line and our buffers are empty
@@ -200,11 +189,11 @@ class DeviceServer:
         """Put ``keys`` (gs, so, cn) on every connected device's next line (or device
         ``only``'s), sent at once with the latest snapshot (Home Assistant's commands, the
         dashboard's; a later value wins)."""
-        encoded = self._encoded()
+        encoded = self.outbox.encoded()
         for dev in self._devices.values():
             if only is not None and dev.id != only:
                 continue
-            self._commands.setdefault(dev.id, {}).update(keys)
+            self.outbox.add_commands(dev.id, keys)
             if encoded is not None:
                 dev.pending = encoded
                 dev.wake.set()
@@ -219,18 +208,7 @@ class DeviceServer:
 
     def set_pcs(self, pcs: Sequence[PcSummary] | None) -> None:
         """The PCs seen over MQTT, on every line from the next snapshot on."""
-        self.pcs = pcs
-        self._latest = None
-
-    def _encoded(self) -> EncodedSnapshot | None:
-        if self._latest is None and self._latest_snapshot is not None:
-            self._latest = encode_snapshot(
-                self._latest_snapshot,
-                power=self.power,
-                first_fields=self.first_fields,
-                pcs=self.pcs,
-            )
-        return self._latest
+        self.outbox.set_pcs(pcs)
 
     # --- connections ---
 
@@ -299,7 +277,7 @@ class DeviceServer:
             conn.peer,
             len(self._devices),
         )
-        conn.pending = self._encoded()
+        conn.pending = self.outbox.encoded()
         if conn.pending is not None:
             conn.wake.set()
         conn.write_task = self._spawn(self._write_loop(conn))
@@ -309,7 +287,7 @@ class DeviceServer:
         was_device = self._devices.pop(conn.id, None) is not None
         if was_device and self.on_frame is not None:
             self.on_frame(conn.id, None)
-        self._commands.pop(conn.id, None)
+        self.outbox.forget(conn.id)
         self._waiting.pop(conn.id, None)
         if conn.closed:
             return
@@ -325,15 +303,11 @@ class DeviceServer:
                 encoded = dev.pending
                 if encoded is None or dev.closed:
                     continue
-                line = encoded.line_for(dev.last_cover, first=dev.written == 0)
-                commands = self._commands.pop(dev.id, None)
-                if commands:
-                    with_them = with_commands(line, encode_commands(commands))
-                    if with_them is None:  # no room next to the cover: on the next line
-                        self._commands[dev.id] = commands
-                        dev.wake.set()
-                    else:
-                        line = with_them
+                line, more = self.outbox.line_for(
+                    dev.id, encoded, dev.last_cover, first=dev.written == 0
+                )
+                if more:
+                    dev.wake.set()
                 dev.write(line)
                 dev.last_cover = encoded.cover
                 # No timeout here: the watchdog decides when a device has stalled.

@@ -14,9 +14,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .views import COLOURS
+
+if TYPE_CHECKING:
+    from .board import Board
 
 HELP_KEYS = (
     "space: short press  l/enter: long press  w: WiFi on/off  x: stall on/off  "
@@ -233,7 +236,7 @@ class Session:
         self.quit = False
         self._status = ""
 
-    def _changed(self, device: Any) -> None:
+    def _changed(self, device: Board) -> None:
         for v in self.views:
             v.show(device)
 

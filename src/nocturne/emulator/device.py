@@ -207,12 +207,11 @@ class Device:
 
     def inject(self, data: bytes) -> None:
         """Bytes the board receives as if the server had sent them (garbage, bad lines)."""
-        self.faults.inbox += data
+        self.faults.inject(data)
 
     def drop_connection(self) -> None:
         """Reset the board's TCP connection under the firmware."""
-        for s in list(self.sockets.open):
-            s.reset()
+        self.faults.reset_all()
 
     # -- what it shows --------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ import struct
 import sys
 from typing import Any
 
+from .mp_board.faults import Faults
+
 LWIP_RCV_WINDOW = 5760  # bytes: the ESP32 lwIP receive window (about 5.7 KB, see server.py)
 _RESET_LINGER = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # SO_LINGER on, 0 s: close sends RST
 LOOPBACK_LAN = ("127.0.0.1", "255.0.0.0")
@@ -26,15 +28,6 @@ LIMITED_BROADCAST = "255.255.255.255"
 _SIOCGIFFLAGS, _SIOCGIFADDR, _SIOCGIFNETMASK = 0x8913, 0x8915, 0x891B  # Linux ioctls
 _IFF_UP, _IFF_LOOPBACK = 0x1, 0x8
 _PROBE = ("192.0.2.1", 9)  # TEST-NET-1: a UDP connect() to it only picks the interface
-
-
-class Faults:
-    """Faults one device's network stack injects (toggled by tests, keys or the CLI)."""
-
-    def __init__(self) -> None:
-        self.stalled = False  # no data is ever readable: the board stopped reading
-        self.inbox = bytearray()  # bytes delivered before the socket's own, as from the server
-        self.refuse = False  # connect() fails as if no server listened
 
 
 class LwipSocket:
@@ -67,16 +60,11 @@ class LwipSocket:
     def write(self, data: bytes) -> int:
         return self._s.send(data)
 
-    def _from_inbox(self, n: int) -> bytes:
-        inbox = self._faults.inbox
-        data = bytes(inbox[:n])
-        del inbox[:n]
-        return data
-
     def recv(self, n: int) -> bytes:
         """At most ``n`` bytes; b"" at end of stream; OSError EAGAIN when none is there."""
-        if self._faults.inbox:
-            return self._from_inbox(n)
+        if self._faults.n_inbox:
+            buf = bytearray(min(n, self._faults.n_inbox))
+            return bytes(buf[: self._faults.take(buf, len(buf))])
         if self._faults.stalled:
             raise OSError(errno.EAGAIN, "stalled (emulated fault)")
         return self._s.recv(n)
@@ -88,10 +76,8 @@ class LwipSocket:
         view = memoryview(buf).cast("B")
         want = len(view) if nbytes is None else max(0, min(nbytes, len(view)))
         got = 0
-        if self._faults.inbox:
-            data = self._from_inbox(want)
-            view[: len(data)] = data
-            got = len(data)
+        if self._faults.n_inbox:
+            got = self._faults.take(view, want)
         while got < want:
             if self._faults.stalled:
                 break
@@ -192,7 +178,7 @@ class LwipSocketModule:
     def __init__(self, faults: Faults, lan: tuple[str, str] = LOOPBACK_LAN) -> None:
         self.faults = faults
         self.lan = lan  # the board's address and netmask
-        self.open: list[Any] = []  # sockets not closed yet (leak check)
+        self.open: list[Any] = faults.open  # sockets not closed yet (leak check, resets)
         self.created = 0
 
     @property

@@ -5,24 +5,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .firmware_loader import install_paths
 
 if TYPE_CHECKING:
-    from .device import Device
+    from .board import Board
+
+B = TypeVar("B", bound="Board")
 
 
 class Emulator:
     """Boards ticked together every ``TICK_MS`` of real time, with frame observers."""
 
-    def __init__(self, devices: Iterable[Device] = ()) -> None:
-        self.devices: list[Device] = list(devices)
-        self.observers: list[Callable[[Device], None]] = []
+    def __init__(self, devices: Iterable[Board] = ()) -> None:
+        self.devices: list[Board] = list(devices)
+        self.observers: list[Callable[[Board], None]] = []
         self._seen: dict[int, int] = {}
         self.stopped = False
 
-    def add(self, device: Device) -> Device:
+    def add(self, device: B) -> B:
         self.devices.append(device)
         return device
 

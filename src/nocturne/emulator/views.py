@@ -12,7 +12,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from .board import Board
 
 WIDTH = 128
 HEIGHT = 64
@@ -158,7 +161,7 @@ def open_keys(stream: TextIO | None = None) -> KeyReader:
 
 
 class View(Protocol):
-    def show(self, device: Any) -> None: ...  # the panel changed (or a status did)
+    def show(self, device: Board) -> None: ...  # the panel changed (or a status did)
 
     def close(self) -> None: ...
 
@@ -191,7 +194,7 @@ class TerminalView:
         body = "".join(f"{pre}{line}{post}\x1b[K\r\n" for line in lines)
         return f"\x1b[H{body}\x1b[K{status}\x1b[K\r\n\x1b[K{self.help}\x1b[K"
 
-    def show(self, device: Any) -> None:
+    def show(self, device: Board) -> None:
         panel = device.panel
         key = (panel.framebuffer(), panel.contrast, panel.inverse, panel.lit, device.status())
         if key == self._last:
@@ -206,7 +209,7 @@ class TerminalView:
         self.out.flush()
 
 
-def panel_image(device: Any, scale: int = 4, colour: str = "white") -> Any:
+def panel_image(device: Board, scale: int = 4, colour: str = "white") -> Any:
     """The panel as a Pillow RGB image, pixels scaled, OLED-like colours."""
     from PIL import Image
 
@@ -245,7 +248,7 @@ class PngView:
         self.frames: list[Path] = []
         self._index = open(self.dir / "frames.txt", "w", encoding="utf-8")  # noqa: SIM115
 
-    def show(self, device: Any) -> None:
+    def show(self, device: Board) -> None:
         if self.every_ms is not None:
             return  # timed frames: ``poll`` saves them
         panel = device.panel
@@ -255,7 +258,7 @@ class PngView:
         self._last = key
         self.save(device)
 
-    def poll(self, device: Any) -> None:
+    def poll(self, device: Board) -> None:
         """Call every tick when ``every_ms`` is set: saves a frame when one is due."""
         if self.every_ms is None:
             return
@@ -264,7 +267,7 @@ class PngView:
             self._next = now + self.every_ms / 1000
             self.save(device)
 
-    def save(self, device: Any) -> Path:
+    def save(self, device: Board) -> Path:
         path = self.dir / f"frame_{len(self.frames):05d}.png"
         panel_image(device, self.scale, self.colour).save(path)
         self.frames.append(path)

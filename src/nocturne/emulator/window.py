@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .views import HEIGHT, OFF_COLOUR, WIDTH, lit_colour
+
+if TYPE_CHECKING:
+    from .board import Board
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
@@ -56,7 +59,7 @@ class WindowView:
         if ch and self._on_key is not None:
             self._on_key(ch)
 
-    def show(self, device: Any) -> None:
+    def show(self, device: Board) -> None:
         if self.closed:
             return
         panel = device.panel

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config.model import default_config_path
+from ..config import default_config_path
 from .board_secrets import BOARDS, DEFAULT_BOARD
 from .commands import Runner, check_tools_present, run_command
 from .errors import FlashError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config.file import ConfigError
+from ..config import ConfigError
 from ..devices.pairing_file import check_board_name, next_board_name, pair_board
 from .board_secrets import Secrets
 from .errors import FlashError

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config.model import ConfigError, configured_port
+from ..config import ConfigError, configured_port
 from ..devices.pairing import new_token
 from .board_secrets import Secrets, check_secrets, lan_ip
 from .errors import FlashError

@@ -23,9 +23,9 @@ import ssl
 import aiomqtt
 import orjson
 
-from ..collect.readings import known_readings
-from ..collect.snapshot import Snapshot
 from ..config.model import MqttSettings
+from ..snapshot import Snapshot
+from ..snapshot.readings import known_readings
 from .commands import CommandRouter, command_messages
 from .ha_discovery import OFFLINE, ONLINE, Node, discovery_messages
 from .loop import ClientLoop

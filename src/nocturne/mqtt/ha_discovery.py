@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
-from ..collect.fields import CELSIUS, Field
-from ..collect.readings import (
+from ..config.model import MqttSettings
+from ..snapshot.fields import CELSIUS, Field
+from ..snapshot.readings import (
     MEDIA_ARTIST,
     MEDIA_PLAYING,
     MEDIA_TRACK,
@@ -25,7 +26,6 @@ from ..collect.readings import (
     WEATHER_TEMPERATURE,
     weather_unit,
 )
-from ..config.model import MqttSettings
 
 ONLINE = "online"
 OFFLINE = "offline"

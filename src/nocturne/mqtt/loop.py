@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ..handoff import call_in_loop, run_in_loop
+
 STOP_TIMEOUT = 5.0  # seconds stop() waits for the thread's loop to finish
 
 
@@ -67,16 +69,14 @@ class ClientLoop:
         if self.loop is None or self.loop is self.main:
             fn()
         else:
-            with contextlib.suppress(RuntimeError):  # its loop has closed
-                self.loop.call_soon_threadsafe(fn)
+            call_in_loop(self.loop, fn)
 
     def to_main(self, fn: Callable[..., None], *args: Any) -> None:
         """Call ``fn(*args)`` on the server's loop (from the client's)."""
         if self.main is None or self.main is self.loop:
             fn(*args)
         else:
-            with contextlib.suppress(RuntimeError):  # the server's loop has closed
-                self.main.call_soon_threadsafe(fn, *args)
+            call_in_loop(self.main, fn, *args)
 
     async def finish(self, goodbye: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``goodbye()`` on the client's loop, then end the client (from the server's)."""
@@ -86,7 +86,7 @@ class ClientLoop:
             await goodbye()
             self.task = self.loop = None
             return
-        future = asyncio.run_coroutine_threadsafe(goodbye(), self.loop)
+        future = run_in_loop(self.loop, goodbye())
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.wrap_future(future), STOP_TIMEOUT)
         thread = self._thread

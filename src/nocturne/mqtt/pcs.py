@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import orjson
 
@@ -22,21 +22,13 @@ from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
 from ..wire.protocol import MAX_PCS
 from ..wire.protocol import PCS_ROW_KEYS as SHOWN  # the readings a row shows, by state key
+from ..wire.types import PcSummary
 from .ha_discovery import ONLINE
 
 log = logging.getLogger(__name__)
 
 ALL_PCS = "*"  # show_pcs: every PC on the broker
 MAX_STATE = 16 * 1024  # bytes; a state message is under 1 KB
-
-
-@dataclass(frozen=True, slots=True)
-class PcSummary:
-    """One PC as the boards see it: its node id, whether it is there, what it reads."""
-
-    name: str
-    online: bool
-    readings: Mapping[str, float] = field(default_factory=dict)  # SHOWN keys; absent: unknown
 
 
 @dataclass(slots=True)

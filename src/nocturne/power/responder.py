@@ -19,7 +19,7 @@ import logging
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from ..collect.collector import LHM
+from ..handoff import run_in_loop
 from . import ANNOUNCE_TIMEOUT, OFF, SLEEP
 
 if TYPE_CHECKING:
@@ -35,10 +35,16 @@ class PowerResponder:
     """A PowerEvents for one running server."""
 
     def __init__(
-        self, devices: DeviceServer, collector: Collector, loop: asyncio.AbstractEventLoop
+        self,
+        devices: DeviceServer,
+        collector: Collector,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        reopen: str,
     ) -> None:
         self.devices = devices
         self.collector = collector
+        self.reopen = reopen  # the feed whose source opens a new session after a wake
         self.loop = loop
         self.resumes = 0  # wakes handled (re-reads done), for tests and the log
         self.still_awake_after = STILL_AWAKE_AFTER
@@ -51,7 +57,7 @@ class PowerResponder:
         return self._run(self._announce(OFF) if going else self._resume())
 
     def _run(self, work: object) -> Future[None]:
-        return asyncio.run_coroutine_threadsafe(work, self.loop)  # type: ignore[arg-type]
+        return run_in_loop(self.loop, work)  # type: ignore[arg-type]
 
     async def _announce(self, state: str) -> None:
         count = self.devices.device_count
@@ -78,7 +84,7 @@ class PowerResponder:
             self._still_awake = None
         log.info("The PC is awake: reading the sensors again")
         self.devices.set_power(None, push=False)
-        feed = self.collector.feed(LHM)
+        feed = self.collector.feed(self.reopen)
         if feed is not None:
             await feed.cancel()
             await feed.source.close()  # the next read opens a new session

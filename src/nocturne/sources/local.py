@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import psutil
 
-from ..collect.snapshot import Hardware
+from ..snapshot import Hardware
 from .io_counters import CounterReader, best_counters
 
 GIB = 1024**3

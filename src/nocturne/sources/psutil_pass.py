@@ -20,7 +20,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from ..collect.snapshot import Hardware, Processes
+from ..handoff import call_in_loop
+from ..snapshot import Hardware, Processes
 from .cost import COSTS
 from .local import LocalSource
 from .processes import ProcessSource
@@ -121,8 +122,7 @@ class PsutilPass:
             value = COSTS.call(name, read)  # the thread's CPU time: what the dashboard shows
         except BaseException as exc:  # handed to the reader, whose Feed logs it
             error = exc
-        with contextlib.suppress(RuntimeError):  # the loop closed while the read ran
-            loop.call_soon_threadsafe(_settle, future, value, error)
+        call_in_loop(loop, _settle, future, value, error)  # dropped if the loop closed
 
     async def _take(self, slot: _Slot[T], **part: bool) -> T:
         if slot.future is None or slot.taken:  # read outside a pass (a test, a first poll)

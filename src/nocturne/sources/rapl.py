@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..collect.snapshot import Hardware
+from ..snapshot import Hardware
 from . import InThread, SourceUnavailable
 from .gpu.sysfs import NO_PERMISSION, Missing, first_line, read_int, sys_root
 

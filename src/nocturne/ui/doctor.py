@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ..collect.collector import merge_hardware
-from ..collect.fields import BY_ATTR, FIELDS, unit_of
-from ..collect.snapshot import Hardware
 from ..config.model import Config, ConfigError, load_config
 from ..devices.discovery import probe as discovery_probe
 from ..safe_text import printable
+from ..snapshot import Hardware
+from ..snapshot.fields import BY_ATTR, FIELDS, unit_of
 from ..sources import SourceUnavailable
 from ..sources.gpu.merge import with_direct_sensors
 from ..sources.gpu.report import direct_findings, print_direct, read_direct

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..collect.collector import LHM
 from ..config.model import Config
+from ..handoff import call_in_loop, run_in_loop
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ServerThread:
         """
         if self._loop is None:
             return self.start(timeout)
-        future = asyncio.run_coroutine_threadsafe(self._restart(), self._loop)
+        future = run_in_loop(self._loop, self._restart())
         try:
             future.result(timeout)
         except concurrent.futures.TimeoutError:
@@ -75,7 +76,7 @@ class ServerThread:
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the server (devices see the link drop) and end the thread."""
         if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+            call_in_loop(self._loop, self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout)
 

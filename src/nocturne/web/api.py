@@ -3,7 +3,7 @@
 - GET /api/boards: ``[{id, name, address, paired, firmware, scene, peek}]``, the boards
   (peek: true, false when its firmware cannot, null not known yet; peek.py).
 - POST /api/boards/{id}/scene ``{"value": "CPU"}``, .../screen ``{"value": "ON"|"OFF"}``,
-  .../contrast ``{"value": 0..255}``: Home Assistant's commands (exports/commands.py), to
+  .../contrast ``{"value": 0..255}``: Home Assistant's commands (mqtt/commands.py), to
   that board; POST /api/boards/pair ``{"name"}`` (a new token, shown once) and
   /api/boards/unpair ``{"name"}``.
 - GET /api/sensors: ``[{id, name, value, unit, field}]``: LHM's whole tree and the local
@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..collect.collector import LHM, LOCAL, LOCAL_FIRST
-from ..collect.fields import FIELDS
 from ..config.file import parse_json, read_text
 from ..config.model import Config, ConfigError, config_from_mapping, load_config
 from ..devices.pairing_file import pair_board, secrets_line, unpair_board, write_config_file
 from ..mqtt.commands import CONTRAST, SCENE, SCREEN, Entity, parse_command
 from ..safe_text import printable
+from ..snapshot.fields import FIELDS
 from ..wire import scene_ids
 from .server import json_response, log
 

@@ -21,9 +21,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from .. import __version__
-from ..collect.fields import CELSIUS, Field
-from ..collect.readings import NUMERIC_FIELDS, UNITS
-from ..collect.snapshot import Snapshot
+from ..snapshot import Snapshot
+from ..snapshot.fields import CELSIUS, Field
+from ..snapshot.readings import NUMERIC_FIELDS, UNITS
 
 PREFIX = "nocturne_"
 

@@ -21,10 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..collect.fields import FIELDS
 from ..config.board import NightSchedule
 from ..config.exports import MqttSettings, WebSettings
 from ..config.model import Config, Limits
+from ..snapshot.fields import FIELDS
 from ..wire import scene_ids
 
 DASHBOARD_ROUTE = "/api/dashboard"

@@ -19,14 +19,14 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
+from ..config.web_access import SCHEME, is_loopback, parse_hash
+
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # 16 MB, ~50 ms: OWASP's minimum for scrypt
-SCHEME = "scrypt"
 SESSION_COOKIE = "nocturne_session"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_SECONDS = 7 * 24 * 3600.0
@@ -47,23 +47,6 @@ def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(
         password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=128 * r * n * 2, dklen=32
     )
-
-
-def parse_hash(text: str) -> tuple[int, int, int, bytes, bytes] | None:
-    """(n, r, p, salt, key) of a stored hash; None when it is not one of ours."""
-    parts = text.split("$")
-    if len(parts) != 6 or parts[0] != SCHEME:
-        return None
-    try:
-        n, r, p = (int(x) for x in parts[1:4])
-        salt, key = base64.b64decode(parts[4], validate=True), base64.b64decode(parts[5])
-    except (ValueError, binascii.Error):
-        return None
-    if not (2 <= n <= 2**20 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
-        return None
-    if len(salt) < 8 or len(key) < 16:
-        return None
-    return n, r, p, salt, key
 
 
 def check_password(password: str, stored: str) -> bool:
@@ -89,17 +72,6 @@ def basic_password(header: str) -> str | None:
 
 def digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
-
-
-def is_loopback(host: str) -> bool:
-    """``127.0.0.1``, ``::1``, ``localhost``: an address only this machine reaches."""
-    host = host.strip().strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def host_name(header: str) -> str:

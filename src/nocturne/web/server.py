@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
-from ..collect.fields import CELSIUS
-from ..collect.snapshot import Snapshot
 from ..config.model import WebSettings
 from ..devices.discovery import pc_name
 from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
+from ..snapshot import Snapshot
+from ..snapshot.fields import CELSIUS
 from ..sources.cost import COSTS
 from . import page, security
 from .guard import Guard

@@ -13,15 +13,11 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from ..collect.fields import FIELDS, PING
-from ..collect.snapshot import Snapshot
+from ..snapshot import Snapshot
+from ..snapshot.fields import FIELDS, PING
 from . import scene_ids
-
-if TYPE_CHECKING:
-    from ..config.board import NightSchedule
-    from ..mqtt.pcs import PcSummary
+from .types import NightSchedule, PcSummary
 
 MAX_LINE = 4096  # bytes per line, newline included, both directions
 

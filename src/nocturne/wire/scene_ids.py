@@ -1,20 +1,15 @@
-"""The board's scene ids as the server needs them (``screen:N`` from a device).
+"""The board's scene ids: the one place their numbers are written.
 
-The firmware's ``nocturne_fw/scene_ids.py`` is where the numbers are written; a test holds
-these to it, so the host never disagrees with the board about which scene is which.
+A scene id is what a board reports as ``screen:N`` and stores in its settings.json, so the
+numbers are part of the wire (the original firmware uses the same order) and never change.
+``tools/make_wire_tables.py`` writes them into the firmware (``nocturne_fw/wire_tables.py``);
+a test fails when that file is stale.
 """
 
 from __future__ import annotations
 
-HUB = 0
-CPU = 1
-RAM = 5
-PROCESSES = 10
-PCS = 13
-COUNT = 14
-
-# Index = scene id, as the board's header shows them (firmware: scene_ids.NAMES); Home
-# Assistant's scene select offers these.
+# Index = scene id, as the board's header shows them; Home Assistant's scene select offers
+# these. The constants below name the same ids for code.
 NAMES: tuple[str, ...] = (
     "HUB",
     "CPU",
@@ -29,8 +24,30 @@ NAMES: tuple[str, ...] = (
     "PROCESSES",
     "FANS",
     "DISKS",
-    "PCS",
+    "PCS",  # the PCs seen over MQTT (issue 14)
 )
+COUNT = len(NAMES)
 
-# Scenes that draw the process lists tp/tr (firmware: scene_ids.WITH_PROCESSES).
+HUB = 0
+CPU = 1
+CPU_LOAD = 2
+GPU = 3
+GPU_LOAD = 4
+RAM = 5
+NET = 6
+NET_GRAPH = 7
+ATMOS = 8
+MEDIA = 9
+PROCESSES = 10
+FANS = 11
+DISKS = 12
+PCS = 13
+
+# Scenes that draw the process lists tp/tr: the server scans processes only while a board
+# shows one of these.
 WITH_PROCESSES: frozenset[int] = frozenset({CPU, RAM, PROCESSES})
+
+
+def constant_name(scene: int) -> str:
+    """The code name of a scene id: 7 -> "NET_GRAPH"."""
+    return NAMES[scene].replace(" ", "_")

@@ -10,8 +10,8 @@ import pytest
 
 from nocturne.collect.alerts import AlertRule
 from nocturne.collect.collector import LOCAL_FIRST, Collector, merge_hardware
-from nocturne.collect.snapshot import HARDWARE_FIELDS, Hardware
 from nocturne.config.model import Config, Limits
+from nocturne.snapshot import HARDWARE_FIELDS, Hardware
 from nocturne.sources.lhm.client import LhmSource
 from nocturne.sources.lhm.parser import parse_data_json
 from nocturne.sources.local import LocalSource

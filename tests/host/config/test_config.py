@@ -215,12 +215,23 @@ def test_null_coordinates_mean_use_the_city(tmp_path):
 
 
 def test_the_example_config_is_valid_and_names_every_key():
-    from nocturne.config.model import _TOP_KEYS
+    from nocturne.config.model import CONFIG_ROWS
 
+    top_keys = [row.name for row in CONFIG_ROWS]
     example = Path(__file__).parents[3] / "config.example.json"
     loaded = load_config(example, environ={})
     assert not loaded.created
-    assert set(json.loads(example.read_text())) == set(_TOP_KEYS)
+    assert set(json.loads(example.read_text())) == set(top_keys)
     readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
-    for key in _TOP_KEYS:
+    for key in top_keys:
         assert f"`{key}`" in readme, f"README does not explain {key}"
+
+
+def test_config_json_has_one_row_per_config_field():
+    """The table is the whole of config.json: every Config field (but the file's own path)
+    has its row, in Config's order, and nothing else does."""
+    from dataclasses import fields
+
+    from nocturne.config.model import CONFIG_ROWS, Config
+
+    assert [row.name for row in CONFIG_ROWS] == [f.name for f in fields(Config) if f.name != "path"]

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from nocturne.app import NocturneServer
-from nocturne.collect.snapshot import Hardware, Snapshot
 from nocturne.config.model import load_config
 from nocturne.devices.discovery import Discovery, DiscoverySettings
+from nocturne.snapshot import Hardware, Snapshot
 from nocturne.wire.protocol import MAX_DISCOVERY_QUERY, REVISION, encode_discovery_answer
 from tests.harness.rig import free_port, write_config
 

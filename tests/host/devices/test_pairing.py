@@ -10,11 +10,11 @@ import logging
 import pytest
 
 from nocturne.app import NocturneServer
-from nocturne.collect.snapshot import Hardware, Snapshot
 from nocturne.config.model import load_config
 from nocturne.devices.pairing import Pairing, new_token
 from nocturne.devices.pairing_file import pair_board, unpair_board
 from nocturne.devices.server import DeviceServer
+from nocturne.snapshot import Hardware, Snapshot
 from nocturne.wire.protocol import Hello, parse_device_line
 from tests.harness.rig import free_port, write_config
 

@@ -11,8 +11,8 @@ import socket
 
 import pytest
 
-from nocturne.collect.snapshot import Hardware, Media, Snapshot
 from nocturne.devices.server import DeviceServer
+from nocturne.snapshot import Hardware, Media, Snapshot
 from nocturne.wire.protocol import MAX_LINE
 
 TIMEOUT = 5.0

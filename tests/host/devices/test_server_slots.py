@@ -8,8 +8,8 @@ import json
 import logging
 import socket
 
-from nocturne.collect.snapshot import Hardware, Snapshot
 from nocturne.devices.server import DeviceServer
+from nocturne.snapshot import Hardware, Snapshot
 
 TIMEOUT = 5.0
 

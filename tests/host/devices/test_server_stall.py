@@ -7,8 +7,8 @@ import _socket
 import asyncio
 import socket
 
-from nocturne.collect.snapshot import Hardware, Media, Snapshot
 from nocturne.devices.server import DeviceServer
+from nocturne.snapshot import Hardware, Media, Snapshot
 from tests.harness.netns import CLIENT_ADDRESS, SERVER_ADDRESS, NamespacePair
 
 BOARD_WINDOW = 5744  # lwIP's TCP_WND on the ESP32 firmware: what a board can hold unread

@@ -8,8 +8,8 @@ import logging
 import socket
 import struct
 
-from nocturne.collect.snapshot import Hardware, Snapshot
 from nocturne.devices.server import DeviceServer
+from nocturne.snapshot import Hardware, Snapshot
 
 TIMEOUT = 10.0
 

@@ -22,11 +22,11 @@ import pytest
 
 from nocturne.app import NocturneServer
 from nocturne.collect.collector import LOCAL_FIRST
-from nocturne.collect.readings import NUMERIC_FIELDS, UNITS
-from nocturne.collect.snapshot import Hardware, Media, Snapshot, Weather
 from nocturne.config.model import ConfigError, MqttSettings, load_config
 from nocturne.mqtt.client import MqttExporter
 from nocturne.mqtt.ha_discovery import Node, discovery_messages, node_id_from_name
+from nocturne.snapshot import Hardware, Media, Snapshot, Weather
+from nocturne.snapshot.readings import NUMERIC_FIELDS, UNITS
 from nocturne.sources.lhm.parser import parse_data_json
 from tests.harness.rig import ServerProcess, free_port, write_config
 

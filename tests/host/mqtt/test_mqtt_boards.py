@@ -19,9 +19,10 @@ import pytest
 from nocturne.app import NocturneServer
 from nocturne.config.model import ConfigError, load_config
 from nocturne.mqtt.commands import CONTRAST, SCENE, SCREEN, parse_command
-from nocturne.mqtt.pcs import PcsAggregator, PcSummary
+from nocturne.mqtt.pcs import PcsAggregator
 from nocturne.wire import scene_ids
 from nocturne.wire.protocol import MAX_LINE, encode_pcs, with_commands
+from nocturne.wire.types import PcSummary
 from tests.harness.rig import free_port, write_config
 
 from .test_mqtt import NODE, TIMEOUT, HomeAssistant, broker, home_assistant, mqtt_keys

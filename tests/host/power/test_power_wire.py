@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from nocturne.collect.snapshot import Hardware, Media, Processes, ProcessUsage, Snapshot, Weather
-from nocturne.config.board import NightSchedule, idle_thresholds
+from nocturne.config.board import idle_thresholds
 from nocturne.config.model import ConfigError, config_from_mapping
+from nocturne.snapshot import Hardware, Media, Processes, ProcessUsage, Snapshot, Weather
 from nocturne.wire.protocol import MAX_LINE, device_settings, encode_snapshot
+from nocturne.wire.types import NightSchedule
 
 JAN, JUL = 1_767_225_600.0, 1_782_864_000.0  # 2026-01-01 and 2026-07-01, 00:00 UTC
 

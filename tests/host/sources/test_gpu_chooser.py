@@ -112,7 +112,7 @@ def test_the_root_comes_from_the_environment(monkeypatch):
 
 async def test_the_collector_shows_the_chosen_gpu_and_lhm_still_wins(machine):
     from nocturne.collect.collector import GPU, Collector
-    from nocturne.collect.snapshot import Hardware
+    from nocturne.snapshot import Hardware
     from nocturne.sources.lhm.model import LhmReading
 
     class Lhm:
@@ -141,7 +141,7 @@ async def test_the_collector_shows_the_chosen_gpu_and_lhm_still_wins(machine):
 
 
 def test_psutils_gpu_fields_never_mix_with_the_chosen_gpus(machine):
-    from nocturne.collect.snapshot import Hardware
+    from nocturne.snapshot import Hardware
     from nocturne.sources.gpu.merge import with_direct_sensors
 
     reading = _source(machine(LAPTOP_BOTH)).read_sync()  # the Intel iGPU: no temperature

@@ -9,7 +9,7 @@ import json
 import pytest
 from PIL import Image, ImageDraw
 
-from nocturne.collect.snapshot import Media, Snapshot
+from nocturne.snapshot import Media, Snapshot
 from nocturne.sources.media.cover import (
     SIZE,
     XBM_BYTES,

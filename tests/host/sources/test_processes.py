@@ -12,9 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from nocturne.collect.snapshot import Processes
+from nocturne.snapshot import Processes
 from nocturne.sources.processes import IDLE_NAMES, ProcessSource, display_name
-from nocturne.sources.processes.readers import ProcStatReader, PsutilReader, Sample
+from nocturne.sources.processes._linux import ProcStatReader
+from nocturne.sources.processes.readers import PsutilReader, Sample
 
 pytestmark = pytest.mark.skipif(not psutil.LINUX, reason="names set through the executable's name")
 

@@ -6,8 +6,8 @@ import asyncio
 import threading
 
 from nocturne.collect.collector import LOCAL, PROCESSES, Collector
-from nocturne.collect.snapshot import Hardware, Processes
 from nocturne.config.model import Config
+from nocturne.snapshot import Hardware, Processes
 from nocturne.sources.local import LocalSource
 from nocturne.sources.processes import ProcessSource
 

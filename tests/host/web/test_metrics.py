@@ -18,9 +18,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nocturne.app import NocturneServer
 from nocturne.collect.collector import LOCAL_FIRST
-from nocturne.collect.fields import BY_ATTR
-from nocturne.collect.readings import NUMERIC_FIELDS, UNITS
 from nocturne.config.model import ConfigError, load_config
+from nocturne.snapshot.fields import BY_ATTR
+from nocturne.snapshot.readings import NUMERIC_FIELDS, UNITS
 from nocturne.sources.lhm.parser import parse_data_json
 from nocturne.web.metrics import METRICS, metric_name
 from tests.harness.rig import free_port, write_config
@@ -185,7 +185,7 @@ def test_web_default_is_loopback_8095(tmp_path):
 def test_weather_in_fahrenheit_is_exported_in_celsius():
     from prometheus_client import generate_latest
 
-    from nocturne.collect.snapshot import Snapshot, Weather
+    from nocturne.snapshot import Snapshot, Weather
     from nocturne.web.metrics import metrics_registry
 
     snapshot = Snapshot(weather=Weather(temperature=50.0))

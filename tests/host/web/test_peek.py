@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from nocturne.collect.snapshot import Snapshot
 from nocturne.devices.server import DeviceServer
+from nocturne.snapshot import Snapshot
 from nocturne.web import peek
 from nocturne.wire.line_splitter import Frame, LineSplitter
 from nocturne.wire.protocol import FRAME_BYTES

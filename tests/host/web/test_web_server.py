@@ -19,8 +19,8 @@ from email.message import Message
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from nocturne.collect.snapshot import Hardware, Snapshot
 from nocturne.config.model import WebSettings
+from nocturne.snapshot import Hardware, Snapshot
 from nocturne.web import guard
 from nocturne.web.server import WebExporter
 

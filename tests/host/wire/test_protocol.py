@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nocturne.collect.snapshot import (
+from nocturne.snapshot import (
     Alert,
     Hardware,
     Media,
@@ -20,8 +20,6 @@ from nocturne.collect.snapshot import (
     Snapshot,
     Weather,
 )
-from nocturne.config.board import NightSchedule
-from nocturne.mqtt.pcs import PcSummary
 from nocturne.wire.protocol import (
     HARDWARE_KEYS,
     MAX_LINE,
@@ -33,6 +31,7 @@ from nocturne.wire.protocol import (
     parse_device_line,
     with_commands,
 )
+from nocturne.wire.types import NightSchedule, PcSummary
 
 PROTOCOL_MD = Path(__file__).parents[3] / "PROTOCOL.md"
 

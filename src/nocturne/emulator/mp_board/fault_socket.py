@@ -13,6 +13,8 @@ import io
 import select
 import socket as _socket
 
+from faults import Faults  # noqa: F401 (board_main makes one; CPython's stack shares it)
+
 _SOL_SOCKET = 1  # Linux values (the unix port lacks the names of the last two)
 _SO_RCVBUF = 8
 _SO_LINGER = 13
@@ -24,25 +26,6 @@ _EAFNOSUPPORT = 97
 _ENETUNREACH = 101
 _STREAM_POLL = 3  # MP_STREAM_POLL: what select.poll asks a Python stream ...
 _STREAM_GET_FILENO = 10  # ... after this, on the unix port: then it polls the fd itself
-
-
-class Faults:
-    def __init__(self):
-        self.stalled = False  # no data is ever readable: the board stopped reading
-        self.refuse = False  # connect() fails as if no server listened
-        self.inbox = None  # bytes to deliver as if the server sent them (made when needed)
-        self.n_inbox = 0  # bytes waiting in inbox
-        self.open = []  # sockets not closed yet
-
-    def inject(self, data, n):
-        """Queue the first ``n`` bytes of ``data`` (a fault: this may allocate)."""
-        old = self.inbox[: self.n_inbox] if self.inbox is not None else b""
-        self.inbox = bytearray(old) + data[:n]
-        self.n_inbox += n
-
-    def reset_all(self):
-        for s in list(self.open):
-            s.reset()
 
 
 class FaultSocket:
@@ -83,11 +66,7 @@ class FaultSocket:
             raise OSError(_EBADF)
         f = self._f
         if f.n_inbox:
-            n = f.n_inbox if f.n_inbox < len(buf) else len(buf)
-            buf[:n] = f.inbox[:n]
-            f.inbox[: f.n_inbox - n] = f.inbox[n : f.n_inbox]
-            f.n_inbox -= n
-            return n
+            return f.take(buf, len(buf))
         if f.stalled:
             return None
         return self._s.readinto(buf)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ...collect.snapshot import Hardware
+from ...snapshot import Hardware
 from .model import GPU_FIELDS, GpuReading
 
 _NO_GPU = dict.fromkeys(GPU_FIELDS)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...collect.snapshot import Hardware
+from ...snapshot import Hardware
 from .sysfs import normal_pci
 
 # The Hardware fields a GPU fills, in the order `nocturne sensors` lists them.

@@ -39,7 +39,7 @@ NO_HOTSPOT = f"{NO_SENSOR} (NVML has no hot spot reading)"
 
 
 def _load_pynvml() -> ModuleType:
-    # A plain import (not importlib) so that PyInstaller finds it for the one-file build;
+    # A plain import (not importlib) so that the one-file build (tools/build_exe.py) bundles it;
     # imported only here, when an NVIDIA card may be present.
     import pynvml
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ...collect.snapshot import Hardware
+from ...snapshot import Hardware
 from .model import EXTRA_FIELDS, GPU_FIELDS, Gpu
 from .sysfs import NO_SENSOR, Missing
 

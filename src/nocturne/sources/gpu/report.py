@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO, TypeVar
 
-from ...collect.fields import unit_of
-from ...collect.snapshot import Hardware
 from ...safe_text import printable
+from ...snapshot import Hardware
+from ...snapshot.fields import unit_of
 from .. import SourceUnavailable
 from ..rapl import RaplSource
 from .chooser import GpuSource

@@ -61,7 +61,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import fields
 
-from nocturne.collect.snapshot import Hardware
+from nocturne.snapshot import Hardware
 
 from .model import Sensor
 from .tree import HardwareNode, Tree

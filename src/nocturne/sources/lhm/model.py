@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from nocturne.collect.snapshot import Hardware
+from nocturne.snapshot import Hardware
 from nocturne.sources import SourceUnavailable
 
 __all__ = [

@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from nocturne.collect.snapshot import Hardware
-from nocturne.config.json_names import json_type_name
+from nocturne.json_names import json_type_name
+from nocturne.snapshot import Hardware
 
 from .mapping import map_tree
 from .model import LhmFormatError, LhmReading, Sensor

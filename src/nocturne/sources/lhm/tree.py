@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nocturne.collect.fields import CELSIUS, MEGAHERTZ, PERCENT, RPM, WATT
-from nocturne.config.json_names import json_type_name
+from nocturne.json_names import json_type_name
+from nocturne.snapshot.fields import CELSIUS, MEGAHERTZ, PERCENT, RPM, WATT
 
 from .kinds import is_integrated_gpu, kind_of
 from .model import Sensor, UnreadableValue, new_sensor

@@ -1,4 +1,4 @@
-"""A sensor's value in a Hardware field's unit (from nocturne.collect.fields), if it is plausible.
+"""A sensor's value in a Hardware field's unit (from nocturne.snapshot.fields), if it is plausible.
 
 Units are physical: °C, %, W, MHz, GB (1 GB = 1024 MB, as LHM counts), RPM, KB/s. Values are
 converted from the displayed unit (MB/KB/TB → GB, °F → °C, GHz → MHz, ...); a sensor whose
@@ -13,7 +13,7 @@ Plausibility (applied to every mapped value, overrides included; ``sensors`` kee
 
 from __future__ import annotations
 
-from nocturne.collect.fields import (
+from nocturne.snapshot.fields import (
     CELSIUS,
     GIGABYTE,
     KB_PER_S,

@@ -14,8 +14,8 @@ import logging
 import sys
 from typing import Protocol
 
-from ...collect.snapshot import Media
 from ...safe_text import printable
+from ...snapshot import Media
 from .model import NowPlaying
 
 log = logging.getLogger(__name__)

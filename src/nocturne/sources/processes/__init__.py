@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import psutil
 
-from ...collect.snapshot import Processes, ProcessUsage
+from ...snapshot import Processes, ProcessUsage
 from .readers import IDLE_NAMES, MIB, ProcessReader, Sample, best_reader, display_name
 
 __all__ = ["IDLE_NAMES", "MIB", "ProcessSource", "display_name"]

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ...collect.snapshot import Weather
+from ...snapshot import Weather
 from ..http import HttpClient, HttpUnavailable
 from .model import CELSIUS, CityNotFound, Place
 from .parser import convert_temperature, parse_forecast, parse_geocoding, split_city

@@ -11,12 +11,8 @@ on Windows) for an installed package.
 
 from __future__ import annotations
 
-import os
-import plistlib
-import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Protocol
 
 APP_NAME = "NOCTURNE_OS"
@@ -52,128 +48,6 @@ def launch_command(
     return [str(exe), "-m", "nocturne"]
 
 
-# --- Windows ------------------------------------------------------------------------------
-
-
-class WindowsRunKey:
-    """HKCU Run key. ``registry`` is the ``winreg`` module (a fake of its shape in tests)."""
-
-    def __init__(self, command: list[str], registry: ModuleType | None = None) -> None:
-        if registry is None:
-            import winreg as registry  # Windows only; imported here so Linux never needs it
-        self.reg = registry
-        self.command = command
-
-    def command_line(self) -> str:
-        # Windows' own quoting rules (what CreateProcess parses): paths with spaces are quoted.
-        return subprocess.list2cmdline(self.command)
-
-    def is_enabled(self) -> bool:
-        try:
-            with self.reg.OpenKey(self.reg.HKEY_CURRENT_USER, RUN_KEY, 0, self.reg.KEY_READ) as k:
-                value, _ = self.reg.QueryValueEx(k, APP_NAME)
-        except FileNotFoundError:
-            return False
-        return value == self.command_line()
-
-    def enable(self) -> None:
-        with self.reg.CreateKeyEx(
-            self.reg.HKEY_CURRENT_USER, RUN_KEY, 0, self.reg.KEY_SET_VALUE
-        ) as key:
-            self.reg.SetValueEx(key, APP_NAME, 0, self.reg.REG_SZ, self.command_line())
-
-    def disable(self) -> None:
-        try:
-            with self.reg.OpenKey(
-                self.reg.HKEY_CURRENT_USER, RUN_KEY, 0, self.reg.KEY_SET_VALUE
-            ) as key:
-                self.reg.DeleteValue(key, APP_NAME)
-        except FileNotFoundError:
-            pass  # not registered: nothing to remove
-
-    def location(self) -> str:
-        return f"HKEY_CURRENT_USER\\{RUN_KEY}\\{APP_NAME}"
-
-
-# --- XDG (Linux, BSD desktops) ------------------------------------------------------------
-
-
-def _desktop_quote(arg: str) -> str:
-    """Quote one argument for a .desktop Exec= line (Desktop Entry Specification)."""
-    if arg and not any(c in arg for c in " \t\n\"'\\><~|&;$*?#()`"):
-        return arg
-    escaped = "".join("\\" + c if c in '"`$\\' else c for c in arg)
-    return f'"{escaped}"'
-
-
-class XdgAutostart:
-    def __init__(self, command: list[str], config_home: Path | None = None) -> None:
-        base = config_home or Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-        self.path = base / "autostart" / DESKTOP_FILE
-        self.command = command
-
-    def exec_line(self) -> str:
-        # In Exec= values a literal % must be doubled; the spec then unescapes \\ once more.
-        return " ".join(_desktop_quote(a).replace("\\", "\\\\").replace("%", "%%")
-                        for a in self.command)  # fmt: skip
-
-    def is_enabled(self) -> bool:
-        return self.path.is_file()
-
-    def enable(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = (
-            "[Desktop Entry]\n"
-            "Type=Application\n"
-            f"Name={APP_NAME}\n"
-            "Comment=PC hardware monitor server for NOCTURNE devices\n"
-            f"Exec={self.exec_line()}\n"
-            "Terminal=false\n"
-            "X-GNOME-Autostart-enabled=true\n"
-        )
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(self.path)
-
-    def disable(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-    def location(self) -> str:
-        return str(self.path)
-
-
-# --- macOS ---------------------------------------------------------------------------------
-
-
-class LaunchAgent:
-    def __init__(self, command: list[str], home: Path | None = None) -> None:
-        self.path = (
-            (home or Path.home()) / "Library" / "LaunchAgents" / (LAUNCH_AGENT_LABEL + ".plist")
-        )
-        self.command = command
-
-    def is_enabled(self) -> bool:
-        return self.path.is_file()
-
-    def enable(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        plist = {
-            "Label": LAUNCH_AGENT_LABEL,
-            "ProgramArguments": self.command,
-            "RunAtLoad": True,
-            "ProcessType": "Interactive",
-        }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_bytes(plistlib.dumps(plist))
-        tmp.replace(self.path)
-
-    def disable(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-    def location(self) -> str:
-        return str(self.path)
-
-
 def for_this_platform(platform: str = sys.platform) -> Autostart:
     """The backend for ``platform`` with the command that starts this installation."""
     command = launch_command(platform=platform)
@@ -182,3 +56,19 @@ def for_this_platform(platform: str = sys.platform) -> Autostart:
     if platform == "darwin":
         return LaunchAgent(command)
     return XdgAutostart(command)
+
+
+# The backends, after the names they use (each imports on every platform).
+from ._linux import XdgAutostart  # noqa: E402
+from ._macos import LaunchAgent  # noqa: E402
+from ._windows import WindowsRunKey  # noqa: E402
+
+__all__ = [
+    "APP_NAME",
+    "Autostart",
+    "LaunchAgent",
+    "WindowsRunKey",
+    "XdgAutostart",
+    "for_this_platform",
+    "launch_command",
+]

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nocturne.collect import fields
-from nocturne.collect.snapshot import Hardware, Snapshot
 from nocturne.config.model import ConfigError, config_from_mapping
+from nocturne.snapshot import Hardware, Snapshot, fields
 from nocturne.wire.protocol import snapshot_fields
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,6 +1,6 @@
 """What every export publishes: the Snapshot's known readings, and each unit's other names.
 
-The field table (``nocturne.collect.fields``) lists the readings; this module adds, per physical
+The field table (``nocturne.snapshot.fields``) lists the readings; this module adds, per physical
 unit, the names Home Assistant and Prometheus give it. A new field in the table is exported
 everywhere without a line here, unless it brings a unit that is new too.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import Snapshot
 from .fields import (
     CELSIUS,
     FIELDS,
@@ -22,7 +23,6 @@ from .fields import (
     WATT,
     Field,
 )
-from .snapshot import Snapshot
 
 STATE_DECIMALS = 2  # enough for every reading, and no float noise on the wire
 

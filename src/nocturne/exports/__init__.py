@@ -1,1 +1,0 @@
-"""Exports: the Snapshot published to MQTT (Home Assistant discovery) and served as /metrics."""
