@@ -169,18 +169,16 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:
+    from ..config.model import default_config_path
     from .autostart import for_this_platform
 
-    auto = for_this_platform()
+    auto = for_this_platform(config=Path(args.config) if args.config else default_config_path())
     if args.action == "on":
         auto.enable()
     elif args.action == "off":
         auto.disable()
-    enabled = auto.is_enabled()
-    print(f"{'on' if enabled else 'off'}: {auto.location()}")
-    if args.action == "status":
-        return 0 if enabled else 1
-    return 0
+    print(f"{'on' if auto.is_enabled() else 'off'}: {auto.location()}")
+    return 0  # off is an answer to "status", not an error
 
 
 # Sub-commands whose modules load only when one of them (or --help) is on the command line:
@@ -251,7 +249,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
     app = TrayApp(
         pystray,
         server,
-        for_this_platform(),
+        for_this_platform(config=config_path),
         log_path=config_path.parent / "nocturne.log",
         config_path=config_path,
     )
