@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 import traceback
@@ -85,6 +86,14 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
 # --- nocturne --console ---------------------------------------------------------------
 
 
+def next_step_hint(command: str) -> str:
+    """What a new user does once the server is up (``command``: how they started it)."""
+    return (
+        f"Next: see it on a virtual board with `{command} emulate` in another terminal, "
+        f"or set up a real one with `{command} flash`"
+    )
+
+
 async def _serve(config: Config) -> int:
     from ..app import NocturneServer
     from ..gc_tuning import freeze_startup_objects
@@ -108,6 +117,7 @@ async def _serve(config: Config) -> int:
         await server.stop()
         return 2
     log.info("NOCTURNE_OS server %s running; press Ctrl+C to stop", __version__)
+    log.info("%s", next_step_hint(os.environ.get("NOCTURNE_COMMAND") or "nocturne"))
     freeze_startup_objects()  # full collections skip the start-up objects (gc_tuning)
     try:
         await stop.wait()
