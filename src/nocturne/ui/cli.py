@@ -208,9 +208,24 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("sensors", help="list every sensor seen and which one feeds each protocol key")
-    sub.add_parser("doctor", help="check LibreHardwareMonitor, the port and the config")
-    autostart = sub.add_parser("autostart", help="start the server when you log in")
+    sub.add_parser(
+        "sensors",
+        help="list every sensor seen and which one feeds each protocol key",
+        description="Read LibreHardwareMonitor (if it answers) and this PC's own sensors once, "
+        "list every sensor, and show which one feeds each value the boards receive.",
+    )
+    sub.add_parser(
+        "doctor",
+        help="check LibreHardwareMonitor, the port and the config",
+        description="Check the config file, the TCP port, LibreHardwareMonitor, the weather, "
+        "the ping and the local sensors; print a fix for each problem (exit status 1 if any).",
+    )
+    autostart = sub.add_parser(
+        "autostart",
+        help="start the server when you log in",
+        description="Start the server (in the tray) when you log in, on the config file in use "
+        "(--config, else the one the server would find): on, off, or status.",
+    )
     autostart.add_argument("action", choices=["on", "off", "status"])
     if on_demand:
         from .. import flash
@@ -220,7 +235,12 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
         flash.add_subparser(sub)
         pairing_cli.add_subparser(sub)
         emulate.add_subparser(sub)
-    sub.add_parser("config", help="show the config file in use (created if missing)")
+    sub.add_parser(
+        "config",
+        help="show the config file in use (created if missing)",
+        description="Print the path of the config file in use; create it with the defaults "
+        "if it does not exist yet.",
+    )
     for p in sub.choices.values():
         # SUPPRESS: an option given before the sub-command is not reset by the sub-parser.
         p.add_argument("--config", metavar="PATH", help="config.json to use", default=SUPPRESS)
