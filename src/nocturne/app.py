@@ -74,7 +74,7 @@ def mqtt_exporter(config: Config, devices: DeviceServer | None = None) -> MqttEx
     from .mqtt.ha_discovery import Node
     from .mqtt.pcs import PcsAggregator
 
-    node = Node.from_settings(config.mqtt, config.temperature_unit)
+    node = Node.from_settings(config.mqtt, config.temperature_unit, config.name)
     if devices is None:
         return MqttExporter(config.mqtt, node)
     pcs = None
