@@ -146,7 +146,12 @@ class NocturneServer:
         await self.devices.start()
         await self.discovery.start(self.devices.host, self.devices.port)
         self.collector.start()
-        responder = PowerResponder(self.devices, self.collector, asyncio.get_running_loop())
+        responder = PowerResponder(
+            self.devices,
+            self.collector,
+            asyncio.get_running_loop(),
+            online=self.mqtt.set_status if self.mqtt is not None else None,
+        )
         self.power_watcher = await start_watcher(self.power_watcher, responder)
         for exporter in (self.web, self.mqtt):
             if exporter is not None:

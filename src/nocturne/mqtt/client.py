@@ -107,6 +107,30 @@ class MqttExporter:
         """Say ``offline`` (a clean disconnect sends no last will), then disconnect."""
         await self._where.finish(self._goodbye)
 
+    async def set_status(self, online: bool) -> None:
+        """Say ``online`` or ``offline`` now, retained (the PC wakes or is about to sleep, and
+        Home Assistant should not show the last readings as current meanwhile); nothing
+        while the broker is out of reach. Call from the server's loop."""
+        loop = self._where.loop
+        if loop is None:
+            return
+        say = self._say(ONLINE if online else OFFLINE)
+        if loop is asyncio.get_running_loop():
+            await say
+        else:
+            with contextlib.suppress(RuntimeError):  # the client's loop has closed
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(say, loop))
+
+    async def _say(self, status: str) -> None:
+        client = self._client
+        if client is None:
+            return
+        with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
+            await asyncio.wait_for(
+                client.publish(self.node.status_topic, status, qos=1, retain=True),
+                GOODBYE_TIMEOUT,
+            )
+
     async def _goodbye(self) -> None:
         client = self._client
         if client is not None:
