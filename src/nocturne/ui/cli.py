@@ -79,8 +79,12 @@ def setup_logging(log_path: Path | None, *, console: bool, verbose: bool = False
             root.addHandler(file_handler)
 
 
-def _load(args: argparse.Namespace) -> LoadedConfig:
-    return load_config(Path(args.config) if args.config else None)
+def _load(args: argparse.Namespace, *, create: bool | None = None) -> LoadedConfig:
+    """The config of --config, or the one the server finds. A missing file is created with
+    the defaults only where no path was given (or ``create``): a mistyped --config path is
+    an error, not a fresh config the server would quietly run on."""
+    create = args.config is None if create is None else create
+    return load_config(Path(args.config) if args.config else None, create=create)
 
 
 # --- nocturne --console ---------------------------------------------------------------
@@ -170,7 +174,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     try:
-        loaded = _load(args)
+        loaded = _load(args, create=True)
     except ConfigError as exc:
         print(printable(exc), file=sys.stderr)
         return 2
@@ -268,7 +272,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
     from .tray import TrayApp
 
     def load() -> Config:
-        loaded = load_config(config_path)
+        loaded = load_config(config_path, create=args.config is None)
         if loaded.created:
             log.info("Created %s with the default settings", config_path)
         return loaded.config

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..collect.collector import merge_hardware
+from ..collect.collector import lhm_is_optional, merge_hardware
 from ..collect.fields import BY_ATTR, FIELDS, unit_of
 from ..collect.snapshot import Hardware
-from ..config.model import Config, ConfigError, load_config
+from ..config.model import Config, ConfigError, EnvironmentOverrideError, load_config
+from ..devices.discovery import RUNNING_SERVER_ANSWERS
 from ..devices.discovery import probe as discovery_probe
 from ..safe_text import printable
 from ..sources import SourceUnavailable
@@ -195,29 +196,49 @@ async def check_pairing(config: Config) -> Finding:
     return Finding(True, pairing_report(names, config.allow_unpaired, connected))
 
 
+def check_lhm_missing(config: Config, error: str | None, platform: str = sys.platform) -> Finding:
+    """No LibreHardwareMonitor: a problem on Windows or at a configured URL; elsewhere, at the
+    default URL, the way things are (it is a Windows program) and this PC's sensors serve."""
+    if lhm_is_optional(config.lhm_url, platform):
+        return Finding(
+            True,
+            "this PC's own sensors (psutil) feed the boards; no LibreHardwareMonitor at "
+            f"{config.lhm_url} (a Windows program: set 'lhm_url' to read one on another PC)",
+        )
+    return Finding(
+        False,
+        f"LibreHardwareMonitor: {error}",
+        f"{ENABLE_HINT}; if it runs on another PC or port, set 'lhm_url' in config.json. "
+        "Until then the server uses this PC's own sensors (psutil).",
+    )
+
+
+def check_ports(config: Config) -> list[Finding]:
+    """The TCP port and discovery's UDP port; a NOCTURNE server already on them is this
+    set-up running, not a problem."""
+    port = check_port(config.host, config.port)
+    ok, what, fix = discovery_probe(config.host, config.port)
+    if not port.ok and ok and what.startswith(RUNNING_SERVER_ANSWERS):
+        name = what.removeprefix(RUNNING_SERVER_ANSWERS).strip()
+        running = f"a NOCTURNE server is running on port {config.port}, answering as {name}"
+        return [Finding(True, running)]
+    return [port, Finding(ok, what, fix)]
+
+
 async def diagnose(config_path: Path | None) -> list[Finding]:
-    findings: list[Finding] = []
     try:
-        loaded = load_config(config_path)
+        loaded = load_config(config_path, create=config_path is None)
+    except EnvironmentOverrideError as exc:  # one problem: the rest would check defaults
+        return [Finding(False, f"config: {exc}", "Correct or unset that environment variable.")]
     except ConfigError as exc:
-        findings.append(Finding(False, f"config: {exc}", "Fix the file as the message says."))
-        config = Config()
-    else:
-        config = loaded.config
-        note = " (created with the defaults)" if loaded.created else ""
-        findings.append(Finding(True, f"config {config.path} is valid{note}"))
-    findings.append(check_port(config.host, config.port))
-    findings.append(Finding(*await asyncio.to_thread(discovery_probe, config.host, config.port)))
+        return [Finding(False, f"config: {exc}", "Fix the file as the message says.")]
+    config = loaded.config
+    note = " (created with the defaults)" if loaded.created else ""
+    findings = [Finding(True, f"config {config.path} is valid{note}")]
+    findings += await asyncio.to_thread(check_ports, config)
     lhm, error = await read_lhm(config)
     if lhm is None:
-        findings.append(
-            Finding(
-                False,
-                f"LibreHardwareMonitor: {error}",
-                f"{ENABLE_HINT}; if it runs on another PC or port, set 'lhm_url' in config.json. "
-                "Until then the server uses this PC's own sensors (psutil).",
-            )
-        )
+        findings.append(check_lhm_missing(config, error))
     else:
         mapped = len(lhm.chosen)
         findings.append(
@@ -242,10 +263,9 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
                     "Copy the id from `nocturne sensors`.",
                 )
             )
-    if findings[0].ok:  # weather and ping need the user's own settings: a valid config first
-        findings += await check_weather(config)
-        findings.append(await check_ping(config))
-        findings.append(await check_pairing(config))
+    findings += await check_weather(config)
+    findings.append(await check_ping(config))
+    findings.append(await check_pairing(config))
     try:
         local = await read_local(0.2)
     except Exception as exc:  # psutil missing a platform call: say so, keep checking
