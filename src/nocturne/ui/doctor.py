@@ -36,9 +36,13 @@ async def read_lhm(config: Config) -> tuple[LhmReading | None, str | None]:
         await source.close()
 
 
-async def read_local(sample_s: float = 1.0) -> Hardware:
+# Rates need two readings and something to count; where they cannot be known, "—" says so.
+RATES = ("net_down", "net_up", "disk_read", "disk_write")
+
+
+async def read_local(sample_s: float = 1.0, local: LocalSource | None = None) -> Hardware:
     """Two psutil readings ``sample_s`` apart, so rates have a value."""
-    local = LocalSource()
+    local = local or LocalSource()
     await asyncio.sleep(sample_s)
     local.read_sync()
     await asyncio.sleep(sample_s)
@@ -51,11 +55,13 @@ def _fmt(value: float | None) -> str:
     return f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
 
 
-async def print_sensors(config: Config, out: TextIO | None = None) -> int:
+async def print_sensors(
+    config: Config, out: TextIO | None = None, local_source: LocalSource | None = None
+) -> int:
     """Print every sensor, then the value and origin chosen for each protocol key."""
     out = out or sys.stdout
     lhm, lhm_error = await read_lhm(config)
-    local = await read_local(0.5)
+    local = await read_local(0.5, local_source)
     chosen_by_id: dict[str, list[str]] = {}
     if lhm is not None:
         for name, sensor_id in lhm.chosen.items():
@@ -81,8 +87,9 @@ async def print_sensors(config: Config, out: TextIO | None = None) -> int:
     else:
         print(f"LibreHardwareMonitor: not used ({printable(lhm_error)})", file=out)
     print("\nLocal sensors (psutil):", file=out)
-    for name, value in local.known().items():
-        print(f"    {name:<16} {_fmt(value):>10} {unit_of(name)}", file=out)
+    known = local.known()
+    for name in [*known, *(rate for rate in RATES if rate not in known)]:
+        print(f"    {name:<16} {_fmt(known.get(name)):>10} {unit_of(name)}", file=out)
     merged = merge_hardware(lhm.hardware if lhm else None, local)
     print("\nWhat devices receive (override a choice with 'sensors' in config.json):", file=out)
     for f in FIELDS:
