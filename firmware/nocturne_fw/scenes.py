@@ -66,6 +66,25 @@ _GPU_UNITS = (_S_PCT, _S_DEGC, _S_PCT)
 _STATUS_ICON = ("STOP", "PLAY", "PAUSE")
 
 
+def _spaced_int(fb, n, right, y, font):
+    """``n`` ending at column ``right``, 1 px between its characters: the medium font's bold
+    minus and digits fill their cells, so "-58" drawn plainly reads as one blot."""
+    neg = n < 0
+    if neg:
+        n = -n
+    x = right + 1
+    while True:
+        ch = D.DIGITS[n % 10]
+        x -= 1 + text.char_width(ch, font)
+        text.draw(fb, ch, x, y, font)
+        n //= 10
+        if not n:
+            break
+    if neg:
+        x -= 1 + text.char_width(D.MINUS, font)
+        text.draw(fb, D.MINUS, x, y, font)
+
+
 class Renderer(SystemScreens):
     def __init__(self):
         SystemScreens.__init__(self)
@@ -232,7 +251,7 @@ class Renderer(SystemScreens):
         link = app.link
         if link is not None and link.rssi is not None:
             w = text.draw(fb, "dBm", 127, 46, font_small, 1, RIGHT)
-            D.draw_int(fb, link.rssi, 126 - w, 43, font_medium, 1, RIGHT)
+            _spaced_int(fb, link.rssi, 126 - w, 43, font_medium)
         else:
             text.draw(fb, DASH, 127, 43, font_medium, 1, RIGHT)
 
