@@ -57,6 +57,9 @@ _S_SLASH = "/"
 # (or CPU, RAM), so the list comes with a line or two after screen:10 went out.
 _S_SCANNING = "SCANNING"
 _STATUS = ("IDLE", "PLAYING", "PAUSED")
+# ATMOS before any weather (the carousel skips it; a press still shows it): what to set.
+_S_NO_WEATHER = "NO WEATHER YET"
+_S_SET_CITY = "SET weather_city"
 _CPU_ROWS = ("LOAD", "PWR", "CLK")
 _CPU_KEYS = ("cl", "pw", "cc")
 _CPU_UNITS = (_S_PCT, _S_W, _S_MHZ)
@@ -277,6 +280,10 @@ class Renderer(SystemScreens):
     def atmos(self, fb, app):
         st = app.state
         t = st.txt
+        if st.v["wt"] is None and st.v["wi"] is None:
+            text.draw(fb, _S_NO_WEATHER, 64, 24, font_small, 1, CENTER)
+            text.draw(fb, _S_SET_CITY, 64, 36, font_small, 1, CENTER)
+            return
         fb.blit(icons.weather(st.v["wi"]), 4, 12, 0)
         x = text.draw(fb, t["wt"], 36, 11, font_big)
         if t["wt"] is not DASH:
