@@ -57,6 +57,9 @@ _S_SLASH = "/"
 # (or CPU, RAM), so the list comes with a line or two after screen:10 went out.
 _S_SCANNING = "SCANNING"
 _STATUS = ("IDLE", "PLAYING", "PAUSED")
+# ATMOS before any weather (the carousel skips it; a press still shows it): what to set.
+_S_NO_WEATHER = "NO WEATHER YET"
+_S_SET_CITY = "SET weather_city"
 _CPU_ROWS = ("LOAD", "PWR", "CLK")
 _CPU_KEYS = ("cl", "pw", "cc")
 _CPU_UNITS = (_S_PCT, _S_W, _S_MHZ)
@@ -64,6 +67,25 @@ _GPU_ROWS = ("LOAD", "HOT", "MEM")
 _GPU_KEYS = ("gl", "gh", "gv")
 _GPU_UNITS = (_S_PCT, _S_DEGC, _S_PCT)
 _STATUS_ICON = ("STOP", "PLAY", "PAUSE")
+
+
+def _spaced_int(fb, n, right, y, font):
+    """``n`` ending at column ``right``, 1 px between its characters: the medium font's bold
+    minus and digits fill their cells, so "-58" drawn plainly reads as one blot."""
+    neg = n < 0
+    if neg:
+        n = -n
+    x = right + 1
+    while True:
+        ch = D.DIGITS[n % 10]
+        x -= 1 + text.char_width(ch, font)
+        text.draw(fb, ch, x, y, font)
+        n //= 10
+        if not n:
+            break
+    if neg:
+        x -= 1 + text.char_width(D.MINUS, font)
+        text.draw(fb, D.MINUS, x, y, font)
 
 
 class Renderer(SystemScreens):
@@ -232,7 +254,7 @@ class Renderer(SystemScreens):
         link = app.link
         if link is not None and link.rssi is not None:
             w = text.draw(fb, "dBm", 127, 46, font_small, 1, RIGHT)
-            D.draw_int(fb, link.rssi, 126 - w, 43, font_medium, 1, RIGHT)
+            _spaced_int(fb, link.rssi, 126 - w, 43, font_medium)
         else:
             text.draw(fb, DASH, 127, 43, font_medium, 1, RIGHT)
 
@@ -258,6 +280,10 @@ class Renderer(SystemScreens):
     def atmos(self, fb, app):
         st = app.state
         t = st.txt
+        if st.v["wt"] is None and st.v["wi"] is None:
+            text.draw(fb, _S_NO_WEATHER, 64, 24, font_small, 1, CENTER)
+            text.draw(fb, _S_SET_CITY, 64, 36, font_small, 1, CENTER)
+            return
         fb.blit(icons.weather(st.v["wi"]), 4, 12, 0)
         x = text.draw(fb, t["wt"], 36, 11, font_big)
         if t["wt"] is not DASH:

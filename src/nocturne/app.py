@@ -77,7 +77,7 @@ def mqtt_exporter(config: Config, devices: DeviceServer | None = None) -> MqttEx
     from .mqtt.ha_discovery import Node
     from .mqtt.pcs import PcsAggregator
 
-    node = Node.from_settings(config.mqtt, config.temperature_unit)
+    node = Node.from_settings(config.mqtt, config.temperature_unit, config.name)
     if devices is None:
         return MqttExporter(config.mqtt, node)
     pcs = None
@@ -155,7 +155,11 @@ class NocturneServer:
         await self.discovery.start(self.devices.host, self.devices.port)
         self.collector.start()
         responder = PowerResponder(
-            self.devices, self.collector, asyncio.get_running_loop(), reopen=LHM
+            self.devices,
+            self.collector,
+            asyncio.get_running_loop(),
+            online=self.mqtt.set_status if self.mqtt is not None else None,
+            reopen=LHM,
         )
         self.power_watcher = await start_watcher(self.power_watcher, responder)
         for exporter in (self.web, self.mqtt):

@@ -267,6 +267,7 @@ SCREENS = (
         scene(ids.ATMOS, line='{"wt":-3,"wd":"Thunderstorm, hail","wi":96}'),
     ),
     ("scene_08_atmos_clear", scene(ids.ATMOS, line='{"wt":24,"wd":"Clear sky","wi":0}')),
+    ("scene_08_atmos_none", scene(ids.ATMOS, line="{}")),
     ("scene_09_media", scene(ids.MEDIA)),
     ("scene_09_media_scrolled", media_scrolled),
     (  # Cyrillic from the fonts, an emoji as the placeholder box

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from ..config.model import Config
+from ..config.model import DEFAULT_LHM_URL, Config
 from ..snapshot import HARDWARE_FIELDS, Hardware, Media, Processes, Snapshot, Weather
 from ..sources import Source
 from ..sources.gpu.merge import with_direct_sensors
@@ -57,6 +58,13 @@ _LOCAL_FIRST = frozenset(LOCAL_FIRST)
 
 WEATHER_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0)  # after 1, 2, 3 ... failures in a row
 WEATHER_STALE = 3600.0  # the last good weather is shown this long while reads fail
+
+
+def lhm_is_optional(url: str, platform: str = sys.platform) -> bool:
+    """True where LibreHardwareMonitor (a Windows program) is not expected at ``url``: another
+    OS, the default URL. Its absence is then how things are, an info line; a configured URL
+    that does not answer stays a problem."""
+    return platform != "win32" and url == DEFAULT_LHM_URL
 
 
 def merge_hardware(lhm: Hardware | None, local: Hardware | None) -> Hardware:
@@ -112,12 +120,19 @@ class Collector:
             )
         }
         if lhm is not None:
+            optional = lhm_is_optional(getattr(lhm, "url", ""))
             feeds[LHM] = Feed(
                 lhm,
                 timeout=2.5,
                 stale_after=stale,
                 interval=tick,
-                down_hint=f"Serving local sensors (psutil) until it is back. {ENABLE_HINT}.",
+                down_hint=(
+                    f"Serving local sensors (psutil) until it is back. {ENABLE_HINT}."
+                    if not optional
+                    else "This PC's own sensors (psutil) feed the boards (LibreHardwareMonitor "
+                    "is a Windows program; set lhm_url to read one on another PC)."
+                ),
+                down_level=logging.INFO if optional else logging.WARNING,
                 clock=clock,
             )
         for role, direct in ((GPU, gpu), (RAPL, rapl)):

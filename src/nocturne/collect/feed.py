@@ -39,6 +39,7 @@ class Feed(Generic[T]):
         interval: float | None = None,
         backoff: tuple[float, ...] = (),
         down_hint: str = "",
+        down_level: int = logging.WARNING,
         forget_on_failure: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -49,6 +50,7 @@ class Feed(Generic[T]):
         self.interval = source.interval if interval is None else interval
         self.backoff = backoff  # seconds to wait after 1, 2, 3 ... failures in a row
         self.down_hint = down_hint
+        self.down_level = down_level  # INFO for a source whose absence is how things are
         self.forget_on_failure = forget_on_failure  # unknown at once after a failure
         self._clock = clock
         self.latest: T | None = None
@@ -141,7 +143,7 @@ class Feed(Generic[T]):
             self.latest_at = float("-inf")
         if self.up is not False:
             hint = f" {self.down_hint}" if self.down_hint else ""
-            log.warning("%s unavailable: %s.%s", self.name, printable(reason), hint)
+            log.log(self.down_level, "%s unavailable: %s.%s", self.name, printable(reason), hint)
             self.up = False
 
     async def cancel(self) -> None:

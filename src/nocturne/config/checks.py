@@ -3,6 +3,7 @@ the key, what it expected and what it found."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from typing import Any
@@ -62,8 +63,10 @@ class Checker:
         return text
 
     def unknown(self, key: str, known: list[str]) -> ConfigError:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        guess = f" (did you mean '{close[0]}'?)" if close else ""
         return ConfigError(
-            f"{self.source}: unknown key '{key}'; the known keys are: {', '.join(known)}"
+            f"{self.source}: unknown key '{key}'{guess}; the known keys are: {', '.join(known)}"
         )
 
 

@@ -42,6 +42,7 @@ APP_DIR_NAME = "NOCTURNE_OS"
 SENSOR_OVERRIDE_KEYS: dict[str, str] = OVERRIDE_KEYS
 
 
+DEFAULT_LHM_URL = "http://localhost:8085/data.json"  # LibreHardwareMonitor's own default
 DEFAULT_PING_HOST = "1.1.1.1"  # Cloudflare's public DNS resolver
 DEFAULT_PING_PORT = 53  # DNS over TCP: open on every public resolver
 WEATHER_CACHE_NAME = "weather_location.json"
@@ -58,7 +59,7 @@ class Limits:
 class Config:
     host: str = "0.0.0.0"
     port: int = 8090
-    lhm_url: str = "http://localhost:8085/data.json"
+    lhm_url: str = DEFAULT_LHM_URL
     lhm_user: str | None = None
     lhm_password: str | None = None
     poll_interval: float = 1.0  # seconds between sensor reads and lines to devices
@@ -104,8 +105,9 @@ class Config:
 
 CONFIG_ROWS = config_rows(Limits)  # config.json's keys: one row each (keys.py)
 
-# The keys a new config.json starts with: the original server's, so its users see them.
-DEFAULT_FILE_KEYS = ("host", "port", "lhm_url", "limits", "weather_city")
+# The keys a new config.json starts with: the original server's, so its users see them, and
+# what the server does on the network unasked (pings a public resolver, advertises itself).
+DEFAULT_FILE_KEYS = ("host", "port", "lhm_url", "limits", "weather_city", "ping_host", "mdns")
 DEFAULT_FILE_LIMIT_KEYS = ("cpu", "gpu")
 
 
@@ -176,22 +178,50 @@ def config_from_mapping(data: Any, source: str = "config.json") -> Config:
     return Config(**parsed)
 
 
+class EnvironmentOverrideError(ConfigError):
+    """An environment variable (LHM_URL, TCP_HOST, TCP_PORT) cannot be used: the fix is in
+    the environment, not in config.json."""
+
+
+def _bad_variable(name: str, expected: str, raw: str) -> EnvironmentOverrideError:
+    return EnvironmentOverrideError(
+        f"environment variable {name}={json.dumps(raw, ensure_ascii=False)[:60]}: expected "
+        f"{expected}; correct it or unset it (it overrides config.json)"
+    )
+
+
 def apply_environment(config: Config, environ: Mapping[str, str]) -> Config:
     """Apply the original server's overrides: LHM_URL, TCP_HOST, TCP_PORT."""
     check = Checker("environment")
     kw: dict[str, Any] = {}
     if environ.get("LHM_URL"):
-        kw["lhm_url"] = check.url("LHM_URL", environ["LHM_URL"])
+        try:
+            kw["lhm_url"] = check.url("LHM_URL", environ["LHM_URL"])
+        except ConfigError:
+            raise _bad_variable("LHM_URL", f"an http:// URL such as {DEFAULT_LHM_URL}",
+                                environ["LHM_URL"]) from None  # fmt: skip
     if environ.get("TCP_HOST"):
         kw["host"] = environ["TCP_HOST"].strip()
     if environ.get("TCP_PORT"):
         raw = environ["TCP_PORT"].strip()
-        try:
-            port = int(raw)
-        except ValueError:
-            raise check.fail("TCP_PORT", "a whole number from 1 to 65535", raw) from None
-        kw["port"] = check.integer("TCP_PORT", port, 1, 65535)
+        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+            raise _bad_variable("TCP_PORT", "a whole number from 1 to 65535", raw)
+        kw["port"] = int(raw)
     return replace(config, **kw) if kw else config
+
+
+def check_ports_differ(config: Config, source: str) -> None:
+    """The web endpoints and the boards cannot share one TCP port on one address."""
+    web = config.web
+    if web is None or web.port != config.port:
+        return
+    everywhere = ("0.0.0.0", "::", "")
+    if web.host != config.host and web.host not in everywhere and config.host not in everywhere:
+        return  # two addresses of this PC: each has the port
+    raise ConfigError(
+        f"{source}: key 'web.port' is {web.port}, the port the boards use ('port'); give "
+        "the web endpoints another one, such as 8095"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,14 +230,22 @@ class LoadedConfig:
     created: bool  # the file did not exist and was written with the defaults
 
 
-def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> LoadedConfig:
-    """Read, validate and return the config; create the file with defaults when missing.
+def load_config(
+    path: Path | None = None, environ: Mapping[str, str] | None = None, *, create: bool = True
+) -> LoadedConfig:
+    """Read, validate and return the config; create the file with defaults when missing
+    (with ``create``; else a missing file is an error: a mistyped --config path).
 
     Raises ConfigError, and only ConfigError, with a message naming the file and what to fix.
     """
     path = Path(path) if path is not None else default_config_path()
     created = False
     if file_is_missing(path):
+        if not create:
+            raise ConfigError(
+                f"{path}: no such file. Check the path; to start a new config there, run: "
+                f"nocturne config --config {json.dumps(str(path))}"
+            )
         try:
             write_default_config(path)
         except OSError as exc:
@@ -216,6 +254,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     data = parse_json(path, read_text(path))
     config = config_from_mapping(data, source=str(path))
     config = apply_environment(config, os.environ if environ is None else environ)
+    check_ports_differ(config, str(path))
     if config.lhm_password or config.device_tokens:
         warn_if_others_can_read(path)
     return LoadedConfig(replace(config, path=path.resolve()), created)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -21,10 +22,16 @@ from .views import COLOURS
 if TYPE_CHECKING:
     from .board import Board
 
-HELP_KEYS = (
-    "space: short press  l/enter: long press  w: WiFi on/off  x: stall on/off  "
-    "g: garbage line  r: reset link  q: quit"
+KEYS = (  # (key, what it does): one a line in --help, one line under the terminal view
+    ("space", "short press"),
+    ("l/enter", "long press"),
+    ("w", "WiFi on/off"),
+    ("x", "stall on/off"),
+    ("g", "garbage line"),
+    ("r", "reset link"),
+    ("q", "quit"),
 )
+HELP_KEYS = "  ".join(f"{key}: {what}" for key, what in KEYS)
 GARBAGE = b'{"ct":\xff\xfe garbage \x00}\n{"not json\n' + b"x" * 5000 + b"\n"
 FAULT_KINDS = ("wifi", "stall", "garbage", "reset", "refuse")
 
@@ -122,7 +129,8 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
         "--runtime",
         choices=("cpython", "micropython"),
         default="cpython",
-        help="run the firmware in this Python (default) or under the MicroPython unix port",
+        help="cpython (the default): the firmware runs in this Python; micropython: under "
+        "the MicroPython unix port, as on the board",
     )
     p.add_argument(
         "--heap",
@@ -147,9 +155,12 @@ def add_subparser(subparsers: Any, *, with_config: bool = False) -> argparse.Arg
         "emulate",
         help="run the device firmware on this PC and show its OLED",
         description=(
-            "Run the NOCTURNE firmware from firmware/ in CPython against a running server "
-            "and show its 128x64 OLED. Keys: " + HELP_KEYS
+            "Run the NOCTURNE firmware from firmware/ in CPython against a running server\n"
+            "and show its 128x64 OLED: in this terminal (128x34 characters at least),\n"
+            "in a window (--window) or as PNG frames (--png DIR).\n\nKeys:\n"
+            + "\n".join(f"  {key:<9} {what}" for key, what in KEYS)
         ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     configure_parser(parser, with_config=with_config)
     return parser
@@ -215,14 +226,19 @@ class Session:
             )
             self.views.append(self.png)
         if args.window:
+            from .errors import EmulatorError
             from .window import WindowView
 
-            self.window = WindowView(
-                title=f"NOCTURNE_OS emulator - {args.host or 'searching'}:{port}",
-                scale=args.scale or 4,
-                colour=args.colour,
-                on_key=self.key,
-            )
+            try:
+                self.window = WindowView(
+                    title=f"NOCTURNE_OS emulator - {args.host or 'searching'}:{port}",
+                    scale=args.scale or 4,
+                    colour=args.colour,
+                    on_key=self.key,
+                )
+            except EmulatorError:
+                self.emu.close()
+                raise
             self.views.append(self.window)
         elif not args.headless:
             from .views import TerminalView
@@ -340,6 +356,26 @@ class Session:
         self.emu.close()
 
 
+def terminal_too_small(out: Any, scale: int) -> str | None:
+    """Why the terminal ``out`` cannot show the panel at ``scale``, or None when it can (or
+    is no terminal: then there is no size to wrap at)."""
+    from .views import HEIGHT, WIDTH
+
+    try:
+        size = os.get_terminal_size(out.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not size.columns or not size.lines:  # a pseudo-terminal no one sized: unknown
+        return None
+    need_cols, need_rows = WIDTH * scale, HEIGHT * scale // 2 + 2  # half blocks + 2 status
+    if size.columns >= need_cols and size.lines >= need_rows:
+        return None
+    return (
+        f"the terminal is {size.columns}x{size.lines} and the panel needs {need_cols}x"
+        f"{need_rows}; make it bigger (or the font smaller), or use --window or --png DIR"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """``nocturne emulate`` with parsed options."""
     from ..config.model import ConfigError
@@ -348,6 +384,11 @@ def run(args: argparse.Namespace) -> int:
     if args.png_every is not None and not args.png:
         print("nocturne emulate: --png-every needs --png DIR", file=sys.stderr)
         return 2
+    if not (args.window or args.headless):
+        small = terminal_too_small(sys.stdout, args.scale or 1)
+        if small:
+            print(f"nocturne emulate: {small}", file=sys.stderr)
+            return 2
     try:
         session = Session(args)
     except (EmulatorError, ConfigError) as exc:

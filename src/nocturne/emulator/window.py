@@ -33,7 +33,16 @@ class WindowView:
         self.tk = tk
         self.scale = scale
         self.colour = colour if colour != "mono" else "white"
-        self.root = tk.Tk()
+        try:
+            self.root = tk.Tk()
+        except tk.TclError as exc:  # no X server / $DISPLAY unset: one line, not a traceback
+            from .errors import EmulatorError
+
+            reason = str(exc).splitlines()[0] if str(exc) else "no display"
+            raise EmulatorError(
+                f"no display for a window here ({reason}); use the terminal view "
+                "(without --window) or --png DIR"
+            ) from None
         self.root.title(title)
         self.root.configure(background=_hex(OFF_COLOUR))
         self.image = tk.PhotoImage(width=WIDTH * scale, height=HEIGHT * scale)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import ssl
 
@@ -27,7 +28,7 @@ from ..config.model import MqttSettings
 from ..snapshot import Snapshot
 from ..snapshot.readings import known_readings
 from .commands import CommandRouter, command_messages
-from .ha_discovery import OFFLINE, ONLINE, Node, discovery_messages
+from .ha_discovery import OFFLINE, ONLINE, Node, discovery_messages, value_messages
 from .loop import ClientLoop
 from .pcs import PcsAggregator
 
@@ -69,7 +70,12 @@ class MqttExporter:
         self._where = ClientLoop(own_loop)  # None: a loop of its own only where needed
         self._last_state: bytes | None = None
         self._was_up: bool | None = None  # None: not tried yet
+        self._late = value_messages(node)  # state key -> the entity it announces
+        self._announced: set[str] = set()  # of those, the ones sent this session
+        self._echoes: set[asyncio.Future[None]] = set()
         self.states_published = 0
+        if commands is not None:
+            commands.echo = self._echo  # the display entities' state, after each command
 
     @property
     def broker(self) -> str:
@@ -100,6 +106,30 @@ class MqttExporter:
     async def stop(self) -> None:
         """Say ``offline`` (a clean disconnect sends no last will), then disconnect."""
         await self._where.finish(self._goodbye)
+
+    async def set_status(self, online: bool) -> None:
+        """Say ``online`` or ``offline`` now, retained (the PC wakes or is about to sleep, and
+        Home Assistant should not show the last readings as current meanwhile); nothing
+        while the broker is out of reach. Call from the server's loop."""
+        loop = self._where.loop
+        if loop is None:
+            return
+        say = self._say(ONLINE if online else OFFLINE)
+        if loop is asyncio.get_running_loop():
+            await say
+        else:
+            with contextlib.suppress(RuntimeError):  # the client's loop has closed
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(say, loop))
+
+    async def _say(self, status: str) -> None:
+        client = self._client
+        if client is None:
+            return
+        with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
+            await asyncio.wait_for(
+                client.publish(self.node.status_topic, status, qos=1, retain=True),
+                GOODBYE_TIMEOUT,
+            )
 
     async def _goodbye(self) -> None:
         client = self._client
@@ -154,6 +184,7 @@ class MqttExporter:
                 await client.publish(topic, orjson.dumps(payload), qos=1, retain=True)
         await client.publish(self.node.status_topic, ONLINE, qos=1, retain=True)
         self._last_state = None  # a new session: send the state even if unchanged
+        self._announced = set()
         topics = [*self.commands.topics] if self.commands is not None else []
         if self.pcs is not None:
             topics += self.pcs.subscriptions
@@ -198,12 +229,34 @@ class MqttExporter:
             await self._fresh.wait()
             self._fresh.clear()
             assert self._latest is not None
-            payload = self.state_payload(self._latest)
+            values = known_readings(self._latest)
+            for key in values.keys() & self._late.keys() - self._announced:
+                topic, config = self._late[key]
+                await client.publish(topic, orjson.dumps(config), qos=1, retain=True)
+                self._announced.add(key)
+            payload = orjson.dumps(values)
             if payload != self._last_state:
                 await client.publish(self.node.state_topic, payload, qos=1, retain=True)
                 self._last_state = payload
                 self.states_published += 1
             await asyncio.sleep(self.settings.interval)
+
+    def _echo(self, topic: str, state: str) -> None:
+        """A display entity's new state (from the main loop), retained on the broker."""
+        self._where.to_client(functools.partial(self._publish_echo, topic, state))
+
+    def _publish_echo(self, topic: str, state: str) -> None:
+        client = self._client
+        if client is None:
+            return  # no broker now: Home Assistant keeps what it last read
+        echo = asyncio.ensure_future(client.publish(topic, state, qos=1, retain=True))
+        self._echoes.add(echo)
+        echo.add_done_callback(self._echo_done)
+
+    def _echo_done(self, echo: asyncio.Future[None]) -> None:
+        self._echoes.discard(echo)
+        if not echo.cancelled() and echo.exception() is not None:
+            log.debug("MQTT: a display state was not published: %s", echo.exception())
 
     def _log_up(self) -> None:
         if self._was_up is not True:

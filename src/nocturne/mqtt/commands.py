@@ -7,9 +7,11 @@ board connected to this server gets the same command; one set per PC, not per bo
 - ``switch`` *Display screen*: ``ON`` / ``OFF`` → ``so`` 1 / 0;
 - ``number`` *Display contrast*: 0..255 → ``cn``.
 
-They are optimistic (no state topic): Home Assistant shows what it last sent. Commands
-arrive on ``<base_topic>/<node_id>/display/<scene|screen|contrast>/set``; a payload that is
-not one of the entity's values is dropped with one log line (rate-limited), escaped.
+Commands arrive on ``<base_topic>/<node_id>/display/<scene|screen|contrast>/set``; a payload
+that is not one of the entity's values is dropped with one log line (rate-limited), escaped.
+What was forwarded is published back, retained, on ``.../display/<word>/state``: after a
+restart of Home Assistant or of this server the entities show the boards' state, not "off".
+A contrast of 40.5 (Home Assistant does not enforce the step) is rounded to 41.
 """
 
 from __future__ import annotations
@@ -53,6 +55,19 @@ def command_topic(node: Node, entity: Entity) -> str:
     return f"{node.base_topic}/{node.node_id}/display/{entity.word}/set"
 
 
+def state_topic(node: Node, entity: Entity) -> str:
+    return f"{node.base_topic}/{node.node_id}/display/{entity.word}/state"
+
+
+def state_text(keys: Mapping[str, int]) -> str:
+    """The entity's state for the device keys of one of its commands."""
+    if SCENE_KEY in keys:
+        return scene_ids.NAMES[keys[SCENE_KEY]]
+    if SCREEN_KEY in keys:
+        return SWITCH_ON if keys[SCREEN_KEY] else SWITCH_OFF
+    return str(keys[CONTRAST_KEY])
+
+
 def command_messages(node: Node) -> list[tuple[str, dict[str, Any]]]:
     """(discovery topic, payload) of the three display entities."""
     out = []
@@ -61,7 +76,7 @@ def command_messages(node: Node) -> list[tuple[str, dict[str, Any]]]:
             "name": entity.label,
             "unique_id": f"nocturne_{node.node_id}_display_{entity.word}",
             "command_topic": command_topic(node, entity),
-            "optimistic": True,
+            "state_topic": state_topic(node, entity),
             "retain": False,  # a command is for the boards connected now, not a state
             "icon": entity.icon,
             "availability_topic": node.status_topic,
@@ -98,12 +113,12 @@ def parse_command(entity: Entity, payload: bytes) -> dict[str, int] | None:
         value = {SWITCH_ON: 1, SWITCH_OFF: 0}.get(text.upper())
         return None if value is None else {SCREEN_KEY: value}
     try:
-        number = float(text)  # Home Assistant sends "128" or "128.0"
+        number = float(text)  # Home Assistant sends "128" or "128.0", or 40.5 off the step
     except ValueError:
         return None
-    if not number.is_integer() or not 0 <= number <= MAX_CONTRAST:
+    if not -0.5 < number < MAX_CONTRAST + 0.5:  # NaN fails this too
         return None
-    return {CONTRAST_KEY: int(number)}
+    return {CONTRAST_KEY: int(number + 0.5)}
 
 
 class CommandRouter:
@@ -112,6 +127,8 @@ class CommandRouter:
     def __init__(self, node: Node, send: Callable[[Mapping[str, int]], None]) -> None:
         self.send = send
         self.topics = {command_topic(node, e): e for e in ENTITIES}
+        self.state_topics = {e: state_topic(node, e) for e in ENTITIES}
+        self.echo: Callable[[str, str], None] | None = None  # (state topic, state) to publish
         self.forwarded = 0
         self._bad = RateLimitedWarning(log, "MQTT: dropped %d more bad command(s) in %d s")
 
@@ -131,4 +148,6 @@ class CommandRouter:
         log.info("MQTT: %s → the boards: %s", entity.label.lower(), keys)
         self.send(keys)
         self.forwarded += 1
+        if self.echo is not None:
+            self.echo(self.state_topics[entity], state_text(keys))
         return True

@@ -1,9 +1,11 @@
 """Home Assistant MQTT discovery: one retained config message per reading, from the field table.
 
 Home Assistant reads ``<discovery_prefix>/sensor/<node_id>/<reading>/config`` and creates one
-entity per message, grouped under one device for this PC. Every entity reads its value from
-the one state message (``<base_topic>/<node_id>/state``) and is available while
-``<base_topic>/<node_id>/status`` is ``online`` (the server's last will sets ``offline``).
+entity per message, grouped under one device for this PC (named by config.json ``name``, else
+the host name). Every entity reads its value from the one state message
+(``<base_topic>/<node_id>/state``) and is available while ``<base_topic>/<node_id>/status`` is
+``online`` (the server's last will sets ``offline``). The ping, the weather and the track are
+announced with their first value.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from .. import __version__
 from ..config.model import MqttSettings
-from ..snapshot.fields import CELSIUS, Field
+from ..snapshot.fields import CELSIUS, PING, Field
 from ..snapshot.readings import (
     MEDIA_ARTIST,
     MEDIA_PLAYING,
@@ -50,11 +52,14 @@ class Node:
     weather_unit: str = CELSIUS  # the configured temperature_unit, as a unit
 
     @classmethod
-    def from_settings(cls, settings: MqttSettings, temperature_unit: str = "celsius") -> Node:
-        pc_name = socket.gethostname() or "PC"
+    def from_settings(
+        cls, settings: MqttSettings, temperature_unit: str = "celsius", name: str = ""
+    ) -> Node:
+        """``name``: config.json ``name``, the name discovery answers with; "" = host name."""
+        host = socket.gethostname() or "PC"
         return cls(
-            node_id=settings.node_id or node_id_from_name(pc_name),
-            name=pc_name,
+            node_id=settings.node_id or node_id_from_name(host),
+            name=name.strip() or host,
             base_topic=settings.base_topic,
             discovery_prefix=settings.discovery_prefix,
             weather_unit=weather_unit(temperature_unit),
@@ -121,11 +126,32 @@ def _measurement(node: Node, field: Field) -> tuple[str, dict[str, Any]]:
 
 
 def discovery_messages(node: Node) -> list[tuple[str, dict[str, Any]]]:
-    """(topic, payload) of every entity: each field of the table, the ping, the weather's
-    temperature and description, and the playing track (its artist as an attribute)."""
-    messages = [_measurement(node, field) for field in NUMERIC_FIELDS]
-    messages.append(
-        _sensor(
+    """(topic, payload) of the entities every PC has: each field of the table."""
+    return [_measurement(node, field) for field in NUMERIC_FIELDS if field is not PING]
+
+
+def value_messages(node: Node) -> dict[str, tuple[str, dict[str, Any]]]:
+    """(topic, payload) of the entities that exist only once a value can: the ping (not
+    with ``ping_host`` ""), the weather's temperature and description (not without a
+    place) and the playing track (not without a media player), by the state key whose first
+    appearance announces them. Announced earlier they would be "unknown" for good."""
+    track = _sensor(
+        node,
+        MEDIA_TRACK,
+        "Playing track",
+        icon="mdi:music",
+        json_attributes_topic=node.state_topic,
+        json_attributes_template=(
+            '{{ {"artist": '
+            + _json_value(MEDIA_ARTIST)
+            + ', "playing": '
+            + _json_value(MEDIA_PLAYING)
+            + "} | tojson }}"
+        ),
+    )
+    return {
+        PING.attr: _measurement(node, PING),
+        WEATHER_TEMPERATURE: _sensor(
             node,
             WEATHER_TEMPERATURE,
             "Weather temperature",
@@ -133,23 +159,9 @@ def discovery_messages(node: Node) -> list[tuple[str, dict[str, Any]]]:
             device_class="temperature",
             state_class="measurement",
             suggested_display_precision=0,
-        )
-    )
-    messages.append(_sensor(node, WEATHER_DESCRIPTION, "Weather", icon="mdi:weather-partly-cloudy"))
-    messages.append(
-        _sensor(
-            node,
-            MEDIA_TRACK,
-            "Playing track",
-            icon="mdi:music",
-            json_attributes_topic=node.state_topic,
-            json_attributes_template=(
-                '{{ {"artist": '
-                + _json_value(MEDIA_ARTIST)
-                + ', "playing": '
-                + _json_value(MEDIA_PLAYING)
-                + "} | tojson }}"
-            ),
-        )
-    )
-    return messages
+        ),
+        WEATHER_DESCRIPTION: _sensor(
+            node, WEATHER_DESCRIPTION, "Weather", icon="mdi:weather-partly-cloudy"
+        ),
+        MEDIA_PLAYING: track,  # a player is there, playing or paused, with a track or not
+    }

@@ -5,7 +5,9 @@ is pushed to every board at once (not at the next poll); the future a watcher wa
 done when those lines have left (or after ANNOUNCE_TIMEOUT). Awake again: ``pwr`` goes, the
 LibreHardwareMonitor session is dropped (LHM loses sensors across a wake on some machines; a
 new connection gets its current tree) and the sensors are read and published at once, so the
-boards are live within one poll. Callable from any thread: the work runs on the server's loop.
+boards are live within one poll. With MQTT, the PC's status goes "offline" before the sleep
+and "online" after it, so Home Assistant does not show the last readings as current.
+Callable from any thread: the work runs on the server's loop.
 
 A sleep that never came (vetoed, failed, a wake the OS did not report) must not leave the
 boards on their clock for good: still running STILL_AWAKE_AFTER seconds (of the event loop's
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
@@ -39,10 +42,12 @@ class PowerResponder:
         devices: DeviceServer,
         collector: Collector,
         loop: asyncio.AbstractEventLoop,
+        online: Callable[[bool], Awaitable[None]] | None = None,
         *,
         reopen: str,
     ) -> None:
         self.devices = devices
+        self.online = online  # MQTT's status: online(False) before a sleep, True after
         self.collector = collector
         self.reopen = reopen  # the feed whose source opens a new session after a wake
         self.loop = loop
@@ -67,6 +72,8 @@ class PowerResponder:
             self._still_awake.cancel()
         if state == SLEEP:
             self._still_awake = self.loop.call_later(self.still_awake_after, self._no_sleep)
+            if self.online is not None:
+                await self.online(False)
         if not await self.devices.drained(ANNOUNCE_TIMEOUT):
             log.warning("Not every board took the %r line within %g s", state, ANNOUNCE_TIMEOUT)
 
@@ -90,3 +97,5 @@ class PowerResponder:
             await feed.source.close()  # the next read opens a new session
         self.resumes += 1
         await self.collector.tick()
+        if self.online is not None:  # after the boards' fresh line: a dead link may take a while
+            await self.online(True)

@@ -25,6 +25,9 @@ from .fields import (
 )
 
 STATE_DECIMALS = 2  # enough for every reading, and no float noise on the wire
+# Home Assistant keeps a state of at most 255 characters: a longer one is two warnings in its
+# log on every state message and "unknown" on the entity.
+MAX_STATE_CHARS = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +85,12 @@ def known_readings(snapshot: Snapshot) -> dict[str, float | int | str | bool]:
         if weather.temperature is not None:
             values[WEATHER_TEMPERATURE] = _rounded(weather.temperature)
         if weather.description:
-            values[WEATHER_DESCRIPTION] = weather.description
+            values[WEATHER_DESCRIPTION] = weather.description[:MAX_STATE_CHARS]
     media = snapshot.media
     if media is not None:
         if media.artist:
-            values[MEDIA_ARTIST] = media.artist
+            values[MEDIA_ARTIST] = media.artist[:MAX_STATE_CHARS]
         if media.track:
-            values[MEDIA_TRACK] = media.track
+            values[MEDIA_TRACK] = media.track[:MAX_STATE_CHARS]
         values[MEDIA_PLAYING] = media.playing
     return values

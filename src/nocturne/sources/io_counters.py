@@ -25,8 +25,8 @@ _READ_SIZE = 64 * 1024
 
 
 class IoCounters(NamedTuple):
-    net_recv: int
-    net_sent: int
+    net_recv: int | None  # None: no network interface but loopback, nothing to count
+    net_sent: int | None
     disk_read: int | None  # None: no disk to count
     disk_write: int | None
 
@@ -43,11 +43,12 @@ class PsutilCounters:
     """Any OS: psutil's own functions."""
 
     def read(self) -> IoCounters:
-        recv = sent = 0
+        recv: int | None = None
+        sent: int | None = None
         for nic, io in psutil.net_io_counters(pernic=True).items():
             if not is_loopback(nic):
-                recv += io.bytes_recv
-                sent += io.bytes_sent
+                recv = (recv or 0) + io.bytes_recv
+                sent = (sent or 0) + io.bytes_sent
         disk = psutil.disk_io_counters(perdisk=False)
         if disk is None:
             return IoCounters(recv, sent, None, None)
@@ -147,10 +148,11 @@ class ProcCounters:
         return out
 
     def read(self) -> IoCounters:
-        recv = sent = 0
+        recv: int | None = None
+        sent: int | None = None
         for r, s in self._net.run(self._nics()):
-            recv += r
-            sent += s
+            recv = (recv or 0) + r
+            sent = (sent or 0) + s
         disks = self._disks()
         if not disks:
             return IoCounters(recv, sent, None, None)

@@ -39,8 +39,8 @@ GPU_HOTSPOT_LABELS = ("junction",)
 
 class _Counters(NamedTuple):
     at: float
-    net_recv: int
-    net_sent: int
+    net_recv: int | None
+    net_sent: int | None
     disk_read: int | None
     disk_write: int | None
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 import traceback
@@ -78,11 +79,23 @@ def setup_logging(log_path: Path | None, *, console: bool, verbose: bool = False
             root.addHandler(file_handler)
 
 
-def _load(args: argparse.Namespace) -> LoadedConfig:
-    return load_config(Path(args.config) if args.config else None)
+def _load(args: argparse.Namespace, *, create: bool | None = None) -> LoadedConfig:
+    """The config of --config, or the one the server finds. A missing file is created with
+    the defaults only where no path was given (or ``create``): a mistyped --config path is
+    an error, not a fresh config the server would quietly run on."""
+    create = args.config is None if create is None else create
+    return load_config(Path(args.config) if args.config else None, create=create)
 
 
 # --- nocturne --console ---------------------------------------------------------------
+
+
+def next_step_hint(command: str) -> str:
+    """What a new user does once the server is up (``command``: how they started it)."""
+    return (
+        f"Next: see it on a virtual board with `{command} emulate` in another terminal, "
+        f"or set up a real one with `{command} flash`"
+    )
 
 
 async def _serve(config: Config) -> int:
@@ -108,6 +121,7 @@ async def _serve(config: Config) -> int:
         await server.stop()
         return 2
     log.info("NOCTURNE_OS server %s running; press Ctrl+C to stop", __version__)
+    log.info("%s", next_step_hint(os.environ.get("NOCTURNE_COMMAND") or "nocturne"))
     freeze_startup_objects()  # full collections skip the start-up objects (gc_tuning)
     try:
         await stop.wait()
@@ -160,7 +174,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     try:
-        loaded = _load(args)
+        loaded = _load(args, create=True)
     except ConfigError as exc:
         print(printable(exc), file=sys.stderr)
         return 2
@@ -169,18 +183,16 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:
+    from ..config.model import default_config_path
     from .autostart import for_this_platform
 
-    auto = for_this_platform()
+    auto = for_this_platform(config=Path(args.config) if args.config else default_config_path())
     if args.action == "on":
         auto.enable()
     elif args.action == "off":
         auto.disable()
-    enabled = auto.is_enabled()
-    print(f"{'on' if enabled else 'off'}: {auto.location()}")
-    if args.action == "status":
-        return 0 if enabled else 1
-    return 0
+    print(f"{'on' if auto.is_enabled() else 'off'}: {auto.location()}")
+    return 0  # off is an answer to "status", not an error
 
 
 # Sub-commands whose modules load only when one of them (or --help) is on the command line:
@@ -200,9 +212,24 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("sensors", help="list every sensor seen and which one feeds each protocol key")
-    sub.add_parser("doctor", help="check LibreHardwareMonitor, the port and the config")
-    autostart = sub.add_parser("autostart", help="start the server when you log in")
+    sub.add_parser(
+        "sensors",
+        help="list every sensor seen and which one feeds each protocol key",
+        description="Read LibreHardwareMonitor (if it answers) and this PC's own sensors once, "
+        "list every sensor, and show which one feeds each value the boards receive.",
+    )
+    sub.add_parser(
+        "doctor",
+        help="check LibreHardwareMonitor, the port and the config",
+        description="Check the config file, the TCP port, LibreHardwareMonitor, the weather, "
+        "the ping and the local sensors; print a fix for each problem (exit status 1 if any).",
+    )
+    autostart = sub.add_parser(
+        "autostart",
+        help="start the server when you log in",
+        description="Start the server (in the tray) when you log in, on the config file in use "
+        "(--config, else the one the server would find): on, off, or status.",
+    )
     autostart.add_argument("action", choices=["on", "off", "status"])
     if on_demand:
         from .. import flash
@@ -214,7 +241,12 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
         pairing_cli.add_subparser(sub)
         emulate.add_subparser(sub)
         web_password.add_subparser(sub)
-    sub.add_parser("config", help="show the config file in use (created if missing)")
+    sub.add_parser(
+        "config",
+        help="show the config file in use (created if missing)",
+        description="Print the path of the config file in use; create it with the defaults "
+        "if it does not exist yet.",
+    )
     for p in sub.choices.values():
         # SUPPRESS: an option given before the sub-command is not reset by the sub-parser.
         p.add_argument("--config", metavar="PATH", help="config.json to use", default=SUPPRESS)
@@ -242,7 +274,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
     from .tray import TrayApp
 
     def load() -> Config:
-        loaded = load_config(config_path)
+        loaded = load_config(config_path, create=args.config is None)
         if loaded.created:
             log.info("Created %s with the default settings", config_path)
         return loaded.config
@@ -253,7 +285,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
     app = TrayApp(
         pystray,
         server,
-        for_this_platform(),
+        for_this_platform(config=config_path),
         log_path=config_path.parent / "nocturne.log",
         config_path=config_path,
     )

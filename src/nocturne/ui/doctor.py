@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..collect.collector import merge_hardware
-from ..config.model import Config, ConfigError, load_config
+from ..collect.collector import lhm_is_optional, merge_hardware
+from ..config.model import Config, ConfigError, EnvironmentOverrideError, load_config
+from ..devices.discovery import RUNNING_SERVER_ANSWERS
 from ..devices.discovery import probe as discovery_probe
 from ..safe_text import printable
 from ..snapshot import Hardware
@@ -37,9 +38,13 @@ async def read_lhm(config: Config) -> tuple[LhmReading | None, str | None]:
         await source.close()
 
 
-async def read_local(sample_s: float = 1.0) -> Hardware:
+# Rates need two readings and something to count; where they cannot be known, "—" says so.
+RATES = ("net_down", "net_up", "disk_read", "disk_write")
+
+
+async def read_local(sample_s: float = 1.0, local: LocalSource | None = None) -> Hardware:
     """Two psutil readings ``sample_s`` apart, so rates have a value."""
-    local = LocalSource()
+    local = local or LocalSource()
     await asyncio.sleep(sample_s)
     local.read_sync()
     await asyncio.sleep(sample_s)
@@ -52,11 +57,13 @@ def _fmt(value: float | None) -> str:
     return f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
 
 
-async def print_sensors(config: Config, out: TextIO | None = None) -> int:
+async def print_sensors(
+    config: Config, out: TextIO | None = None, local_source: LocalSource | None = None
+) -> int:
     """Print every sensor, then the value and origin chosen for each protocol key."""
     out = out or sys.stdout
     lhm, lhm_error = await read_lhm(config)
-    local = await read_local(0.5)
+    local = await read_local(0.5, local_source)
     chosen_by_id: dict[str, list[str]] = {}
     if lhm is not None:
         for name, sensor_id in lhm.chosen.items():
@@ -82,8 +89,9 @@ async def print_sensors(config: Config, out: TextIO | None = None) -> int:
     else:
         print(f"LibreHardwareMonitor: not used ({printable(lhm_error)})", file=out)
     print("\nLocal sensors (psutil):", file=out)
-    for name, value in local.known().items():
-        print(f"    {name:<16} {_fmt(value):>10} {unit_of(name)}", file=out)
+    known = local.known()
+    for name in [*known, *(rate for rate in RATES if rate not in known)]:
+        print(f"    {name:<16} {_fmt(known.get(name)):>10} {unit_of(name)}", file=out)
     direct = await read_direct(config.gpu)
     print_direct(direct, out)
     local = with_direct_sensors(local, direct.gpus, direct.rapl) or local
@@ -200,30 +208,49 @@ async def check_pairing(config: Config) -> Finding:
     return Finding(True, pairing_report(names, config.allow_unpaired, connected))
 
 
-async def diagnose(config_path: Path | None) -> list[Finding]:
-    findings: list[Finding] = []
-    try:
-        loaded = load_config(config_path)
-    except ConfigError as exc:
-        findings.append(Finding(False, f"config: {exc}", "Fix the file as the message says."))
-        config = Config()
-    else:
-        config = loaded.config
-        note = " (created with the defaults)" if loaded.created else ""
-        findings.append(Finding(True, f"config {config.path} is valid{note}"))
+def check_lhm_missing(config: Config, error: str | None, platform: str = sys.platform) -> Finding:
+    """No LibreHardwareMonitor: a problem on Windows or at a configured URL; elsewhere, at the
+    default URL, the way things are (it is a Windows program) and this PC's sensors serve."""
+    if lhm_is_optional(config.lhm_url, platform):
+        return Finding(
+            True,
+            "this PC's own sensors (psutil) feed the boards; no LibreHardwareMonitor at "
+            f"{config.lhm_url} (a Windows program: set 'lhm_url' to read one on another PC)",
+        )
+    return Finding(
+        False,
+        f"LibreHardwareMonitor: {error}",
+        f"{ENABLE_HINT}; if it runs on another PC or port, set 'lhm_url' in config.json. "
+        "Until then the server uses this PC's own sensors (psutil).",
+    )
+
+
+def check_ports(config: Config) -> list[Finding]:
+    """The TCP port and discovery's UDP port; a NOCTURNE server already on them is this
+    set-up running, not a problem."""
     port = check_port(config.host, config.port)
-    findings.append(port)
-    findings.append(Finding(*await asyncio.to_thread(discovery_probe, config.host, config.port)))
+    ok, what, fix = discovery_probe(config.host, config.port)
+    if not port.ok and ok and what.startswith(RUNNING_SERVER_ANSWERS):
+        name = what.removeprefix(RUNNING_SERVER_ANSWERS).strip()
+        running = f"a NOCTURNE server is running on port {config.port}, answering as {name}"
+        return [Finding(True, running)]
+    return [port, Finding(ok, what, fix)]
+
+
+async def diagnose(config_path: Path | None) -> list[Finding]:
+    try:
+        loaded = load_config(config_path, create=config_path is None)
+    except EnvironmentOverrideError as exc:  # one problem: the rest would check defaults
+        return [Finding(False, f"config: {exc}", "Correct or unset that environment variable.")]
+    except ConfigError as exc:
+        return [Finding(False, f"config: {exc}", "Fix the file as the message says.")]
+    config = loaded.config
+    note = " (created with the defaults)" if loaded.created else ""
+    findings = [Finding(True, f"config {config.path} is valid{note}")]
+    findings += await asyncio.to_thread(check_ports, config)
     lhm, error = await read_lhm(config)
     if lhm is None:
-        findings.append(
-            Finding(
-                False,
-                f"LibreHardwareMonitor: {error}",
-                f"{ENABLE_HINT}; if it runs on another PC or port, set 'lhm_url' in config.json. "
-                "Until then the server uses this PC's own sensors (psutil).",
-            )
-        )
+        findings.append(check_lhm_missing(config, error))
     else:
         mapped = len(lhm.chosen)
         findings.append(
@@ -248,13 +275,13 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
                     "Copy the id from `nocturne sensors`.",
                 )
             )
-    if findings[0].ok:  # weather and ping need the user's own settings: a valid config first
-        findings += await check_weather(config)
-        findings.append(await check_ping(config))
-        findings.append(await check_pairing(config))
-        from ..web.doctor import check_dashboard
+    findings += await check_weather(config)
+    findings.append(await check_ping(config))
+    findings.append(await check_pairing(config))
+    from ..web.doctor import check_dashboard
 
-        findings.append(Finding(*await asyncio.to_thread(check_dashboard, config.web, not port.ok)))
+    running = not (await asyncio.to_thread(check_port, config.host, config.port)).ok
+    findings.append(Finding(*await asyncio.to_thread(check_dashboard, config.web, running)))
     findings += [Finding(*f) for f in direct_findings(await read_direct(config.gpu, 0.2))]
     try:
         local = await read_local(0.2)

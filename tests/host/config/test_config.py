@@ -33,6 +33,8 @@ def test_missing_file_is_created_with_the_original_keys(tmp_path):
         "lhm_url": "http://localhost:8085/data.json",
         "limits": {"cpu": 75, "gpu": 80},
         "weather_city": "",
+        "ping_host": "1.1.1.1",
+        "mdns": True,
     }
     config = loaded.config
     assert (config.host, config.port, config.limits.cpu, config.limits.gpu) == (
@@ -114,7 +116,7 @@ def test_bad_json_names_file_line_and_column(tmp_path):
         ('{"port": 70000}', "key 'port': expected a whole number from 1 to 65535, found 70000"),
         ('{"port": "8090"}', "key 'port': expected a whole number from 1 to 65535, found \"8090\""),
         ('{"port": true}', "key 'port': expected a whole number from 1 to 65535, found true"),
-        ('{"prot": 8090}', "unknown key 'prot'; the known keys are: host, port"),
+        ('{"prot": 8090}', "unknown key 'prot' (did you mean 'port'?); the known keys are: host"),
         ('{"limits": {"cpu": "hot"}}', "key 'limits.cpu': expected a number from 20 to 125"),
         ('{"limits": {"cpus": 70}}', "unknown key 'limits.cpus'"),
         ('{"limits": 75}', "key 'limits': expected an object"),

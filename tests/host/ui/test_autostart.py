@@ -112,7 +112,7 @@ def test_cli_autostart_on_status_off(tmp_path):
         )  # fmt: skip
         return done.returncode, done.stdout + done.stderr
 
-    assert run("status") == (1, f"off: {tmp_path / 'autostart' / 'nocturne-os.desktop'}\n")
+    assert run("status") == (0, f"off: {tmp_path / 'autostart' / 'nocturne-os.desktop'}\n")
     code, out = run("on")
     assert code == 0 and out.startswith("on: ")
     assert (tmp_path / "autostart" / "nocturne-os.desktop").is_file()

@@ -118,7 +118,7 @@ async def test_list_doctor_api_and_tray_show_which_boards_are_connected(tmp_path
         await run_doctor(path, out=doctor)
         report = doctor.getvalue()
         assert "pairing: 2 paired board(s): desk: connected, shelf: not connected" in report
-        assert "[ok] discovery: the server answers as" in report
+        assert "[ok] a NOCTURNE server is running on port" in report  # its own, by discovery
         assert "(paired boards only)" in report
         assert f"[ok] dashboard answers at http://127.0.0.1:{web_port}/" in report
 

@@ -275,4 +275,7 @@ def probe(host: str, port: int, timeout: float = 0.5) -> tuple[bool, str, str]:
                 "or set another 'port' in config.json (and SERVER_PORT on the boards).",
             )
     needs = "paired boards only" if pairing else "any board"
-    return True, f"discovery: the server answers as {printable(name)!r} ({needs})", ""
+    return True, f"{RUNNING_SERVER_ANSWERS} {printable(name)!r} ({needs})", ""
+
+
+RUNNING_SERVER_ANSWERS = "discovery: the server answers as"  # probe's words for a server up

@@ -6,7 +6,9 @@
 - macOS: a LaunchAgent, ``~/Library/LaunchAgents/org.nocturne-os.server.plist``.
 
 The command started is the frozen exe itself, or ``pythonw -m nocturne`` (no console window
-on Windows) for an installed package.
+on Windows) for an installed package, with ``--config`` and the absolute path of the config
+in use: at log-in the working directory is the home folder, where a relative path or the
+default search finds another file (or none, and a fresh default config replaces the user's).
 """
 
 from __future__ import annotations
@@ -34,23 +36,29 @@ class Autostart(Protocol):
 
 
 def launch_command(
-    *, frozen: bool | None = None, executable: str | None = None, platform: str = sys.platform
+    *,
+    frozen: bool | None = None,
+    executable: str | None = None,
+    platform: str = sys.platform,
+    config: Path | None = None,
 ) -> list[str]:
-    """The command that starts the server (tray mode) at log-in."""
+    """The command that starts the server (tray mode) at log-in, on ``config`` if given."""
     frozen = getattr(sys, "frozen", False) if frozen is None else frozen
     exe = Path(executable or sys.executable)
+    with_config = ["--config", str(Path(config).absolute())] if config is not None else []
     if frozen:
-        return [str(exe)]
+        return [str(exe), *with_config]
     if platform == "win32":
         pythonw = exe.with_name("pythonw.exe")
         if pythonw.exists() or exe.name.lower() == "python.exe":
             exe = pythonw
-    return [str(exe), "-m", "nocturne"]
+    return [str(exe), "-m", "nocturne", *with_config]
 
 
-def for_this_platform(platform: str = sys.platform) -> Autostart:
-    """The backend for ``platform`` with the command that starts this installation."""
-    command = launch_command(platform=platform)
+def for_this_platform(platform: str = sys.platform, config: Path | None = None) -> Autostart:
+    """The backend for ``platform`` with the command that starts this installation on
+    ``config`` (the config file in use)."""
+    command = launch_command(platform=platform, config=config)
     if platform == "win32":
         return WindowsRunKey(command)
     if platform == "darwin":
