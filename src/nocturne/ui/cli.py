@@ -90,11 +90,13 @@ def _load(args: argparse.Namespace, *, create: bool | None = None) -> LoadedConf
 # --- nocturne --console ---------------------------------------------------------------
 
 
-def next_step_hint(command: str) -> str:
-    """What a new user does once the server is up (``command``: how they started it)."""
+def next_step_hint(command: str, dashboard: str | None = None) -> str:
+    """What a new user does once the server is up (``command``: how they started it;
+    ``dashboard``: its URL, None when the web endpoint is off)."""
+    page = f"open the dashboard at {dashboard}, " if dashboard else ""
     return (
-        f"Next: see it on a virtual board with `{command} emulate` in another terminal, "
-        f"or set up a real one with `{command} flash`"
+        f"Next: {page}see it on a virtual board with `{command} emulate` in another "
+        f"terminal, or set up a real one with `{command} flash`"
     )
 
 
@@ -121,7 +123,10 @@ async def _serve(config: Config) -> int:
         await server.stop()
         return 2
     log.info("NOCTURNE_OS server %s running; press Ctrl+C to stop", __version__)
-    log.info("%s", next_step_hint(os.environ.get("NOCTURNE_COMMAND") or "nocturne"))
+    from ..web.doctor import dashboard_url
+
+    dashboard = dashboard_url(config.web) if config.web is not None else None
+    log.info("%s", next_step_hint(os.environ.get("NOCTURNE_COMMAND") or "nocturne", dashboard))
     freeze_startup_objects()  # full collections skip the start-up objects (gc_tuning)
     try:
         await stop.wait()

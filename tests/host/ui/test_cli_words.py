@@ -80,3 +80,12 @@ def test_emulate_in_a_terminal_too_small_says_so(columns, rows):
         f"nocturne emulate: the terminal is {columns}x{rows} and the panel needs 128x34; make "
         "it bigger (or the font smaller), or use --window or --png DIR"
     )
+
+
+def test_the_next_step_names_the_dashboard_when_it_is_served():
+    from nocturne.ui.cli import next_step_hint
+
+    with_page = next_step_hint("./run.sh", "http://127.0.0.1:8095/")
+    assert "open the dashboard at http://127.0.0.1:8095/" in with_page
+    assert "`./run.sh emulate`" in with_page and "`./run.sh flash`" in with_page
+    assert "dashboard" not in next_step_hint("nocturne", None)
