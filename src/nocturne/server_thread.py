@@ -9,8 +9,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import shutdown
 from .collector import LHM
 from .config import Config
+from .shutdown import EXIT_DEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +73,20 @@ class ServerThread:
             log.error("Restart did not finish within %g s", timeout)
         return self.status()
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stop the server (devices see the link drop) and end the thread."""
+    def stop(self, timeout: float = EXIT_DEADLINE) -> None:
+        """Stop the server (devices see the link drop) and end the thread (waiting at most
+        ``timeout`` seconds: the server's stop has a budget of its own, shutdown.py)."""
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def stop_for_exit(self) -> None:
+        """The process is ending (the tray closed): stop within the exit deadline, and let
+        no worker thread still inside a blocking call hold the process up (shutdown.py)."""
+        deadline = shutdown.arm_backstop()
+        self.stop(deadline.left())
+        shutdown.end_process(deadline)
 
     def status(self) -> ServerStatus:
         server = self._server

@@ -22,6 +22,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from . import shutdown
 from .autostart import Autostart
 from .pairing_status import paired_summary
 from .safe_text import printable
@@ -173,6 +174,7 @@ class TrayApp:
 
     def close(self, *_: object) -> None:
         log.info("Closing")
+        shutdown.arm_backstop()  # from here on the process is gone within 2 s
         self._closing.set()
         self._wake.set()
         if self._refresher is not None and self._refresher is not threading.current_thread():
