@@ -263,6 +263,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
         log_path=config_path.parent / "nocturne.log",
         config_path=config_path,
     )
+    app.before_close = shutdown.arm_backstop  # from Close on, the process is gone within 2 s
     for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C or a service manager: close cleanly
         with contextlib.suppress(ValueError, OSError):
             signal.signal(sig, lambda *_: app.close())

@@ -22,7 +22,6 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from . import shutdown
 from .autostart import Autostart
 from .pairing_status import paired_summary
 from .safe_text import printable
@@ -98,6 +97,7 @@ class TrayApp:
         self.log_path = log_path
         self.config_path = config_path
         self.opener = opener
+        self.before_close: Callable[[], object] = lambda: None  # nocturne: the exit deadline
         self._state = ""
         self._closing = threading.Event()
         self._wake = threading.Event()
@@ -174,7 +174,7 @@ class TrayApp:
 
     def close(self, *_: object) -> None:
         log.info("Closing")
-        shutdown.arm_backstop()  # from here on the process is gone within 2 s
+        self.before_close()
         self._closing.set()
         self._wake.set()
         if self._refresher is not None and self._refresher is not threading.current_thread():

@@ -145,7 +145,7 @@ def test_dry_run_v4_prints_the_exact_commands(
 
     argv = ["--firmware", str(image), "--ssid", "HomeNet", "--password", TRICKY_PASSWORD]
     argv += ["--host", "192.168.1.20", "--firmware-dir", str(fw), "--config", str(config)]
-    argv += ["--dry-run"]
+    argv += ["--dry-run", "--source"]  # .py as they are (.mpy: test_flash_mpy.py)
     assert flash.main(argv) == 0
 
     stage = flash.DRY_RUN_STAGE
@@ -198,6 +198,7 @@ def test_dry_run_without_firmware_only_copies(
     fw = make_firmware_tree(tmp_path)
     argv = ["--ssid", "x", "--password", "", "--host", "10.0.0.2", "--board", "V3"]
     argv += ["--firmware-dir", str(fw), "--config", str(tmp_path / "none.json"), "--dry-run"]
+    argv += ["--source"]
     assert flash.main(argv) == 0
     commands = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith("#")]
     assert len(commands) == 1
@@ -743,7 +744,7 @@ def test_real_mpremote_copies_the_tree_and_resets(
     check_board_holds(board, fw, tmp_path / "config.json")
     assert wait_for(lambda: board.hard_resets == 1)  # mpremote's `reset`: machine.reset()
     assert board.soft_resets >= 1  # mpremote entered the raw REPL with a soft reset
-    assert board.watchdog == [("arm", 600_000), ("feed", 0)]  # held off for the copy
+    assert board.watchdog == [("arm", 600_000), ("feed", 0)] * 2  # the version probe, the copy
     assert board.errors == [] or all("ENOENT" in e for e in board.errors)  # only "not there"
     assert not any("__pycache__" in p or p.endswith(".pyc") for p in board_tree(board.fs.root))
     out = capfd.readouterr().out

@@ -122,6 +122,12 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
         help="run the firmware in this Python (default) or under the MicroPython unix port",
     )
     p.add_argument(
+        "--mpy",
+        action="store_true",
+        help="with --runtime micropython: run the modules as .mpy, compiled with mpy-cross "
+        "as nocturne flash copies them to a board",
+    )
+    p.add_argument(
         "--heap",
         metavar="SIZE",
         type=_heap_size,
