@@ -12,7 +12,8 @@ Figures, each in bytes (``gc.mem_alloc``) or ms (``time.ticks_ms``):
 - ``peak``: the most heap in use at the end of one module's import, before the garbage of
   that import (the parser's and compiler's, for a .py) is collected;
 - ``live``: in use after boot (every module, the board built, a frame drawn), collected;
-- ``boot_ms``: from the first import to the first frame drawn.
+- ``boot_ms``: from the first import to the first frame drawn;
+- ``one_import``: the most one import added to the heap (what it keeps and its garbage).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from nocturne.flash.mpy import compiler_for, decode_mpy, parse_probe, stage_compiled
 
@@ -58,6 +60,7 @@ class Boot:
     peak: int
     live: int
     boot_ms: int
+    one_import: int  # the most one import added before its garbage was collected
     frame: str  # the first frame, hex
 
 
@@ -68,15 +71,18 @@ def modules() -> list[str]:
 def scripts(line: str) -> list[str]:
     """The boot, one top-level script per step (the WebAssembly port collects only
     between them)."""
-    steps = ["import gc, time, binascii\nPEAK = 0\nT0 = time.ticks_ms()"]
+    steps = ["import gc, time, binascii\nPEAK = ONE = 0\nT0 = time.ticks_ms()"]
     for m in modules():
-        steps.append(f"import nocturne_fw.{m}\nPEAK = max(PEAK, gc.mem_alloc())")
+        steps.append(
+            f"B = gc.mem_alloc()\nimport nocturne_fw.{m}\n"
+            "PEAK = max(PEAK, gc.mem_alloc())\nONE = max(ONE, gc.mem_alloc() - B)"
+        )
     steps += [
         "import screens",
         f"app = screens.make({line!r})",
         "app.screen = 0\napp.renderer.draw(app.fb, 0, app)\nT1 = time.ticks_ms()",
         "pass",  # a collection after the frame
-        "print('BOOT', PEAK, gc.mem_alloc(), time.ticks_diff(T1, T0), "
+        "print('BOOT', PEAK, gc.mem_alloc(), time.ticks_diff(T1, T0), ONE, "
         "binascii.hexlify(app.oled.buf).decode())",
     ]
     return steps
@@ -119,16 +125,18 @@ def port_mpy(port: str) -> int | None:
 
 
 def firmware_tree(port: str, kind: str) -> dict[str, str | bytes]:
-    """The firmware as ``kind`` ("py" or "mpy", compiled for ``port``'s version), with the
+    """The firmware as ``kind`` ("py"; "py-nodoc", docstrings left out; "mpy", compiled
+    for ``port``'s version), with the
     test's screens module and the stand-ins."""
     files: dict[str, str | bytes] = {
         "screens.py": SCREENS.read_text(encoding="utf-8"),
         **STUBS,
     }
     rels = [PurePosixPath("nocturne_fw", f"{m}.py") for m in modules()]
-    if kind == "py":
+    if kind in ("py", "py-nodoc"):
+        strip = _docstring_stripper() if kind == "py-nodoc" else str
         for rel in rels:
-            files[rel.as_posix()] = (FIRMWARE / rel).read_text(encoding="utf-8")
+            files[rel.as_posix()] = strip((FIRMWARE / rel).read_text(encoding="utf-8"))
         return files
     value = port_mpy(port)
     assert value is not None, f"{port}: no sys.implementation._mpy"
@@ -138,6 +146,15 @@ def firmware_tree(port: str, kind: str) -> dict[str, str | bytes]:
         for rel in stage_compiled(FIRMWARE, rels, Path(tmp), compiler):
             files[rel.as_posix()] = Path(tmp, *rel.parts).read_bytes()
     return files
+
+
+def _docstring_stripper() -> Any:
+    """test_heap_budget's ``without_docstrings``: the sources as the ESP32 port holds them
+    (built without doc strings; both ports here keep them as ``__doc__`` on the heap)."""
+    fixture_line()  # its folder on sys.path
+    from test_heap_budget import without_docstrings
+
+    return without_docstrings
 
 
 def fixture_line() -> str:
@@ -157,4 +174,4 @@ def fixture_line() -> str:
 def boot(port: str, kind: str, heap: int = HEAP) -> Boot:
     out = run_port(port, scripts(fixture_line()), firmware_tree(port, kind), heap)
     fields = next(ln for ln in out.splitlines() if ln.startswith("BOOT ")).split()
-    return Boot(int(fields[1]), int(fields[2]), int(fields[3]), fields[4])
+    return Boot(int(fields[1]), int(fields[2]), int(fields[3]), int(fields[4]), fields[5])
