@@ -258,21 +258,27 @@ def test_compiled_firmware_draws_the_same_frame(port: str) -> None:
 
 def test_emulator_runs_the_compiled_firmware(tmp_path: Path) -> None:
     """``nocturne emulate --runtime micropython --mpy``: the board boots from .mpy files
-    and draws what it draws from the sources."""
+    (the sources are gone from the firmware folder by then) and draws what it draws from
+    the sources."""
     import argparse
+    import shutil
 
     from nocturne.emulator.mp_runtime import MpDevice, device_factory
 
+    firmware = tmp_path / "firmware"
+    shutil.copytree(mpy_ports.FIRMWARE, firmware, ignore=shutil.ignore_patterns("__pycache__"))
     frames = []
     for mpy in (False, True):
-        args = argparse.Namespace(runtime="micropython", heap=None, mpy=mpy, firmware=None)
+        args = argparse.Namespace(runtime="micropython", heap=None, mpy=mpy, firmware=firmware)
         factory = device_factory(args)
         if mpy:
             compiled = Path(factory.keywords["board_files"])
             assert (compiled / "nocturne_fw" / "app.mpy").is_file()
             assert not (compiled / "nocturne_fw" / "app.py").exists()
             assert (compiled / "main.py").is_file()
-        device: MpDevice = factory("127.0.0.1", 9, secrets=None)
+            for source in (firmware / "nocturne_fw").glob("*.py"):
+                source.unlink()  # only the compiled files are left to import
+        device: MpDevice = factory("127.0.0.1", 9, secrets=None, firmware=firmware)
         try:
             assert wait_for(lambda d=device: (d.tick(), d.screen)[1] >= 0, 30)
             assert wait_for(lambda d=device: (d.tick(), any(map(any, d.picture())))[1], 30)
