@@ -71,16 +71,26 @@ async def stop_all(
 def run(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` without its two unbounded waits at the end: tasks still running
     get ``TASKS_BUDGET`` seconds once cancelled, and the default executor's threads are
-    not waited for here (``end_process`` waits for them, up to the deadline)."""
+    not waited for here (``end_process`` waits for them, up to the deadline).
+
+    A KeyboardInterrupt out of the loop (Ctrl+C where signals cannot be handled on the
+    loop, as on Windows) is a request to stop: ``main`` is cancelled and gets the stop
+    budget for its ``finally``, then the interrupt goes on."""
     loop = asyncio.new_event_loop()
+    task: asyncio.Task[T] | None = None
     try:
         asyncio.set_event_loop(loop)
-        return loop.run_until_complete(main)
+        task = loop.create_task(main)
+        return loop.run_until_complete(task)
     finally:
         try:
-            rest = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in rest:
+            if task is not None and not task.done():
+                arm_backstop()
                 task.cancel()
+                loop.run_until_complete(asyncio.wait([task], timeout=STOP_BUDGET + TASKS_BUDGET))
+            rest = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for other in rest:
+                other.cancel()
             if rest:
                 loop.run_until_complete(asyncio.wait(rest, timeout=TASKS_BUDGET))
         finally:

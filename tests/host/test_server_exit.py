@@ -272,3 +272,28 @@ def test_backstop_ends_a_process_that_hangs() -> None:
     )
     assert done.returncode == 3, done.stderr
     assert FORCED in done.stderr
+
+
+def test_keyboard_interrupt_still_runs_the_stop() -> None:
+    """Ctrl+C as KeyboardInterrupt out of the loop (Windows has no loop signal handlers):
+    the server's coroutine is cancelled and its ``finally`` (the stop) still runs."""
+    done = run_script(
+        "import asyncio, logging\n"
+        "from nocturne import shutdown\n"
+        "logging.basicConfig()\n"
+        "async def serve():\n"
+        "    def interrupt():\n"
+        "        raise KeyboardInterrupt\n"
+        "    asyncio.get_running_loop().call_later(0.1, interrupt)\n"
+        "    try:\n"
+        "        await asyncio.sleep(60)\n"
+        "    finally:\n"
+        "        await asyncio.sleep(0.3)  # a stop that takes a while\n"
+        "        print('stopped', flush=True)\n"
+        "try:\n"
+        "    shutdown.run(serve())\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["stopped", "interrupted"]
