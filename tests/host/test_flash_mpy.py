@@ -288,6 +288,17 @@ def test_emulator_runs_the_compiled_firmware(tmp_path: Path) -> None:
     assert frames[0] == frames[1]
 
 
+def test_emulator_mpy_needs_micropython() -> None:
+    import argparse
+
+    from nocturne.emulator.errors import EmulatorError
+    from nocturne.emulator.mp_runtime import device_factory
+
+    args = argparse.Namespace(runtime="cpython", heap=None, mpy=True, firmware=None)
+    with pytest.raises(EmulatorError, match="--runtime micropython"):
+        device_factory(args)
+
+
 @pytest.fixture
 def ports(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     import serial.tools.list_ports

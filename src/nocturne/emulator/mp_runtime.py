@@ -442,6 +442,8 @@ def device_factory(args: Any) -> Any:
     if getattr(args, "runtime", "cpython") != "micropython":
         if heap is not None:
             raise EmulatorError("--heap sets MicroPython's heap: use it with --runtime micropython")
+        if getattr(args, "mpy", False):
+            raise EmulatorError("--mpy runs .mpy files in MicroPython: add --runtime micropython")
         return Device
     micropython_command()  # fail before anything starts when the port is missing
     extra = {}
