@@ -15,6 +15,7 @@ from .devices.pairing_status import devices_document
 from .devices.server import DeviceServer
 from .power import PowerWatcher, power_watcher, start_watcher
 from .power.responder import PowerResponder
+from .shutdown import STOP_BUDGET, stop_all
 from .snapshot.readings import weather_unit
 from .sources import Source
 from .sources.gpu.chooser import gpu_source
@@ -176,12 +177,14 @@ class NocturneServer:
         if ping is not None:
             log.info("Ping: TCP connect time to %s every few seconds", ping.source.target)
 
-    async def stop(self) -> None:
-        if self.power_watcher is not None:
-            await self.power_watcher.stop()
-        for exporter in (self.mqtt, self.web):
-            if exporter is not None:
-                await exporter.stop()
-        await self.collector.stop()
-        await self.discovery.stop()
-        await self.devices.stop()
+    async def stop(self, budget: float = STOP_BUDGET) -> None:
+        """Stop every part side by side, for at most ``budget`` seconds (shutdown.py)."""
+        parts = {
+            "power events": self.power_watcher.stop if self.power_watcher is not None else None,
+            "MQTT": self.mqtt.stop if self.mqtt is not None else None,
+            "web": self.web.stop if self.web is not None else None,
+            "sources": self.collector.stop,
+            "discovery": self.discovery.stop,
+            "devices": self.devices.stop,
+        }
+        await stop_all({name: stop for name, stop in parts.items() if stop is not None}, budget)

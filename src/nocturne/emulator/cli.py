@@ -133,6 +133,12 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
         "the MicroPython unix port, as on the board",
     )
     p.add_argument(
+        "--mpy",
+        action="store_true",
+        help="with --runtime micropython: run the modules as .mpy, compiled with mpy-cross "
+        "as nocturne flash copies them to a board",
+    )
+    p.add_argument(
         "--heap",
         metavar="SIZE",
         type=_heap_size,

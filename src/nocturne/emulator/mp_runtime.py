@@ -167,9 +167,13 @@ class MpDevice:
         heap: int = DEFAULT_HEAP,
         lan: tuple[str, str] | None = None,
         log: Any = None,
+        board_files: str | os.PathLike[str] | None = None,  # hook (mpy, issue 20): see below
     ) -> None:
         cmd = micropython_command()
         fw = install_paths(firmware)
+        # The board imports from ``board_files`` (main.py and the modules as .mpy, as
+        # ``nocturne flash`` stages them) instead of the firmware folder when given.
+        board_fw = Path(board_files).resolve() if board_files is not None else fw
         self.name = name
         self.strict = strict
         self.heap = heap
@@ -205,7 +209,7 @@ class MpDevice:
         os.set_blocking(ctl_r, False)
         cfg = {
             "shims": str(SHIMS_DIR),
-            "fw": str(fw),
+            "fw": str(board_fw),
             "here": str(BOARD_DIR),
             "out": out_w,
             "ctl": ctl_r,
@@ -438,6 +442,13 @@ def device_factory(args: Any) -> Any:
     if getattr(args, "runtime", "cpython") != "micropython":
         if heap is not None:
             raise EmulatorError("--heap sets MicroPython's heap: use it with --runtime micropython")
+        if getattr(args, "mpy", False):
+            raise EmulatorError("--mpy runs .mpy files in MicroPython: add --runtime micropython")
         return Device
     micropython_command()  # fail before anything starts when the port is missing
-    return functools.partial(MpDevice, heap=DEFAULT_HEAP if heap is None else heap)
+    extra = {}
+    if getattr(args, "mpy", False):  # hook (mpy, issue 20): the modules as .mpy
+        from .mp_compiled import compiled_firmware
+
+        extra["board_files"] = compiled_firmware(args)
+    return functools.partial(MpDevice, heap=DEFAULT_HEAP if heap is None else heap, **extra)

@@ -40,6 +40,7 @@ def build_plan(args: argparse.Namespace, **secrets_kw: Any) -> FlashPlan:
         erase=not args.no_erase,
         pair_name=pairing_name(args, config_path) if secrets.token else None,
         config_path=config_path,
+        compile=not getattr(args, "source", False),
     )
 
 
@@ -90,6 +91,12 @@ def configure_parser(
     )
     parser.add_argument(
         "--firmware-dir", metavar="DIR", help="folder to copy to the board (default: firmware/)"
+    )
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="copy the modules as .py (default: compiled to .mpy with mpy-cross for the "
+        "board's MicroPython: less RAM, a faster start)",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="print the esptool/mpremote commands; run nothing"

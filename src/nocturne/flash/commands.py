@@ -3,7 +3,9 @@ inside this one)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import os
 import runpy
 import shlex
@@ -13,12 +15,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import FlashError, missing_extra_message
+from .mpy import PROBE, remove_snippet
 
 ESPTOOL_BAUD = 460800
 CHIP = "esp32s3"
 # A real copy takes seconds to a minute; past this mpremote is stuck (e.g. a board that never
 # answers on a port where reads block) and is stopped.
 MPREMOTE_TIMEOUT = 900.0
+PROBE_TIMEOUT = 60.0  # seconds for the run that reads the board's .mpy version
 
 
 def tool_command(module: str) -> list[str]:
@@ -49,12 +53,50 @@ WDT_SNIPPET = (
 )
 
 
-def mpremote_command(port: str, stage_dir: Path, entries: Sequence[str]) -> list[str]:
+def mpremote_command(
+    port: str, stage_dir: Path, entries: Sequence[str], remove: Sequence[str] = ()
+) -> list[str]:
     """One mpremote run: connect, hold off the app's watchdog, copy the staged tree to the
-    board's root (unchanged files are skipped by hash), hard reset."""
-    sources = [str(stage_dir / name) for name in entries]
+    board's root (unchanged files are skipped by hash), hard reset.
+
+    With ``remove`` (board paths: the stale files of the other kind, .py or .mpy), they
+    are removed once everything but main.py is copied, and main.py goes after that: a
+    copy cut short leaves the old main.py on the old modules, never on a mix.
+    """
+    head = [*tool_command("mpremote"), "connect", port, "+", "exec", WDT_SNIPPET, "+"]
+    if not remove:
+        sources = [str(stage_dir / name) for name in entries]
+        return [*head, "fs", "cp", "-r", *sources, ":", "+", "reset"]
+    first = [str(stage_dir / name) for name in entries if name != "main.py"]
+    command = [*head, "fs", "cp", "-r", *first, ":", "+", "exec", remove_snippet(remove), "+"]
+    if "main.py" in entries:
+        command += ["fs", "cp", str(stage_dir / "main.py"), ":", "+"]
+    return [*command, "reset"]
+
+
+def probe_command(port: str) -> list[str]:
+    """One mpremote run that prints the board's ``.mpy`` version (mpy.PROBE); the
+    watchdog is held off here too, as the copy follows a few seconds later."""
     return [*tool_command("mpremote"), "connect", port, "+", "exec", WDT_SNIPPET, "+",
-            "fs", "cp", "-r", *sources, ":", "+", "reset"]  # fmt: skip
+            "exec", PROBE]  # fmt: skip
+
+
+def read_command(command: Sequence[str], timeout: float = PROBE_TIMEOUT) -> str:
+    """Run ``command`` (mpremote) and return what it printed; "" when it failed."""
+    if getattr(sys, "frozen", False) and command and command[0] == "mpremote":
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="replace")
+        with contextlib.redirect_stdout(out):
+            status = _run_module_in_process("mpremote", list(command[1:]))
+        out.flush()
+        raw = out.buffer.getvalue()  # type: ignore[attr-defined]
+        return raw.decode("utf-8", "replace") if status == 0 else ""
+    try:
+        done = subprocess.run(
+            list(command), capture_output=True, text=True, errors="replace", timeout=timeout
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
 
 
 def format_command(command: Sequence[str]) -> str:

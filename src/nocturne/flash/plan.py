@@ -4,8 +4,12 @@ Steps, each one a plain command the user could type (``--dry-run`` prints them):
 
 1. (only with ``--firmware FILE.bin``) erase the flash and write the MicroPython image
    (ESP32_GENERIC_S3, one image for V3 and V4) at offset 0 with esptool;
-2. copy ``firmware/`` (main.py, boot.py, nocturne_fw/…) and a generated ``secrets.py``
-   to the board's filesystem with one mpremote invocation, then hard-reset the board.
+2. read the board's ``.mpy`` version (``sys.implementation._mpy``) over its REPL with
+   mpremote, and compile the modules for it with mpy-cross (mpy.py; ``--source``: no);
+3. copy ``firmware/`` (main.py, boot.py, nocturne_fw/ as .mpy, or as .py when the version
+   is unknown or mpy-cross cannot write it) and a generated ``secrets.py`` to the board's
+   filesystem with one mpremote invocation, removing stale files of the other kind, then
+   hard-reset the board.
 
 esptool and mpremote come with the ``[device]`` extra (``pip install nocturne-os[device]``);
 pyserial comes with them. From a source checkout they run as ``python -m esptool`` /
@@ -15,13 +19,23 @@ pyserial comes with them. From a source checkout they run as ``python -m esptool
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from .board_secrets import Secrets, render_secrets
-from .commands import Runner, esptool_commands, format_command, mpremote_command, run_command
+from .commands import (
+    Runner,
+    esptool_commands,
+    format_command,
+    mpremote_command,
+    probe_command,
+    read_command,
+    run_command,
+)
 from .errors import FlashError
 from .image import MICROPYTHON_DOWNLOAD
+from .mpy import compiled_name, compiler_for, decode_mpy, parse_probe, shadowed
 from .ports import wait_for_port
 from .staging import SECRETS_NAME, stage_entries, stage_firmware
 
@@ -37,21 +51,30 @@ class FlashPlan:
     erase: bool = True
     pair_name: str | None = None  # the board's name in config.json device_tokens
     config_path: Path | None = None  # the config.json that gets its token
+    compile: bool = False  # modules as .mpy for the board's version (False: .py as they are)
 
     @property
     def entries(self) -> list[str]:
         return stage_entries(self.files)
+
+    def probe_command(self) -> list[str] | None:
+        return probe_command(self.port) if self.compile else None
 
     def esptool_commands(self) -> list[list[str]]:
         return (
             [] if self.image is None else esptool_commands(self.port, self.image, erase=self.erase)
         )
 
-    def mpremote_command(self) -> list[str]:
-        return mpremote_command(self.port, self.stage_dir, self.entries)
+    def mpremote_command(self, staged: Sequence[PurePosixPath] | None = None) -> list[str]:
+        """The copy; ``staged``: the files as staged (default: as compiled, when compiling)."""
+        if staged is None:
+            staged = [compiled_name(f) for f in self.files] if self.compile else self.files
+        remove = shadowed(staged) if self.compile else ()
+        return mpremote_command(self.port, self.stage_dir, stage_entries(staged), remove)
 
     def commands(self) -> list[list[str]]:
-        return [*self.esptool_commands(), self.mpremote_command()]
+        probe = self.probe_command()
+        return [*self.esptool_commands(), *([probe] if probe else []), self.mpremote_command()]
 
 
 def describe_plan(plan: FlashPlan) -> str:
@@ -62,11 +85,26 @@ def describe_plan(plan: FlashPlan) -> str:
         what = "erase the board and write" if plan.erase else "write"
         lines.append(f"# 1. {what} MicroPython ({plan.image}) on {plan.port}:")
         lines += [format_command(c) for c in steps]
-    lines.append(
-        f"# {2 if steps else 1}. stage {len(plan.files)} files from {plan.firmware_dir} and a "
-        f"generated {SECRETS_NAME} in a new temporary folder (shown as {plan.stage_dir}), copy "
-        "them to the board and reset it:"
-    )
+    step = 2 if steps else 1
+    probe = plan.probe_command()
+    if probe is not None:
+        lines.append(f"# {step}. read which .mpy version the board loads:")
+        lines.append(format_command(probe))
+        step += 1
+        lines.append(
+            f"# {step}. compile the modules with mpy-cross for that version (main.py and boot.py "
+            f"stay source), stage them with the other files from {plan.firmware_dir} and a "
+            f"generated {SECRETS_NAME} in a new temporary folder (shown as {plan.stage_dir}), "
+            "copy them to the board, remove stale .py files that would hide the .mpy ones, and "
+            "reset it (when the version is unknown or mpy-cross cannot write it: the .py files, "
+            "stale .mpy files removed):"
+        )
+    else:
+        lines.append(
+            f"# {step}. stage {len(plan.files)} files from {plan.firmware_dir} and a generated "
+            f"{SECRETS_NAME} in a new temporary folder (shown as {plan.stage_dir}), copy them "
+            "to the board and reset it:"
+        )
     lines.append(format_command(plan.mpremote_command()))
     lines.append("# files: " + ", ".join(f.as_posix() for f in plan.files))
     if plan.pair_name is not None:
@@ -81,8 +119,15 @@ def describe_plan(plan: FlashPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def execute_plan(plan: FlashPlan, runner: Runner = run_command, *, wait: bool = True) -> None:
-    """Flash (when an image is given), then stage and copy the files and reset the board."""
+def execute_plan(
+    plan: FlashPlan,
+    runner: Runner = run_command,
+    *,
+    wait: bool = True,
+    read: Callable[[Sequence[str]], str] = read_command,
+) -> None:
+    """Flash (when an image is given), read the board's .mpy version (``read`` runs the
+    probe and returns its output), then stage and copy the files and reset the board."""
     for i, command in enumerate(plan.esptool_commands()):
         if i and wait:
             wait_for_port(plan.port)  # after erase-flash's reset, before write-flash
@@ -98,11 +143,14 @@ def execute_plan(plan: FlashPlan, runner: Runner = run_command, *, wait: bool = 
             f"Press RST on the board, then copy the files with: nocturne flash --port "
             f"{plan.port} (without --firmware)"
         )
+    compiler = choose_compiler(plan, read) if plan.compile else None
     with tempfile.TemporaryDirectory(prefix="nocturne-flash-") as tmp:
         stage_dir = Path(tmp)
-        staged = replace(plan, stage_dir=stage_dir)
-        stage_firmware(plan.firmware_dir, plan.files, render_secrets(plan.secrets), stage_dir)
-        command = staged.mpremote_command()
+        files = stage_firmware(
+            plan.firmware_dir, plan.files, render_secrets(plan.secrets), stage_dir, compiler
+        )
+        # stale files of the other kind go when compiling was asked for, whichever was staged
+        command = replace(plan, stage_dir=stage_dir).mpremote_command(files)
         print(f"$ {format_command(command)}", flush=True)
         if runner(command) != 0:
             raise FlashError(
@@ -111,3 +159,22 @@ def execute_plan(plan: FlashPlan, runner: Runner = run_command, *, wait: bool = 
                 f"ESP32_GENERIC_S3-....bin (download: {MICROPYTHON_DOWNLOAD}). The program "
                 "on the board must let Ctrl-C stop it."
             )
+
+
+def choose_compiler(plan: FlashPlan, read: Callable[[Sequence[str]], str]) -> list[str] | None:
+    """Ask the board which .mpy version it loads; the mpy-cross command for it, or None
+    (source) with one line saying why."""
+    probe = probe_command(plan.port)
+    print(f"$ {format_command(probe)}", flush=True)
+    value = parse_probe(read(probe))
+    if value is None:
+        print("Copying .py sources: the board did not say which .mpy version it loads.")
+        return None
+    target = decode_mpy(value)
+    compiler, why = compiler_for(target)
+    if compiler is None:
+        print(f"Copying .py sources: {why}.")
+        return None
+    arch = f", {target.arch}" if target.arch else ""
+    print(f"Compiling the modules to .mpy version {target.label}{arch} with mpy-cross.")
+    return compiler

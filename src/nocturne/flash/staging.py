@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import firmware_files as lookup
 from .errors import FlashError
+from .mpy import stage_compiled
 
 SECRETS_NAME = "secrets.py"
 # Where the generated secrets.py is staged for a dry run's printout (a real run uses mkdtemp).
@@ -44,11 +45,22 @@ def stage_entries(files: Sequence[PurePosixPath]) -> list[str]:
 
 
 def stage_firmware(
-    firmware_dir: Path, files: Sequence[PurePosixPath], secrets_text: str, stage_dir: Path
-) -> None:
-    """Copy ``files`` and the generated secrets.py into ``stage_dir`` (the tree for the board)."""
-    for rel in files:
-        target = stage_dir.joinpath(*rel.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(firmware_dir.joinpath(*rel.parts), target)
+    firmware_dir: Path,
+    files: Sequence[PurePosixPath],
+    secrets_text: str,
+    stage_dir: Path,
+    compiler: list[str] | None = None,
+) -> list[PurePosixPath]:
+    """Copy ``files`` (compiled to .mpy with ``compiler``, an mpy-cross command, when
+    given: mpy.py) and the generated secrets.py into ``stage_dir`` (the tree for the
+    board); return the staged files' names."""
+    if compiler is not None:
+        staged = stage_compiled(firmware_dir, files, stage_dir, compiler)
+    else:
+        staged = list(files)
+        for rel in files:
+            target = stage_dir.joinpath(*rel.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(firmware_dir.joinpath(*rel.parts), target)
     (stage_dir / SECRETS_NAME).write_bytes(secrets_text.encode("utf-8"))
+    return staged

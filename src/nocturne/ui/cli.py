@@ -15,7 +15,7 @@ from argparse import SUPPRESS
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .. import __version__, shutdown
 from ..config.model import Config, ConfigError, LoadedConfig, load_config
 from ..safe_text import printable
 
@@ -107,9 +107,14 @@ async def _serve(config: Config) -> int:
     server = NocturneServer(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def request_stop() -> None:
+        shutdown.arm_backstop()  # from here on the process is gone within 2 s
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no add_signal
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, request_stop)
     try:
         await server.start()
     except OSError as exc:
@@ -149,9 +154,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("Created %s with the default settings", config.path)
     log.info("Config: %s", config.path)
     try:
-        return asyncio.run(_serve(config))
+        status = shutdown.run(_serve(config))
     except KeyboardInterrupt:
-        return 0
+        status = 0
+    shutdown.end_process(shutdown.exit_deadline(), status)
+    return status
 
 
 # --- nocturne sensors -------------------------------------------------------------------
@@ -294,11 +301,12 @@ def cmd_tray(args: argparse.Namespace) -> int:
         log_path=config_path.parent / "nocturne.log",
         config_path=config_path,
     )
+    app.before_close = shutdown.arm_backstop  # from Close on, the process is gone within 2 s
     for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C or a service manager: close cleanly
         with contextlib.suppress(ValueError, OSError):
             signal.signal(sig, lambda *_: app.close())
     app.run()
-    server.stop()
+    server.stop_for_exit()
     return 0
 
 

@@ -9,9 +9,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import shutdown
 from ..collect.collector import LHM
 from ..config.model import Config
 from ..handoff import call_in_loop, run_in_loop
+from ..shutdown import EXIT_DEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +75,20 @@ class ServerThread:
             log.error("Restart did not finish within %g s", timeout)
         return self.status()
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stop the server (devices see the link drop) and end the thread."""
+    def stop(self, timeout: float = EXIT_DEADLINE) -> None:
+        """Stop the server (devices see the link drop) and end the thread (waiting at most
+        ``timeout`` seconds: the server's stop has a budget of its own, shutdown.py)."""
         if self._loop is not None and self._stop is not None:
             call_in_loop(self._loop, self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def stop_for_exit(self) -> None:
+        """The process is ending (the tray closed): stop within the exit deadline, and let
+        no worker thread still inside a blocking call hold the process up (shutdown.py)."""
+        deadline = shutdown.arm_backstop()
+        self.stop(deadline.left())
+        shutdown.end_process(deadline)
 
     def status(self) -> ServerStatus:
         server = self._server

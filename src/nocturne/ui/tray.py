@@ -100,6 +100,7 @@ class TrayApp:
         self.config_path = config_path
         self.opener = opener
         self.browser = browser
+        self.before_close: Callable[[], object] = lambda: None  # nocturne: the exit deadline
         self._state = ""
         self._closing = threading.Event()
         self._wake = threading.Event()
@@ -186,6 +187,7 @@ class TrayApp:
 
     def close(self, *_: object) -> None:
         log.info("Closing")
+        self.before_close()
         self._closing.set()
         self._wake.set()
         if self._refresher is not None and self._refresher is not threading.current_thread():

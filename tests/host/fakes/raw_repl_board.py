@@ -164,9 +164,10 @@ class BoardFS:
 class RawReplBoard:
     """A pty that answers like a MicroPython board; see the module docstring."""
 
-    def __init__(self, root: Path, *, raw_paste: bool = True) -> None:
+    def __init__(self, root: Path, *, raw_paste: bool = True, mpy: int | None = None) -> None:
         self.fs = BoardFS(root)
         self.raw_paste = raw_paste
+        self.mpy = mpy  # sys.implementation._mpy (None: absent, as on a build without .mpy)
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.device = os.ttyname(self.slave)
@@ -373,7 +374,10 @@ class RawReplBoard:
         machine.WDT = WDT  # type: ignore[attr-defined]
         machine.soft_reset = lambda: None  # type: ignore[attr-defined]
         sys_module = types.ModuleType("sys")
-        sys_module.implementation = types.SimpleNamespace(name="micropython")  # type: ignore[attr-defined]
+        implementation = types.SimpleNamespace(name="micropython")
+        if self.mpy is not None:
+            implementation._mpy = self.mpy
+        sys_module.implementation = implementation  # type: ignore[attr-defined]
         sys_module.platform = "esp32"  # type: ignore[attr-defined]
         gc = types.ModuleType("gc")
         gc.collect = lambda: None  # type: ignore[attr-defined]

@@ -55,7 +55,7 @@ def test_dry_run_v4_prints_the_exact_commands(
 
     argv = ["--firmware", str(image), "--ssid", "HomeNet", "--password", TRICKY_PASSWORD]
     argv += ["--host", "192.168.1.20", "--firmware-dir", str(fw), "--config", str(config)]
-    argv += ["--dry-run"]
+    argv += ["--dry-run", "--source"]  # .py as they are (.mpy: test_flash_mpy.py)
     assert flash.main(argv) == 0
 
     stage = flash.DRY_RUN_STAGE
@@ -108,6 +108,7 @@ def test_dry_run_without_firmware_only_copies(
     fw = make_firmware_tree(tmp_path)
     argv = ["--ssid", "x", "--password", "", "--host", "10.0.0.2", "--board", "V3"]
     argv += ["--firmware-dir", str(fw), "--config", str(tmp_path / "none.json"), "--dry-run"]
+    argv += ["--source"]
     assert flash.main(argv) == 0
     commands = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith("#")]
     assert len(commands) == 1

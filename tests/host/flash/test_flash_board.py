@@ -155,7 +155,7 @@ def test_real_mpremote_copies_the_tree_and_resets(
     check_board_holds(board, fw, tmp_path / "config.json")
     assert wait_for(lambda: board.hard_resets == 1)  # mpremote's `reset`: machine.reset()
     assert board.soft_resets >= 1  # mpremote entered the raw REPL with a soft reset
-    assert board.watchdog == [("arm", 600_000), ("feed", 0)]  # held off for the copy
+    assert board.watchdog == [("arm", 600_000), ("feed", 0)] * 2  # the version probe, the copy
     assert board.errors == [] or all("ENOENT" in e for e in board.errors)  # only "not there"
     assert not any("__pycache__" in p or p.endswith(".pyc") for p in board_tree(board.fs.root))
     out = capfd.readouterr().out
