@@ -24,6 +24,7 @@ Everything a scene draws is formatted here, once per line (≈ 1 Hz), into
 
 import json
 
+import framebuf
 from micropython import const
 from nocturne_fw.scene_ids import ALERT_TARGETS
 
@@ -185,6 +186,7 @@ class State:
         # percent keys (and "ram", "vram": used/total) -> int 0..100, -1 unknown
         self.p, self._p = _percents(), _percents()
         self.cover = bytearray(COVER_BYTES)  # XBM rows, MSB first = framebuf MONO_HLSB
+        self.cover_fb = framebuf.FrameBuffer(self.cover, 64, 64, framebuf.MONO_HLSB)  # MEDIA's
         self.has_cover = False
         self.tp_n = 0  # how many top CPU processes are known
         self.tp_name, self._tp_name = [DASH] * TOP_CPU, [DASH] * TOP_CPU
