@@ -17,6 +17,7 @@ from nocturne_fw.net import MEMO_PATH, Link
 from nocturne_fw.scenes import Renderer
 from nocturne_fw.settings import PATH as SETTINGS_FILE
 from nocturne_fw.settings import Settings
+from nocturne_fw.survive import LOG_PATH
 
 _NEEDED = ("WIFI_SSID", "WIFI_PASSWORD", "SERVER_HOST")  # in the order Link takes them
 
@@ -90,6 +91,8 @@ def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None
         led=led,
         wdt=wdt,
         secrets_ok=secrets is not None,
+        errors_log=on_fs(fs_root, LOG_PATH),
+        reset=machine.reset,
     )
     ntp_host = getattr(secrets, "NTP_HOST", "") if secrets is not None else ""
     if ntp_host and link is not None:  # NTP while the server stays away (desk.py)
