@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from .board_health import Survived
 from .line_splitter import LineSplitter
 from .protocol import EncodedSnapshot
 from .tcp_liveness import bytes_in_flight, peer_window
@@ -38,6 +39,7 @@ class DeviceConnection:
         "board",
         "closed",
         "screen",
+        "survived",
         "pending",
         "wake",
         "last_cover",
@@ -75,6 +77,7 @@ class DeviceConnection:
         self.wake = asyncio.Event()
         self.last_cover: bytes | None = None
         self.bad_lines = 0
+        self.survived: Survived | None = None  # its last survived: line (board_health.py)
         self.written = 0  # bytes handed to the transport
         self.taken = 0  # bytes the device had taken at the last check
         self.progress_at = now  # when it last took bytes, or had nothing outstanding

@@ -195,6 +195,16 @@ async def check_pairing(config: Config) -> Finding:
     return Finding(True, pairing_report(names, config.allow_unpaired, connected))
 
 
+async def check_survived(config: Config) -> list[Finding]:
+    """Per connected board of the running server: what its loop survived (board_health.py)."""
+    from .board_health import doctor_lines
+    from .pairing_status import fetch_devices
+
+    document = await asyncio.to_thread(fetch_devices, config.web)
+    fix = "The board's last failures are in its errors.log (mpremote cat errors.log); report them."
+    return [Finding(False, line, fix) for line in doctor_lines(document)]
+
+
 async def diagnose(config_path: Path | None) -> list[Finding]:
     findings: list[Finding] = []
     try:
@@ -246,6 +256,7 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
         findings += await check_weather(config)
         findings.append(await check_ping(config))
         findings.append(await check_pairing(config))
+        findings += await check_survived(config)
     try:
         local = await read_local(0.2)
     except Exception as exc:  # psutil missing a platform call: say so, keep checking

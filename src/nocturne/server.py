@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .board_health import note_survived, parse_survived
 from .device_connection import DeviceConnection
 from .pairing import Pairing
 from .protocol import (
@@ -56,6 +57,7 @@ class DeviceInfo:
     peer: str
     screen: int | None  # last scene index it reported, None before it said any
     board: str | None = None  # the paired board's name, from the token it sent
+    survived: str | None = None  # what its loop survived (board_health.py), None: nothing
 
 
 class DeviceServer:
@@ -140,7 +142,10 @@ class DeviceServer:
     # --- what others read ---
 
     def devices(self) -> list[DeviceInfo]:
-        return [DeviceInfo(d.id, d.peer, d.screen, d.board) for d in self._devices.values()]
+        return [
+            DeviceInfo(d.id, d.peer, d.screen, d.board, d.survived and d.survived.describe())
+            for d in self._devices.values()
+        ]
 
     @property
     def device_count(self) -> int:
@@ -351,6 +356,8 @@ class DeviceServer:
             if command.index != conn.screen:
                 log.debug("Device %d shows screen %d", conn.id, command.index)
             conn.screen = command.index
+        elif (survived := parse_survived(line)) is not None:
+            note_survived(conn, survived)
         elif line.strip():
             self._bad_line(conn, "not a command")
 
