@@ -25,6 +25,7 @@ from micropython import const
 from nocturne_fw import display as D
 from nocturne_fw import font_medium, font_small, text
 from nocturne_fw.clock import ticks_add, ticks_diff
+from nocturne_fw.state import intern
 
 QUERY = b"NOCTURNE?\n"
 ANSWER_MAX = const(512)  # bytes read of one answer datagram; a longer one is cut and fails
@@ -258,6 +259,8 @@ class Finder:
         if a is None:
             print("discovery: not an answer, from", addr[0])
             return True
+        intern(a[0])  # the name's characters, before SEARCHING or FOUND draws it
+        intern(addr[0])
         self.answers += 1
         if self.want and a[0].lower() != self.want:
             self.seen = a[0]

@@ -33,6 +33,7 @@ import sys
 from micropython import const
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_add, ticks_diff
+from nocturne_fw.state import intern
 
 MAX_LINE = const(4096)  # protocol v1 line cap (bytes, newline excluded)
 RECV_CHUNK = const(512)  # bytes per readinto(); an lwIP TCP segment is at most 1460
@@ -67,6 +68,8 @@ class Link:
         self.wlan = wlan
         self.sock_mod = socket_mod
         self.ssid = ssid
+        intern(ssid)  # drawn by CONNECTING, NO WIFI: their characters interned now
+        intern(host)
         self.password = password
         self.host = host  # where the next connect goes; "" = nowhere known yet
         self.configured = host  # SERVER_HOST: "" = this board finds its PC

@@ -68,6 +68,7 @@ _STATUS_ICON = ("STOP", "PLAY", "PAUSE")
 class Renderer(SystemScreens):
     def __init__(self):
         SystemScreens.__init__(self)
+        text.prepare()
         self.glitch = D.Glitch()
         self.track_serial = -1
         self.t_track = 0

@@ -164,6 +164,14 @@ def fmt_mb(mb):
     return fmt_dec(mb / 1024) + "G"
 
 
+def intern(s):
+    """Make every character of ``s`` a qstr now: MicroPython makes a one-character ``str``
+    by interning it, so the first draw of a string with a new character would grow the
+    qstr pool (text.prepare interns the firmware's own). Called as lines are parsed."""
+    for _ch in s:
+        pass
+
+
 def _num_ok(x):
     # bool is an int subclass on CPython: type() keeps it out. NaN fails both compares.
     t = type(x)
@@ -275,6 +283,7 @@ class State:
                 x = None
             if kind == K_STR and x is not None:
                 x = _clip(x)
+                intern(x)  # its characters, now: a draw makes nothing (text.prepare)
                 if not x:
                     x = None
             elif kind == K_BOOL and x is not None:
@@ -347,7 +356,8 @@ class State:
                 c = p.get("c")
                 if original and c is not None and c > PROC_MAX:
                     c = PROC_MAX
-                self._tp_name[tp_n] = _clip(p.get("n") or "?")
+                self._tp_name[tp_n] = name = _clip(p.get("n") or "?")
+                intern(name)
                 self._tp_txt[tp_n] = DASH if c is None else fmt_dec(c)
                 self._tp_val[tp_n] = 0 if c is None else iround(c)
                 tp_n += 1
@@ -355,7 +365,8 @@ class State:
         if tr:
             for p in tr[:TOP_RAM]:
                 r = p.get("r")
-                self._tr_name[tr_n] = _clip(p.get("n") or "?")
+                self._tr_name[tr_n] = name = _clip(p.get("n") or "?")
+                intern(name)
                 self._tr_txt[tr_n] = DASH if r is None else fmt_mb(r)
                 tr_n += 1
         return tp_n, tr_n

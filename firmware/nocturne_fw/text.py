@@ -13,9 +13,8 @@ h, MONO_HLSB)`` (the tuple form of ``FrameBuffer.blit`` reads the module's read-
 ``bytes``, never a copy) and a one-cell FrameBuffer. A glyph is drawn in two blits: the
 column of cells into the cell at ``-i * HEIGHT`` (C clips it to one glyph), then the cell
 onto the frame. A blit source per glyph would cost ~24 KB of heap on the 32-bit port for
-the 502 glyphs of the three fonts; this costs a few dozen bytes per font. Every character
-of a font is interned at import too (MicroPython makes a one-character ``str`` by
-interning it: iterating a string with a new character would grow the qstr pool).
+the 502 glyphs of the three fonts; this costs a few dozen bytes per font. Characters are
+interned before they are drawn (``prepare``, ``state.intern``).
 
 Characters a font lacks fall back readably: common accented Latin letters and
 typographic punctuation to ASCII ("é" -> "e", "–" -> "-", "’" -> "'"), a
@@ -32,6 +31,7 @@ have Latin-1 and Cyrillic letters. Never garbage, never an exception.
 import framebuf
 from micropython import const
 from nocturne_fw import font_big, font_medium, font_small
+from nocturne_fw.state import intern
 
 LEFT = const(0)
 CENTER = const(1)
@@ -81,8 +81,6 @@ class _Face:
             q = chars.find("?")
         self.unknown = q if q >= 0 else 0
         self.cut_w = 0  # _cut's second result
-        for _ch in chars:  # interned now, not on the first string that has it
-            pass
 
     def index(self, ch):
         """Glyph index for ``ch``, after fallback; always valid."""
@@ -106,8 +104,21 @@ class _Face:
 
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-for _ch in _UPPER + _TO + "abcdefghijklmnopqrstuvwxyz":  # interned, as a font's CHARS
-    pass
+_interned = [False]
+
+
+def prepare():
+    """Intern the characters the firmware's own strings use, once (the Renderer does, as
+    the board is built). MicroPython makes a one-character ``str`` by interning it, so the
+    first string drawn with a new character would grow the qstr pool in the draw; strings
+    from the server are interned as they are parsed (``state.intern``). Not every glyph of the
+    fonts: ~31 bytes a character on the 64-bit port, 14 KB for all of them."""
+    if _interned[0]:
+        return
+    _interned[0] = True
+    for c in range(32, 127):
+        intern(chr(c))
+    intern(PLACEHOLDER + "\u00b0\u2014")
 
 
 def _face(font):

@@ -57,6 +57,7 @@ def run_micropython(
     script: str | list[str],
     files: dict[str, str] | None = None,
     heapsize: int = 4 * 1024 * 1024,
+    timeout: float = 120,
 ) -> str:
     """Run ``script`` in MicroPython with ``files`` on its filesystem; return stdout.
 
@@ -69,7 +70,7 @@ def run_micropython(
         capture_output=True,
         text=True,
         cwd=WASM_DIR,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     if proc.returncode != 0:

