@@ -25,7 +25,7 @@ from micropython import const
 from nocturne_fw import display as D
 from nocturne_fw import font_medium, font_small, text
 from nocturne_fw.clock import ticks_add, ticks_diff
-from nocturne_fw.state import intern
+from nocturne_fw.text import intern
 
 QUERY = b"NOCTURNE?\n"
 ANSWER_MAX = const(512)  # bytes read of one answer datagram; a longer one is cut and fails

@@ -33,7 +33,7 @@ import sys
 from micropython import const
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_add, ticks_diff
-from nocturne_fw.state import intern
+from nocturne_fw.text import intern
 
 MAX_LINE = const(4096)  # protocol v1 line cap (bytes, newline excluded)
 RECV_CHUNK = const(512)  # bytes per readinto(); an lwIP TCP segment is at most 1460

@@ -11,7 +11,8 @@ lists, and nothing is formatted per line.
 """
 
 from micropython import const
-from nocturne_fw.state import DASH, _num_ok, intern, iround
+from nocturne_fw.state import DASH, _num_ok, iround
+from nocturne_fw.text import intern
 
 MAX_PCS = const(8)
 NAME_CHARS = const(6)  # what the scene's name column holds (the wire allows 12)

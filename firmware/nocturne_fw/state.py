@@ -27,6 +27,7 @@ import json
 import framebuf
 from micropython import const
 from nocturne_fw.scene_ids import ALERT_TARGETS
+from nocturne_fw.text import intern
 
 try:
     from binascii import a2b_base64
@@ -162,14 +163,6 @@ def fmt_mb(mb):
     if mb < 999.5:
         return fmt_int(mb, MOST_INT - 1) + "M"
     return fmt_dec(mb / 1024) + "G"
-
-
-def intern(s):
-    """Make every character of ``s`` a qstr now: MicroPython makes a one-character ``str``
-    by interning it, so the first draw of a string with a new character would grow the
-    qstr pool (text.prepare interns the firmware's own). Called as lines are parsed."""
-    for _ch in s:
-        pass
 
 
 def _num_ok(x):

@@ -14,7 +14,7 @@ h, MONO_HLSB)`` (the tuple form of ``FrameBuffer.blit`` reads the module's read-
 column of cells into the cell at ``-i * HEIGHT`` (C clips it to one glyph), then the cell
 onto the frame. A blit source per glyph would cost ~24 KB of heap on the 32-bit port for
 the 502 glyphs of the three fonts; this costs a few dozen bytes per font. Characters are
-interned before they are drawn (``prepare``, ``state.intern``).
+interned before they are drawn (``prepare``, ``intern``).
 
 Characters a font lacks fall back readably: common accented Latin letters and
 typographic punctuation to ASCII ("é" -> "e", "–" -> "-", "’" -> "'"), a
@@ -31,7 +31,6 @@ have Latin-1 and Cyrillic letters. Never garbage, never an exception.
 import framebuf
 from micropython import const
 from nocturne_fw import font_big, font_medium, font_small
-from nocturne_fw.state import intern
 
 LEFT = const(0)
 CENTER = const(1)
@@ -111,7 +110,7 @@ def prepare():
     """Intern the characters the firmware's own strings use, once (the Renderer does, as
     the board is built). MicroPython makes a one-character ``str`` by interning it, so the
     first string drawn with a new character would grow the qstr pool in the draw; strings
-    from the server are interned as they are parsed (``state.intern``). Not every glyph of the
+    from the server are interned as they are parsed (``intern``). Not every glyph of the
     fonts: ~31 bytes a character on the 64-bit port, 14 KB for all of them."""
     if _interned[0]:
         return
@@ -119,6 +118,13 @@ def prepare():
     for c in range(32, 127):
         intern(chr(c))
     intern(PLACEHOLDER + "\u00b0\u2014")
+
+
+def intern(s):
+    """Make every character of ``s`` a qstr now, as a line is parsed (state.py, pcs.py,
+    net.py, discovery.py), so that drawing it later makes nothing."""
+    for _ch in s:
+        pass
 
 
 def _face(font):

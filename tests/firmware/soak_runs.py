@@ -82,7 +82,8 @@ def wasm(hours: int) -> list[Hour]:
 def unix(hours: int) -> list[Hour]:
     """``hours`` of board time on the unix port in 256 KB, on real loopback sockets."""
     files = firmware_files()
-    files["soak.py"] = (HERE / "soak.py").read_text(encoding="utf-8")
+    for name in ("soak.py", "soak_real.py"):
+        files[name] = (HERE / name).read_text(encoding="utf-8")
     files["cover.txt"] = _cover()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
