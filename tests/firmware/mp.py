@@ -55,7 +55,7 @@ def firmware_files(*names: str) -> dict[str, str]:
 
 def run_micropython(
     script: str | list[str],
-    files: dict[str, str] | None = None,
+    files: dict[str, str] | dict[str, str | dict[str, str]] | None = None,
     heapsize: int = 4 * 1024 * 1024,
     timeout: float = 120,
 ) -> str:

@@ -215,54 +215,57 @@ def _pcs(t):
 
 
 def line(t, cover):
-    """The server's line at board second ``t``."""
+    """The server's line at board second ``t`` (bytes): its parts joined once, so that
+    making it costs the soak little garbage of its own."""
     rate = (1 << ((t // 600) % 22)) + t % 97  # NET GRAPH: its scale up and down
-    s = '{"pv":2,"ct":%d,"gt":%d,"cl":%d,"gl":%d,"pw":%d.%d,"cc":%d,"ru":%d.%d,"ra":31.9,' % (
-        30 + t % 67,
-        25 + (t * 3) % 80,
-        t % 101,
-        (t * 7) % 101,
-        t % 250,
-        t % 10,
-        800 + (t * 13) % 5000,
-        t % 32,
-        t % 10,
-    )
-    s += '"nd":%d,"nu":%d.%d,"dr":%d,"dw":%d,"su":61,"du":%d,' % (
-        rate,
-        rate // 7,
-        t % 10,
-        (t * 31) % 9000,
-        rate // 3,
-        t % 101,
-    )
-    s += '"cf":%d,"gf":%d,"tm":%d,"tz":60,"idm":[60,120],' % (t % 2000, (t * 5) % 3000, TM0 + t)
-    s += '"ngt":{"s":60,"e":120,"m":"clock"},'  # 01:00-02:00 local: CLOCK at night
     h = (t // 3600) % 6
     wd = ("Overcast", "Clear sky", "Thunderstorm with heavy hail", "", "Snow", "Fog")[h]
-    s += '"wt":%d,"wd":"%s","wi":%d,' % (h * 5 - 10, wd, (3, 0, 96, 61, 71, 45)[h])
-    s += '"tp":%s,"tr":%s,"pcs":%s' % (_procs(t, "c", 3), _procs(t + 5, "r", 2), _pcs(t))
-    m = t % 1500
-    if m < 600:  # media for 10 minutes in every 25, a track every 3 minutes
+    p = [
+        '{"pv":2,"ct":%d,"gt":%d,"cl":%d,"gl":%d,"pw":%d.%d,"cc":%d,"ru":%d.%d,"ra":31.9,'
+        % (
+            30 + t % 67,
+            25 + (t * 3) % 80,
+            t % 101,
+            (t * 7) % 101,
+            t % 250,
+            t % 10,
+            800 + (t * 13) % 5000,
+            t % 32,
+            t % 10,
+        ),
+        '"nd":%d,"nu":%d.%d,"dr":%d,"dw":%d,"su":61,"du":%d,'
+        % (rate, rate // 7, t % 10, (t * 31) % 9000, rate // 3, t % 101),
+        '"cf":%d,"gf":%d,"tm":%d,"tz":60,"idm":[60,120],' % (t % 2000, (t * 5) % 3000, TM0 + t),
+        '"ngt":{"s":60,"e":120,"m":"clock"},',  # 01:00-02:00 local: CLOCK at night
+        '"wt":%d,"wd":"%s","wi":%d,' % (h * 5 - 10, wd, (3, 0, 96, 61, 71, 45)[h]),
+        '"tp":',
+        _procs(t, "c", 3),
+        ',"tr":',
+        _procs(t + 5, "r", 2),
+        ',"pcs":',
+        _pcs(t),
+    ]
+    if t % 1500 < 600:  # media for 10 minutes in every 25, a track every 3 minutes
         track = t // 180
-        s += ',"art":"%s","trk":"%s","mp":%s' % (
-            _name(t // 180, 1),
-            _name(t // 180, 2) + " (live)",
-            "true" if track % 3 else "false",
+        p.append(
+            ',"art":"%s","trk":"%s (live)","mp":%s'
+            % (_name(track, 1), _name(track, 2), "true" if track % 3 else "false")
         )
         if t % 180 < LINE_S:  # the track changed: a cover, or none
-            s += ',"cov":"%s"' % (cover if track % 2 else "")
+            p.append(',"cov":"')
+            p.append(cover if track % 2 else "")
+            p.append('"')
     else:
-        s += ',"art":"","trk":"","mp":false'
+        p.append(',"art":"","trk":"","mp":false')
     if 600 <= t % 900 < 620:
-        s += ',"alert":"CRITICAL","target_screen":"%s"' % ("CPU" if t % 1800 < 900 else "GPU")
+        p.append(',"alert":"CRITICAL","target_screen":"%s"' % ("CPU" if t % 1800 < 900 else "GPU"))
     else:
-        s += ',"alert":"","target_screen":""'
+        p.append(',"alert":"","target_screen":""')
     if 3600 <= t % 10800 < 5400:  # the PC sleeps half an hour in every 3 hours
-        s += ',"pwr":"sleep"'
+        p.append(',"pwr":"sleep"')
     u = t % 1200
-    s += ',"uid":%d' % (u - 300 if 300 <= u < 600 else 0)  # the user idles: dim, blank
-    return s + "}\n"
+    p.append(',"uid":%d}\n' % (u - 300 if 300 <= u < 600 else 0))  # the user idles: dim, blank
+    return "".join(p).encode()
 
 
 class Soak:
@@ -295,6 +298,7 @@ class Soak:
             errors_log="soak_errors.log",
         )
         self.t = 0  # board seconds
+        self.served = -1  # the last second served
         self.ticks = 0
         self.lines = 0
 
@@ -313,18 +317,25 @@ class Soak:
             lan.start()
         lan.frozen = frozen
 
+    def serve(self):
+        """The server's part of the current second: its state, and a line when one is due."""
+        t = self.t
+        self.served = t
+        self.server(t)
+        lan = self.lan
+        lan.poll()
+        if t % LINE_S == 0 and lan.up and lan.push(line(t, self.cover)):
+            self.lines += 1
+
     def run(self, seconds):
+        """``seconds`` of board time (served, unless ``serve`` did already)."""
         app = self.app
         end = self.t + seconds
         per = 1000 // STEP_MS
         while self.t < end:
-            t = self.t
-            self.server(t)
-            lan = self.lan
-            lan.poll()
-            if t % LINE_S == 0 and lan.up and lan.push(line(t, self.cover)):
-                self.lines += 1
-            if t % 2820 == 0 and t:
+            if self.served != self.t:
+                self.serve()
+            if self.t % 2820 == 0 and self.t:
                 app.menu.show()
                 app.t_menu = app.now
                 app.dirty = True

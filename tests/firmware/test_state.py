@@ -307,8 +307,8 @@ def test_an_exception_while_applying_leaves_the_state_as_it_was(s, monkeypatch):
     def broken(kb):
         raise MemoryError
 
-    monkeypatch.setattr(st, "fmt_rate", broken)  # nd is formatted after ct, ru, ra...
-    assert not s.feed(line(dict(ORIGINAL_FIRST, ct=99, ru=1.0, cov=None)))
+    monkeypatch.setattr(st, "fmt_rate", broken)  # nd (changed) is formatted after ct, ru, ra...
+    assert not s.feed(line(dict(ORIGINAL_FIRST, ct=99, ru=1.0, nd=900.5, cov=None)))
     assert snap(s) == before and s.bad == 1
     monkeypatch.undo()
     assert s.feed(line(dict(ORIGINAL_FIRST, ct=99, cov=None)))
