@@ -20,15 +20,17 @@ Headroom: the session must run in every heap from ``LIMIT_KB`` (120 KB) to 128 K
 of the board's 128 stay free for what comes next; ``test_session_keeps_headroom`` scans down
 from 128 KB to the first heap it fails in and prints that figure (``pytest -s``). Below it
 the answer is not monotonic: the fragmented heap's layout decides. With the PCS scene
-(issue 14), CLOCK (issue 12) and discovery (issue 13) it runs in every heap from 112 KB,
-~101 KB live after it. Before glyphs and icons were blitted from their ``bytes`` (the tuple
-form of ``blit``) instead of FrameBuffers over writable copies it needed 128 KB (~117 KB
-live); that change alone gave 119 KB, dropping the test's golden-image table (``screens.
-SCREENS``, closures a board never holds) the rest. The figures still include the test's
-``screens`` module (~8 KB) and the WebAssembly port's Python ``binascii`` (~21 KB of garbage
-per cover line; the ESP32's is C). Compiling the modules with mpy-cross and loading the
-.mpy files does not help on this port (131 KB, ~2 KB more live), and ``nocturne flash``
-copies .py sources: the session compiles the sources, as a board does.
+(issue 14), CLOCK (issue 12) and discovery (issue 13) it ran in every heap from 112 KB,
+~101 KB live after it; with everything made at build (issue 20: font faces, the survive
+log's buffer, the firmware's characters interned) from 116 KB, ~98.5 KB live. Before glyphs
+and icons were blitted from their ``bytes`` (the tuple form of ``blit``) instead of
+FrameBuffers over writable copies it needed 128 KB (~117 KB live); that change alone gave
+119 KB, dropping the test's golden-image table (``screens.SCREENS``, closures a board never
+holds) the rest. The figures still include the test's ``screens`` module (~8 KB); a cover
+is decoded in place (state.py), not by the WebAssembly port's Python ``binascii`` (~21 KB of
+garbage per cover line). Compiling the modules with mpy-cross and loading the .mpy files
+does not help on this port (131 KB, ~2 KB more live), and ``nocturne flash`` copies .py
+sources: the session compiles the sources, as a board does.
 
 The cover line is made in CPython: the 64 x 64 test pattern costs 64 KB of garbage in one
 script, and a board gets the cover from the server anyway.
