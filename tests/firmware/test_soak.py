@@ -25,7 +25,7 @@ def check(hours, n):
     first, end = hours[1], hours[-1]
     for h in hours:
         assert h.grew == 0 and h.survived == 0, h
-    assert end.lines > 1400 * n and end.connects >= 4 * n, end  # it ran, and linked again
+    assert end.lines > 1000 * n and end.connects >= 4 * n, end  # it ran, and linked again
     assert max(h.live for h in hours[1:]) - first.live < 2048, hours  # no leak
     print("\n".join(f"{h.label}: live {h.live} B, largest free {h.largest} blocks" for h in hours))
 
