@@ -105,6 +105,7 @@ class Device:
 
         self.name = name
         self.strict = strict
+        self.errors = 0  # ticks that raised (survived as the firmware does)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if fs_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="nocturne-board-")
@@ -158,6 +159,7 @@ class Device:
         try:
             self.app.tick()
         except Exception as exc:
+            self.errors += 1
             if self.strict:
                 raise
             self.app.survive(exc)  # the firmware's own rule (App.step, survive.py)
