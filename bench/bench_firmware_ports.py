@@ -267,7 +267,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=0.5, help="session length (default 0.5)")
     ap.add_argument("--no-bisect", action="store_true", help="skip the smallest-heap searches")
-    ap.add_argument("--heap", type=int, default=320, help="unix port heap in KB for the session")
+    ap.add_argument("--heap", type=int, default=256, help="unix port heap in KB for the session")
     ap.add_argument("--only", choices=("wasm", "unix"), help="one port only")
     args = ap.parse_args()
     if args.only != "unix":

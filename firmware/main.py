@@ -10,13 +10,21 @@ and ticks the returned App itself (``app.tick()``). On a board every one default
 ``import secrets``, the current directory, the station interface, ``import socket``.
 """
 
+import gc
+
 import machine
 from nocturne_fw import app as A
 from nocturne_fw import board
 from nocturne_fw.net import MEMO_PATH, Link
-from nocturne_fw.scenes import Renderer
 from nocturne_fw.settings import PATH as SETTINGS_FILE
 from nocturne_fw.settings import Settings
+from nocturne_fw.survive import LOG_PATH
+
+# The compiler's garbage from the imports above goes before the largest module is compiled:
+# left for the collector to find when an allocation fails, it splits the heap so that the
+# 64-bit unix port could not boot in 256 KB (a 4.7 KB block missing).
+gc.collect()
+from nocturne_fw.scenes import Renderer  # noqa: E402
 
 _NEEDED = ("WIFI_SSID", "WIFI_PASSWORD", "SERVER_HOST")  # in the order Link takes them
 
@@ -90,6 +98,8 @@ def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None
         led=led,
         wdt=wdt,
         secrets_ok=secrets is not None,
+        errors_log=on_fs(fs_root, LOG_PATH),
+        reset=machine.reset,
     )
     ntp_host = getattr(secrets, "NTP_HOST", "") if secrets is not None else ""
     if ntp_host and link is not None:  # NTP while the server stays away (desk.py)

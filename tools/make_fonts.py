@@ -14,8 +14,9 @@ Sources (both free, both Debian packages):
 
 Module format (read by nocturne_fw/text.py): every glyph is a full cell,
 ``HEIGHT`` rows tall and ``WIDTHS[i]`` columns wide (its advance), stored
-MONO_HLSB (a byte is 8 pixels of a row, MSB on the left; rows padded to whole
-bytes), glyphs concatenated in ``DATA`` in the order of ``CHARS``. ``BASELINE``
+MONO_HLSB (a byte is 8 pixels of a row, MSB on the left; every row of every cell padded
+to the bytes of the font's widest glyph, so the cells form one column text.py blits
+from), glyphs concatenated in ``DATA`` in the order of ``CHARS``. ``BASELINE``
 is the number of rows above the baseline.
 """
 
@@ -143,10 +144,10 @@ def trim(cells: dict[str, Glyph], ascent: int) -> tuple[int, int]:
     return bottom - top, ascent - top
 
 
-def encode(g: Glyph) -> bytes:
+def encode(g: Glyph, row_bytes: int) -> bytes:
     out = bytearray()
     for row in g.rows:
-        for x0 in range(0, g.width, 8):
+        for x0 in range(0, 8 * row_bytes, 8):
             b = 0
             for k in range(8):
                 if x0 + k < g.width and row[x0 + k]:
@@ -159,7 +160,8 @@ def write_module(name: str, header: str, cells: dict[str, Glyph], chars: str, as
     chars = "".join(ch for ch in chars if ch in cells)
     sub = {ch: cells[ch] for ch in chars}
     height, baseline = trim(sub, ascent)
-    data = b"".join(encode(sub[ch]) for ch in chars)
+    row_bytes = (max(g.width for g in sub.values()) + 7) // 8
+    data = b"".join(encode(sub[ch], row_bytes) for ch in chars)
     widths = bytes(sub[ch].width for ch in chars)
     path = OUT / f"font_{name}.py"
     lines = [

@@ -18,6 +18,8 @@ pauses. The user can move away freely; only an alert that clears and comes
 back jumps again.
 """
 
+import gc
+
 from micropython import const
 from nocturne_fw import clock, net
 from nocturne_fw import input as btn
@@ -30,6 +32,7 @@ from nocturne_fw.graph import Graph
 from nocturne_fw.pcs import Pcs
 from nocturne_fw.peek import Peek
 from nocturne_fw.state import MEDIA_NONE, State
+from nocturne_fw.survive import Survival
 
 TICK_MS = const(10)  # loop period: button sampling and link polling
 FRAME_MS = const(1000)  # redraw at least this often (countdowns, clock-like text)
@@ -40,8 +43,6 @@ BLINK_MS = const(500)  # alert: inverted 500 ms, normal 500 ms = once a second
 BREATH_MS = const(4000)  # predator LED: one slow breath
 GLITCH_MS = const(140)  # glitch length after an automatic scene change
 WDT_MS = const(30000)  # watchdog: far above the longest blocking call (2 s connect)
-
-MAX_ERRORS = const(100)  # consecutive failing ticks (1 s) before giving up
 GRAPH_N = const(128)  # samples per graph: one per column, ~2 minutes at 1 line/s
 
 
@@ -58,10 +59,14 @@ class App:
         ticks_ms=None,
         secrets_ok=True,
         fb=None,
+        errors_log=None,
+        reset=None,
     ):
         """``oled``: the display driver (show, poweron/off, contrast, invert, rotate);
         ``fb``: the FrameBuffer scenes draw into (default: the driver itself);
-        ``led(level)``: LED brightness 0..255; ``link``: a net.Link (None = no net)."""
+        ``led(level)``: LED brightness 0..255; ``link``: a net.Link (None = no net);
+        ``errors_log``: the failures' log file (survive.py; None: not kept);
+        ``reset()``: reboots the board (machine.reset; None: the failure propagates)."""
         self.oled = oled
         self.fb = oled if fb is None else fb
         self.settings = settings
@@ -104,33 +109,55 @@ class App:
         self.t_glitch = ticks_add(self.now, -10 * GLITCH_MS)  # no glitch at boot
         self.glitch = False
         self.t_menu = 0
+        self.survival = Survival(errors_log, self.now)
+        self.reset = reset
         if link is not None:
             link.on_line = self.state.feed
             link.report_scene(self.scene)
+            if self.survival.resets:  # it reset itself before: the server hears of it
+                link.report_survived(self.survival.line())
         self.apply_settings()
 
     # -- the loop ----------------------------------------------------------------
 
     def run(self):
-        """Tick forever. A bug that raises is printed and survived; if every tick
-        raises for ``MAX_ERRORS`` ticks in a row it propagates; nobody feeds the
-        watchdog any more and it resets the board ``WDT_MS`` later."""
-        errors = 0
+        """Tick forever, surviving what a tick raises (``step``)."""
         while True:
-            try:
-                self.tick()
-                errors = 0
-            except Exception as e:  # the loop must not die on one bad frame
-                errors += 1
-                if errors > MAX_ERRORS:
-                    raise
-                _print_exc(e)
+            self.step()
             clock.sleep_ms(TICK_MS)
 
+    def step(self):
+        """One tick; an exception in it (MemoryError included) is survived: ``survive``."""
+        try:
+            self.tick()
+        except Exception as e:  # the loop must not die on one bad frame
+            self.survive(e)
+
+    def survive(self, e):
+        """After a tick raised ``e``: collect, count and log it (survive.py), mark the next
+        frames, tell the server; the BURST-th failure within a minute resets the board."""
+        gc.collect()
+        now = self.ticks_ms()
+        if self.survival.failed(e, now):
+            if self.reset is None:
+                raise e
+            self.reset()
+        self.dirty = True
+        try:
+            if self.link is not None:
+                self.link.report_survived(self.survival.line())
+            _print_exc(e)
+        except Exception:  # no heap even for that: the log has it
+            pass
+
     def tick(self):
-        self.now = now = self.ticks_ms()
+        """One pass of the loop; the watchdog is fed only when it completes."""
+        self._tick()
         if self.wdt is not None:
             self.wdt.feed()
+
+    def _tick(self):
+        self.now = now = self.ticks_ms()
         self._button(self.button.poll(now))
         if self.link is not None:
             self.link.poll(now)
@@ -168,6 +195,8 @@ class App:
         self.frames += 1
         if self.renderer is not None:
             self.renderer.draw(self.fb, self.screen, self)
+            if self.survival.marked(self.now):
+                _mark(self.fb)
             self.desk.shift(self.fb)  # pixel shift, as the frame goes to the panel
         self.oled.show()
 
@@ -370,6 +399,12 @@ class App:
         if level != self.led_level:
             self.led_level = level
             self.led(level)
+
+
+def _mark(fb):
+    """A tick failed a moment ago: a lit 5 x 5 square with a dark dot, bottom left."""
+    fb.fill_rect(0, 59, 5, 5, 1)
+    fb.pixel(2, 61, 0)
 
 
 def _print_exc(e):

@@ -18,7 +18,6 @@ TIME_Y = 11
 DATE_Y = 37
 WEATHER_Y = 56
 _DEG = "\u00b0"
-_fitted = [None, "", 0]  # the weather description, fitted, and the room it was fitted to
 
 
 def _two(fb, n, x, y, font):
@@ -77,11 +76,7 @@ def draw(r, fb, app):
     old = app.lost() or d.asleep
     room = (108 if old else 127) - x
     if t["wd"] is not DASH:
-        if _fitted[0] is not t["wd"] or _fitted[2] != room:  # fitted once per description
-            _fitted[0] = t["wd"]
-            _fitted[1] = text.fit(t["wd"], font_small, room)
-            _fitted[2] = room
-        text.draw(fb, _fitted[1], x, WEATHER_Y, font_small)
+        text.draw_fit(fb, t["wd"], x, WEATHER_Y, font_small, room)
     if old:
         fb.fill_rect(111, WEATHER_Y - 1, 17, 9, 1)
         text.draw(fb, "OLD", 113, WEATHER_Y, font_small, 0)

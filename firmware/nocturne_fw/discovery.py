@@ -25,6 +25,7 @@ from micropython import const
 from nocturne_fw import display as D
 from nocturne_fw import font_medium, font_small, text
 from nocturne_fw.clock import ticks_add, ticks_diff
+from nocturne_fw.text import intern
 
 QUERY = b"NOCTURNE?\n"
 ANSWER_MAX = const(512)  # bytes read of one answer datagram; a longer one is cut and fails
@@ -258,6 +259,8 @@ class Finder:
         if a is None:
             print("discovery: not an answer, from", addr[0])
             return True
+        intern(a[0])  # the name's characters, before SEARCHING or FOUND draws it
+        intern(addr[0])
         self.answers += 1
         if self.want and a[0].lower() != self.want:
             self.seen = a[0]
@@ -318,10 +321,12 @@ def draw_search(r, fb, app):
     text.draw(fb, "SEARCHING FOR PC", 64, 2, font_medium, 1, text.CENTER)
     fb.hline(0, 15, 128, 1)
     text.draw(fb, "WIFI", 0, 20, font_small)
-    text.draw(fb, r._fit(1, link.ssid, font_small, 100), 26, 20, font_small)
+    text.draw_fit(fb, link.ssid, 26, 20, font_small, 100)
     text.draw(fb, "PC", 0, 29, font_small)
-    want = r._fit(3, link.want, font_small, 100) if link.want else "ANY"
-    text.draw(fb, want, 26, 29, font_small)
+    if link.want:
+        text.draw_fit(fb, link.want, 26, 29, font_small, 100)
+    else:
+        text.draw(fb, "ANY", 26, 29, font_small)
     x = text.draw(fb, "UDP", 0, 38, font_small) + 8
     x += D.draw_int(fb, link.udp_port, x, 38, font_small)
     if f is None:
@@ -332,7 +337,7 @@ def draw_search(r, fb, app):
         D.draw_int(fb, f.queries, x, 38, font_small)
     if f.seen:
         text.draw(fb, "SEEN", 0, 47, font_small)
-        text.draw(fb, r._fit(4, f.seen, font_small, 100), 26, 47, font_small)
+        text.draw_fit(fb, f.seen, 26, 47, font_small, 100)
     k = (app.now // 100) % 12
     for i in range(12):
         fb.fill_rect(28 + 6 * i, 58, 4 if (i - k) % 12 < 3 else 2, 2, 1)
@@ -344,10 +349,9 @@ def draw_search(r, fb, app):
 def draw_found(r, fb, app):
     link = app.link
     text.draw(fb, "FOUND", 64, 4, font_medium, 1, text.CENTER)
-    name = r._fit(5, link.server_name, font_medium, 124)
-    text.draw(fb, name, 64, 20, font_medium, 1, text.CENTER)
+    text.draw_fit(fb, link.server_name, 64, 20, font_medium, 124, 1, text.CENTER)
     fb.hline(0, 34, 128, 1)
-    x = 2 + text.draw(fb, r._fit(2, link.host, font_small, 90), 2, 40, font_small)
+    x = 2 + text.draw_fit(fb, link.host, 2, 40, font_small, 90)
     x += text.draw(fb, ":", x, 40, font_small)
     D.draw_int(fb, link.port, x, 40, font_small)
     if link.pairing:

@@ -15,7 +15,9 @@ retries after ``BACKOFF_MIN_MS`` doubled per consecutive failure, capped at
 ``BACKOFF_MAX_MS``. The failure count resets when a line arrives.
 
 Device -> server: ``HELO\\n`` (``HELO <token>\\n`` with ``SERVER_TOKEN`` set) on connect,
-then ``screen:N\\n`` for the shown scene, and again whenever it changes.
+then ``screen:N\\n`` for the shown scene, and again whenever it changes; once the board
+has survived a failure (survive.py), ``survived:<errors> <resets> <type>\\n`` after each
+failure and on every connect.
 
 Finding the PC (discovery.py): with ``host`` "" the link connects to the address a search
 found last (the memo file), and searches when there is none; with any host, after
@@ -31,6 +33,7 @@ import sys
 from micropython import const
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_add, ticks_diff
+from nocturne_fw.text import intern
 
 MAX_LINE = const(4096)  # protocol v1 line cap (bytes, newline excluded)
 RECV_CHUNK = const(512)  # bytes per readinto(); an lwIP TCP segment is at most 1460
@@ -65,6 +68,8 @@ class Link:
         self.wlan = wlan
         self.sock_mod = socket_mod
         self.ssid = ssid
+        intern(ssid)  # drawn by CONNECTING, NO WIFI: their characters interned now
+        intern(host)
         self.password = password
         self.host = host  # where the next connect goes; "" = nowhere known yet
         self.configured = host  # SERVER_HOST: "" = this board finds its PC
@@ -109,6 +114,7 @@ class Link:
         self.rssi = None  # dBm, None when unknown
         self.scene = -1  # the shown scene, reported as screen:N
         self.sent_scene = -1
+        self.survived = None  # the survived: line (App.survive), sent on every connect
         self.error = ""  # short reason of the last failure, for the screen; "" once a step works
 
     # -- public ----------------------------------------------------------------
@@ -118,6 +124,13 @@ class Link:
         self.scene = n
         if self.state == S_UP and n != self.sent_scene:
             self._send_scene()
+
+    def report_survived(self, line):
+        """What the board survived (bytes, a whole line): sent now if linked, and again
+        after every connect."""
+        self.survived = line
+        if self.state == S_UP:
+            self._send_survived()
 
     def wifi_up(self):
         try:
@@ -312,6 +325,8 @@ class Link:
             self.sent_scene = -1
             if self.scene >= 0:
                 self._send_scene()
+            if self.survived is not None:
+                self._send_survived()
         except Exception:
             if s is not None and self.sock is None:
                 try:
@@ -339,6 +354,12 @@ class Link:
         try:
             self._send(("screen:%d\n" % self.scene).encode())
             self.sent_scene = self.scene
+        except Exception:
+            pass  # a dead socket shows up on the next read
+
+    def _send_survived(self):
+        try:
+            self._send(self.survived)
         except Exception:
             pass  # a dead socket shows up on the next read
 

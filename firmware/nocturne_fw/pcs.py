@@ -12,6 +12,7 @@ lists, and nothing is formatted per line.
 
 from micropython import const
 from nocturne_fw.state import DASH, _num_ok, iround
+from nocturne_fw.text import intern
 
 MAX_PCS = const(8)
 NAME_CHARS = const(6)  # what the scene's name column holds (the wire allows 12)
@@ -59,6 +60,7 @@ class Pcs:
             on = on is not False  # absent: it sent a state, so it is there
             self._on[n] = on
             name = name[:NAME_CHARS].upper()
+            intern(name)  # its characters, now, not in a draw (text.prepare)
             # unchanged: the shown string, so both tables hold one copy of it
             self._name[n] = self.name[n] if name == self.name[n] else name
             for k in range(COLS):

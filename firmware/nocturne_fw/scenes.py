@@ -24,7 +24,6 @@ DISKS      system and data disk usage, read and write rates
 PCS        one row per PC seen over MQTT (pcs_scene.py)
 """
 
-import framebuf
 from micropython import const
 from nocturne_fw import display as D
 from nocturne_fw import font_big, font_medium, font_small, icons, pcs_scene, text
@@ -91,13 +90,10 @@ def _spaced_int(fb, n, right, y, font):
 class Renderer(SystemScreens):
     def __init__(self):
         SystemScreens.__init__(self)
+        text.prepare()
         self.glitch = D.Glitch()
         self.track_serial = -1
         self.t_track = 0
-        self.scale_v = [-1, -1]  # NET GRAPH: last full-scale values ...
-        self.scale_s = [DASH, DASH]  # ... and their labels, remade only on change
-        self.cover_buf = None  # State.cover, viewed as a 64 x 64 MONO_HLSB FrameBuffer
-        self.cover_fb = None
 
     # -- entry points ------------------------------------------------------------
 
@@ -183,9 +179,7 @@ class Renderer(SystemScreens):
         x += text.draw(fb, t["vt"], x, 45, font_small)
         if t["vt"] is not DASH:
             text.draw(fb, _S_GB, x + 2, 45, font_small)
-        D.value_unit(
-            fb, 127, 45, _pct_txt(app.state.p["vram"]), _S_PCT, font_small, font_small, RIGHT
-        )
+        _pct(fb, 127, 45, app.state.p["vram"])
         text.draw(fb, "FAN", 0, 53, font_small)
         D.value_unit(fb, 22, 53, t["gf"], _S_RPM, font_small)
 
@@ -226,7 +220,7 @@ class Renderer(SystemScreens):
         if t["ra"] is not DASH:
             text.draw(fb, _S_GB, x + 2, 22, font_small)
         D.bar(fb, 0, 35, 104, 7, st.p["ram"])
-        D.value_unit(fb, 127, 35, _pct_txt(st.p["ram"]), _S_PCT, font_small, font_small, RIGHT)
+        _pct(fb, 127, 35, st.p["ram"])
         for r in range(2):
             y = 45 + 8 * r
             if r < st.tr_n:
@@ -265,17 +259,15 @@ class Renderer(SystemScreens):
 
     def _net_graph(self, fb, st, k, g, key, y):
         s = g.scale()
-        if s != self.scale_v[k]:
-            self.scale_v[k] = s
-            self.scale_s[k] = _scale_label(s)  # allocates only when the scale changes
+        label = _SCALES.get(s, DASH)
         g.draw(fb, 0, y, 128, 24, s)
         # labels on a dark box so the graph never hides them
         fb.fill_rect(0, y, 46, 8, 0)
         _arrow(fb, 0, y + 1, k == 1)
         D.value_unit(fb, 7, y + 1, st.txt[key], st.unit[key], font_small)
-        w = text.text_width(self.scale_s[k], font_small)
+        w = text.text_width(label, font_small)
         fb.fill_rect(127 - w - 2, y, w + 2, 8, 0)
-        text.draw(fb, self.scale_s[k], 127, y + 1, font_small, 1, RIGHT)
+        text.draw(fb, label, 127, y + 1, font_small, 1, RIGHT)
 
     def atmos(self, fb, app):
         st = app.state
@@ -289,8 +281,7 @@ class Renderer(SystemScreens):
         if t["wt"] is not DASH:
             text.draw(fb, _S_DEG, 36 + x, 11, font_big)
         fb.hline(0, 38, 128, 1)
-        desc = self._fit(0, t["wd"], font_medium, 128)
-        text.draw(fb, desc, 64, 44, font_medium, 1, CENTER)
+        text.draw_fit(fb, t["wd"], 64, 44, font_medium, 128, 1, CENTER)
 
     def media(self, fb, app):
         st = app.state
@@ -303,10 +294,7 @@ class Renderer(SystemScreens):
         self._marquee(fb, st.txt["trk"], font_medium, 36, el)
         fb.fill_rect(64, 10, 2, 50, 0)
         if st.has_cover:
-            if self.cover_buf is not st.cover:
-                self.cover_buf = st.cover
-                self.cover_fb = framebuf.FrameBuffer(st.cover, 64, 64, framebuf.MONO_HLSB)
-            fb.blit(self.cover_fb, 0, 0)
+            fb.blit(st.cover_fb, 0, 0)
         else:
             fb.fill_rect(0, 0, 64, 64, 0)  # hide scrolled text under the cover area
             fb.rect(0, 0, 64, 64, 1)
@@ -380,18 +368,14 @@ def _arrow(fb, x, y, up):
         fb.hline(x, y + 3, 5, 1)
 
 
-_PCTS = {}
-
-
-def _pct_txt(p):
-    """Percent as text: -1 is unknown. Cached: each value is made once."""
+def _pct(fb, x, y, p):
+    """``p`` and "%" right-aligned at ``x`` as ``value_unit`` lays them out, the number
+    drawn digit by digit (no string made); a dash when ``p`` is -1 (unknown)."""
     if p < 0:
-        return DASH
-    s = _PCTS.get(p)
-    if s is None:
-        s = "%d" % p
-        _PCTS[p] = s
-    return s
+        text.draw(fb, DASH, x, y, font_small, 1, RIGHT)
+        return
+    uw = text.draw(fb, _S_PCT, x - text.text_width(_S_PCT, font_small), y, font_small)
+    D.draw_int(fb, p, x - uw - 1, y, font_small, 1, RIGHT)
 
 
 def _scale_label(kb):
@@ -401,6 +385,20 @@ def _scale_label(kb):
     if kb < 1024 * 1024:
         return "%dM" % (kb // 1024)
     return "%dG" % (kb // (1024 * 1024))
+
+
+def _scales():
+    """Every full scale a network graph can have (its floor doubled, up past State's
+    largest number) -> its label, made at import: NET GRAPH formats nothing."""
+    d = {}
+    s = 64  # graph.Graph's floor
+    while s < 2 * 1024 * 1024 * 1024:
+        d[s] = _scale_label(s)
+        s <<= 1
+    return d
+
+
+_SCALES = _scales()
 
 
 _BY_ID = {

@@ -24,14 +24,11 @@ Everything a scene draws is formatted here, once per line (≈ 1 Hz), into
 
 import json
 
+import framebuf
 from micropython import const
 from nocturne_fw.scene_ids import ALERT_TARGETS
+from nocturne_fw.text import intern
 from nocturne_fw.wire_tables import K_BOOL, K_DEC, K_INT, K_RATE, K_STR, KEYS
-
-try:
-    from binascii import a2b_base64
-except ImportError:  # very old MicroPython
-    from ubinascii import a2b_base64
 
 MAX_LINE = const(4096)  # protocol v1: a line (newline excluded here) is at most 4096 bytes
 COVER_BYTES = const(512)  # 64 x 64 px at 1 bit per pixel
@@ -143,6 +140,8 @@ class State:
         # percent keys (and "ram", "vram": used/total) -> int 0..100, -1 unknown
         self.p, self._p = _percents(), _percents()
         self.cover = bytearray(COVER_BYTES)  # XBM rows, MSB first = framebuf MONO_HLSB
+        self._cover = bytearray(COVER_BYTES)  # a new cover, decoded here until it is shown
+        self.cover_fb = framebuf.FrameBuffer(self.cover, 64, 64, framebuf.MONO_HLSB)  # MEDIA's
         self.has_cover = False
         self.tp_n = 0  # how many top CPU processes are known
         self.tp_name, self._tp_name = [DASH] * TOP_CPU, [DASH] * TOP_CPU
@@ -181,15 +180,9 @@ class State:
             self.bad += 1
             return False
         cover = obj.get("cov")
-        if cover:
-            try:
-                # bytes: some ports' binascii (a Python one on the WebAssembly port) reject str
-                cover = a2b_base64(cover.encode())
-            except Exception:
-                cover = None
-            if cover is None or len(cover) != COVER_BYTES:
-                self.bad += 1
-                return False
+        if cover and not _b64_into(cover, self._cover):  # decoded in place: nothing made
+            self.bad += 1
+            return False
         try:
             tp_n, tr_n = self._prepare(obj)
         except Exception:  # MemoryError on a full heap, or a bug: the shown state stays
@@ -225,16 +218,26 @@ class State:
         txt = self._txt
         unit = self._unit
         original = "pv" not in obj  # the original server: 0 for unknown (module docstring)
+        shown = self.v
         for k, kind in KEYS:
             x = obj.get(k)
             if original and x is not None and _original_unknown(obj, k, x):
                 x = None
             if kind == K_STR and x is not None:
                 x = _clip(x)
+                intern(x)  # its characters, now: a draw makes nothing (text.prepare)
                 if not x:
                     x = None
             elif kind == K_BOOL and x is not None:
                 x = bool(x)
+            if x is not None and x == shown[k]:
+                # unchanged: the shown value and strings, not new ones made between the
+                # line's garbage (each would outlive it, splitting the free heap)
+                v[k] = shown[k]
+                txt[k] = self.txt[k]
+                if kind == K_RATE:
+                    unit[k] = self.unit[k]
+                continue
             v[k] = x
             if x is None:
                 txt[k] = DASH
@@ -284,7 +287,7 @@ class State:
             self.media = MEDIA_NONE
         if obj.get("cov") is not None:
             if cover:
-                self.cover[:] = cover
+                self.cover[:] = self._cover
                 self.has_cover = True
             else:  # "" clears
                 self.has_cover = False
@@ -303,7 +306,7 @@ class State:
                 c = p.get("c")
                 if original and c is not None and c > PROC_MAX:
                     c = PROC_MAX
-                self._tp_name[tp_n] = _clip(p.get("n") or "?")
+                self._tp_name[tp_n] = _name(_clip(p.get("n") or "?"), self.tp_name, tp_n)
                 self._tp_txt[tp_n] = DASH if c is None else fmt_dec(c)
                 self._tp_val[tp_n] = 0 if c is None else iround(c)
                 tp_n += 1
@@ -311,13 +314,22 @@ class State:
         if tr:
             for p in tr[:TOP_RAM]:
                 r = p.get("r")
-                self._tr_name[tr_n] = _clip(p.get("n") or "?")
+                self._tr_name[tr_n] = _name(_clip(p.get("n") or "?"), self.tr_name, tr_n)
                 self._tr_txt[tr_n] = DASH if r is None else fmt_mb(r)
                 tr_n += 1
         return tp_n, tr_n
 
 
 _PCT_KEYS = ("cl", "gl", "gv", "su", "du")
+
+
+def _name(name, shown, i):
+    """A process name: the shown one when unchanged (no second copy kept), else ``name``
+    with its characters interned."""
+    if name == shown[i]:
+        return shown[i]
+    intern(name)
+    return name
 
 
 def _original_unknown(obj, k, x):
@@ -331,6 +343,32 @@ def _original_unknown(obj, k, x):
     if k == "wt" or k == "wi":  # its failed fetch: wt 0, wd "", wi 0
         return not obj.get("wd")
     return False
+
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _b64_into(s, out):
+    """Decode the base64 text ``s`` into ``out``; False unless it fills ``out`` exactly.
+    Characters outside the alphabet are skipped, as binascii does; ``=`` ends it. No bytes
+    object is made (binascii's result, and on the WebAssembly port ~21 KB of its Python)."""
+    size = len(out)
+    n = acc = bits = 0
+    for ch in s:
+        if ch == "=":
+            break
+        v = _B64.find(ch)
+        if v < 0:
+            continue
+        acc = ((acc << 6) | v) & 0xFFFFFF
+        bits += 6
+        if bits >= 8:
+            bits -= 8
+            if n == size:
+                return False
+            out[n] = (acc >> bits) & 255
+            n += 1
+    return n == size
 
 
 def _pct(x, total):

@@ -21,9 +21,6 @@ class SystemScreens:
     """The Renderer's screens outside the carousel, and the pieces every screen shares."""
 
     def __init__(self):
-        # fitted-text slots: ATMOS, MEDIA, connect/no WiFi (2), search: PC name, seen, found
-        self.fit_src = [None, None, None, None, None, None]
-        self.fit_out = [None, None, None, None, None, None]
         self.bars = 0  # header: WiFi bars and link mark, set by _link
         self.link = D.LINK_DOWN
 
@@ -45,13 +42,6 @@ class SystemScreens:
             self.bars = 0
             self.link = D.LINK_DOWN
 
-    def _fit(self, slot, s, font, width):
-        """text.fit, remembered per slot so an unchanged string costs nothing."""
-        if self.fit_src[slot] is not s:
-            self.fit_src[slot] = s
-            self.fit_out[slot] = text.fit(s, font, width)
-        return self.fit_out[slot]
-
     def boot(self, fb, app):
         el = ticks_diff(app.now, app.t0)
         text.draw(fb, "NOCTURNE", 64, 10, font_medium, 1, CENTER)
@@ -70,7 +60,7 @@ class SystemScreens:
         text.draw(fb, title, 64, 2, font_medium, 1, CENTER)
         fb.hline(0, 15, 128, 1)
         text.draw(fb, "WIFI", 0, 20, font_small)
-        text.draw(fb, self._fit(1, link.ssid, font_small, 100), 26, 20, font_small)
+        text.draw_fit(fb, link.ssid, 26, 20, font_small, 100)
         text.draw(fb, "RSSI", 0, 29, font_small)
         if link.rssi is not None and not joining:
             w = D.draw_int(fb, link.rssi, 26, 29, font_small)
@@ -79,7 +69,7 @@ class SystemScreens:
         else:
             text.draw(fb, DASH, 26, 29, font_small)
         text.draw(fb, "HOST", 0, 38, font_small)
-        x = 26 + text.draw(fb, self._fit(2, link.host, font_small, 70), 26, 38, font_small)
+        x = 26 + text.draw_fit(fb, link.host, 26, 38, font_small, 70)
         x += text.draw(fb, ":", x, 38, font_small)
         D.draw_int(fb, link.port, x, 38, font_small)
         # spinner: 3 of 12 dots lit, moving every ANIM_MS
@@ -97,7 +87,7 @@ class SystemScreens:
         text.draw(fb, "CHECK SSID/PASSWORD", 32, 17, font_small)
         fb.hline(0, 30, 128, 1)
         text.draw(fb, "SSID", 0, 35, font_small)
-        text.draw(fb, self._fit(1, link.ssid, font_small, 100), 26, 35, font_small)
+        text.draw_fit(fb, link.ssid, 26, 35, font_small, 100)
         _retry(fb, link, app.now, 48)
 
     def lost(self, fb, app):

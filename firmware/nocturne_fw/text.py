@@ -3,14 +3,18 @@
 A font is a module made by tools/make_fonts.py (``font_small``, ``font_medium``,
 ``font_big``): ``HEIGHT`` rows per cell, ``BASELINE`` rows above the baseline,
 ``CHARS`` (the characters it has), ``WIDTHS`` (advance of each, in pixels) and
-``DATA`` (the cells, MONO_HLSB, rows padded to whole bytes, concatenated in
-``CHARS`` order).
+``DATA`` (the cells, MONO_HLSB, every row of every cell the same whole number of bytes,
+concatenated in ``CHARS`` order): a column of cells, one bitmap ``8 x cell bytes`` wide.
 
-A font's bitmap is never copied: the first time a glyph is drawn, a blit source
-``(memoryview slice of DATA, width, height, MONO_HLSB)`` is made and cached (the
-tuple form of ``FrameBuffer.blit`` reads a read-only ``bytes`` buffer, a FrameBuffer
-would need a writable copy: ~5.8 KB of heap for the three fonts). From then on
-drawing a string allocates nothing.
+Everything text draws with is made when this module is imported, never on a first draw
+(a board that first shows SIGNAL LOST when the PC has gone must not need heap for it):
+per font a ``_Face`` with its advances, the whole bitmap as one blit source ``(DATA, w,
+h, MONO_HLSB)`` (the tuple form of ``FrameBuffer.blit`` reads the module's read-only
+``bytes``, never a copy) and a one-cell FrameBuffer. A glyph is drawn in two blits: the
+column of cells into the cell at ``-i * HEIGHT`` (C clips it to one glyph), then the cell
+onto the frame. A blit source per glyph would cost ~24 KB of heap on the 32-bit port for
+the 502 glyphs of the three fonts; this costs a few dozen bytes per font. Characters are
+interned before they are drawn (``prepare``, ``intern``).
 
 Characters a font lacks fall back readably: common accented Latin letters and
 typographic punctuation to ASCII ("é" -> "e", "–" -> "-", "’" -> "'"), a
@@ -26,6 +30,7 @@ have Latin-1 and Cyrillic letters. Never garbage, never an exception.
 
 import framebuf
 from micropython import const
+from nocturne_fw import font_big, font_medium, font_small
 
 LEFT = const(0)
 CENTER = const(1)
@@ -56,20 +61,25 @@ _faces = {}  # font module -> _Face
 
 
 class _Face:
-    """Per-font state made once: advances, a view of the bitmap, the glyph cache."""
+    """Per-font state, made once: advances, the bitmap as a blit source, one glyph cell."""
 
     def __init__(self, font):
-        self.height = font.HEIGHT
-        self.chars = font.CHARS
+        self.height = h = font.HEIGHT
+        self.chars = chars = font.CHARS
         # the font's advances, and one more: 0 for the zero-width characters' index
         self.widths = bytes(font.WIDTHS) + b"\x00"
-        self.none = len(self.chars)
-        self.mv = memoryview(font.DATA)  # the font module's bytes, not a copy
-        self.glyphs = [None] * len(self.chars)  # type: list  # a blit source once drawn
-        q = self.chars.find(PLACEHOLDER)
+        n = len(chars)
+        self.none = n
+        row = len(font.DATA) // (n * h)  # bytes per row of a cell, the same for every glyph
+        if row * n * h != len(font.DATA):
+            raise ValueError("font cells differ in size (tools/make_fonts.py pads them)")
+        self.strip = (font.DATA, 8 * row, n * h, framebuf.MONO_HLSB)
+        self.cell = framebuf.FrameBuffer(bytearray(row * h), 8 * row, h, framebuf.MONO_HLSB)
+        q = chars.find(PLACEHOLDER)
         if q < 0:
-            q = self.chars.find("?")
+            q = chars.find("?")
         self.unknown = q if q >= 0 else 0
+        self.cut_w = 0  # _cut's second result
 
     def index(self, ch):
         """Glyph index for ``ch``, after fallback; always valid."""
@@ -81,36 +91,52 @@ class _Face:
             return self.none
         j = _FROM.find(ch)
         if j >= 0:  # accented letter or typographic sign: its ASCII stand-in
-            ch = _TO[j]
-            i = chars.find(ch)
+            i = chars.find(_TO[j])
             if i >= 0:
                 return i
-        i = chars.find(ch.upper())  # e.g. "z" in a digits-and-capitals font
-        if i >= 0:
-            return i
+            ch = _TO[j]
+        if "a" <= ch <= "z":  # e.g. "z" in a digits-and-capitals font
+            i = chars.find(_UPPER[ord(ch) - 97])
+            if i >= 0:
+                return i
         return self.unknown
 
-    def glyph(self, i):
-        """Blit source for glyph ``i``: made on its first draw (its offset summed then)."""
-        g = self.glyphs[i]
-        if g is None:
-            widths = self.widths
-            h = self.height
-            off = 0
-            for k in range(i):
-                off += ((widths[k] + 7) >> 3) * h
-            w = widths[i]
-            g = (self.mv[off : off + ((w + 7) >> 3) * h], w, h, framebuf.MONO_HLSB)
-            self.glyphs[i] = g
-        return g
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_interned = [False]
+
+
+def prepare():
+    """Intern the characters the firmware's own strings use, once (the Renderer does, as
+    the board is built). MicroPython makes a one-character ``str`` by interning it, so the
+    first string drawn with a new character would grow the qstr pool in the draw; strings
+    from the server are interned as they are parsed (``intern``). Not every glyph of the
+    fonts: ~31 bytes a character on the 64-bit port, 14 KB for all of them."""
+    if _interned[0]:
+        return
+    _interned[0] = True
+    for c in range(32, 127):
+        intern(chr(c))
+    intern(PLACEHOLDER + "\u00b0\u2014")
+
+
+def intern(s):
+    """Make every character of ``s`` a qstr now, as a line is parsed (state.py, pcs.py,
+    net.py, discovery.py), so that drawing it later makes nothing."""
+    for _ch in s:
+        pass
 
 
 def _face(font):
     f = _faces.get(font)
-    if f is None:
+    if f is None:  # a font other than the three below (tests); the board's are all made
         f = _Face(font)
         _faces[font] = f
     return f
+
+
+for _font in (font_small, font_medium, font_big):
+    _faces[_font] = _Face(_font)
 
 
 # Palettes for blitting a 1-bit glyph: ink pixels (1) are drawn, paper (0) is
@@ -151,10 +177,14 @@ def draw(fb, s, x, y, font, c=1, align=LEFT):
     paper is left as it was (draw a ``fill_rect`` first for a background).
     Clipping is the FrameBuffer's: text may run off any edge.
     """
-    f = _face(font)
     if align != LEFT:
         w = text_width(s, font)
         x -= w if align == RIGHT else w >> 1
+    return _run(fb, s, x, y, _face(font), c, -1)
+
+
+def _run(fb, s, x, y, f, c, n):
+    """Draw the first ``n`` characters of ``s`` (all: -1) at ``x``; return the width."""
     x0 = x
     widths = f.widths
     if c:
@@ -163,29 +193,58 @@ def draw(fb, s, x, y, font, c=1, align=LEFT):
     else:
         key = 1
         pal = _pal0
+    strip = f.strip
+    cell = f.cell
+    h = f.height
     for ch in s:
+        if n == 0:
+            break
+        n -= 1
         i = f.index(ch)
         w = widths[i]
         if w:
-            fb.blit(f.glyph(i), x, y, key, pal)
+            cell.blit(strip, 0, -i * h)  # no key: the whole cell is overwritten
+            fb.blit(cell, x, y, key, pal)
             x += w
     return x - x0
+
+
+def _cut(s, f, room):
+    """Characters in the longest prefix of ``s`` no wider than ``room``; its width goes
+    to ``f.cut_w`` (a tuple returned would be allocated)."""
+    widths = f.widths
+    w = 0
+    n = 0
+    for ch in s:
+        cw = widths[f.index(ch)]
+        if w + cw > room:
+            break
+        w += cw
+        n += 1
+    f.cut_w = w
+    return n
+
+
+def draw_fit(fb, s, x, y, font, width, c=1, align=LEFT, ellipsis="."):
+    """Draw what ``fit`` would return, without making it: ``s`` if it fits ``width`` px,
+    else its longest prefix that fits with ``ellipsis`` after it. Returns the width."""
+    if text_width(s, font) <= width:
+        return draw(fb, s, x, y, font, c, align)
+    f = _face(font)
+    ew = text_width(ellipsis, font)
+    n = _cut(s, f, width - ew)
+    w = f.cut_w
+    if align != LEFT:
+        x -= w + ew if align == RIGHT else (w + ew) >> 1
+    _run(fb, s, x, y, f, c, n)
+    return w + _run(fb, ellipsis, x + w, y, f, c, -1)
 
 
 def fit(s, font, width, ellipsis="."):
     """Longest prefix of ``s`` that fits ``width`` px; if cut, it ends in ``ellipsis``.
 
-    Returns ``s`` itself when it fits (no allocation)."""
+    Returns ``s`` itself when it fits (no allocation); ``draw_fit`` never allocates."""
     if text_width(s, font) <= width:
         return s
-    room = width - text_width(ellipsis, font)
-    f = _face(font)
-    w = 0
-    n = 0
-    for ch in s:
-        cw = f.widths[f.index(ch)]
-        if w + cw > room:
-            break
-        w += cw
-        n += 1
+    n = _cut(s, _face(font), width - text_width(ellipsis, font))
     return s[:n] + ellipsis

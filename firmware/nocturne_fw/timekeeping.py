@@ -29,8 +29,20 @@ def valid(obj):
 
 
 def civil(days):
-    # Days since 1970-01-01 -> (year, month 1-12, day 1-31), proleptic Gregorian
-    # (H. Hinnant's days_from_civil inverse); every intermediate is a small integer.
+    # Days since 1970-01-01 -> (year, month 1-12, day 1-31), proleptic Gregorian.
+    d = _Ymd()
+    set_civil(d, days)
+    return d.year, d.month, d.mday
+
+
+class _Ymd:
+    year = month = mday = 0
+
+
+def set_civil(obj, days):
+    # civil() into obj.year, obj.month, obj.mday: no tuple, so CLOCK's first frame of a
+    # day makes nothing (H. Hinnant's days_from_civil inverse; every intermediate is a
+    # small integer).
     z = days + 719468
     era = z // 146097
     doe = z - era * 146097
@@ -39,7 +51,9 @@ def civil(days):
     mp = (5 * doy + 2) // 153
     d = doy - (153 * mp + 2) // 5 + 1
     m = mp + 3 if mp < 10 else mp - 9
-    return yoe + era * 400 + (1 if m <= 2 else 0), m, d
+    obj.year = yoe + era * 400 + (1 if m <= 2 else 0)
+    obj.month = m
+    obj.mday = d
 
 
 class WallClock:
@@ -112,5 +126,5 @@ class WallClock:
         # Update year/month/mday/wday for the current day (only when it changed).
         if self.cal_day != self.day:
             self.cal_day = self.day
-            self.year, self.month, self.mday = civil(self.day)
+            set_civil(self, self.day)
             self.wday = (self.day + 3) % 7

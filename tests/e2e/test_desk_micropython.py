@@ -16,7 +16,7 @@ from nocturne.emulator.secrets_file import make_secrets
 
 from .conftest import Rig
 
-HEAP = 320 * 1024  # the 64-bit port (objects twice a board's size), as test_micropython_runtime
+HEAP = 256 * 1024  # the 64-bit port (objects twice a board's size), as test_micropython_runtime
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from tests.harness.rig import server_env
 from .conftest import Rig
 from .test_emulate_cli import PtyEmulator, emulator_cmd
 
-MP = ("--runtime", "micropython", "--heap", "320k")
+MP = ("--runtime", "micropython", "--heap", "256k")
 
 
 def png_picture(path: Path) -> list[list[int]]:

@@ -145,7 +145,18 @@ class FakeServer:
 class Rig:
     """An App wired to fakes, ticking every 10 ms on a ManualClock."""
 
-    def __init__(self, tmp_path, renderer=None, net_on=True, secrets_ok=True, fb=None, **settings):
+    def __init__(
+        self,
+        tmp_path,
+        renderer=None,
+        net_on=True,
+        secrets_ok=True,
+        fb=None,
+        errors_log=None,
+        reset=None,
+        wdt=None,
+        **settings,
+    ):
         self.clock = clock.ManualClock(1000)
         self.pin = Pin()
         self.oled = FakeOled()
@@ -169,6 +180,9 @@ class Rig:
             ticks_ms=self.clock,
             secrets_ok=secrets_ok,
             fb=fb,
+            errors_log=errors_log,
+            reset=reset,
+            wdt=wdt,
         )
 
     @property

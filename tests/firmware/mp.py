@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -53,8 +55,9 @@ def firmware_files(*names: str) -> dict[str, str]:
 
 def run_micropython(
     script: str | list[str],
-    files: dict[str, str] | None = None,
+    files: dict[str, str] | dict[str, str | dict[str, str]] | None = None,
     heapsize: int = 4 * 1024 * 1024,
+    timeout: float = 120,
 ) -> str:
     """Run ``script`` in MicroPython with ``files`` on its filesystem; return stdout.
 
@@ -67,9 +70,39 @@ def run_micropython(
         capture_output=True,
         text=True,
         cwd=WASM_DIR,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     if proc.returncode != 0:
         raise MicroPythonError(proc.stderr.strip() or f"node exited {proc.returncode}")
+    return proc.stdout
+
+
+UNIX_RUN = "import sys, micropython_unix as m; sys.exit(m.run_main(sys.argv))"
+
+
+def run_unix(
+    script: str,
+    files: dict[str, str] | None = None,
+    heapsize: int = 4 * 1024 * 1024,
+    timeout: float = 300,
+) -> str:
+    """Run ``script`` in the MicroPython unix port (64-bit, a child process: its extension
+    holds the GIL) with ``files`` in its current directory; return stdout. The port runs
+    its collector whenever the heap is full, as a board does, and raises MemoryError."""
+    with tempfile.TemporaryDirectory(prefix="nocturne-unix-") as tmp:
+        for name, text in {**(files or {}), "_main.py": script}.items():
+            path = Path(tmp) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-c", UNIX_RUN, "-X", f"heapsize={heapsize}", "_main.py"],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+            timeout=timeout,
+            check=False,
+        )
+    if proc.returncode != 0:  # the unix port prints its traceback on stdout
+        raise MicroPythonError((proc.stdout[-3000:] + proc.stderr).strip())
     return proc.stdout

@@ -151,15 +151,18 @@ def test_a_searching_board_allocates_nothing_per_tick_in_micropython():
 # loaded, a Finder polling) for 400 ticks; the PC answers, the board links and lets go of
 # the search. What the search costs on top of the session, in real MicroPython's heap.
 DISCOVERY_MAX = 5000  # bytes: discovery.py loaded and a Finder running (32-bit port)
-SEARCH_STEPS = [
+SEARCH_STEPS = [  # a figure is read in a run after one that collects: live bytes only
+    "gc.collect()",
     "print('BASE', gc.mem_alloc())",
     "import search_fakes\nfrom nocturne_fw import net as N",
-    "print('FAKES', gc.mem_alloc())",
+    "gc.collect()",
+    "print('FAKES', gc.mem_alloc())\nmicropython.qstr_info()",
     # the session's own link, now on a LAN where the PC is gone and SERVER_HOST is ""
     "net = search_fakes.Net()\nlink = LINK\nlink.sock_mod = net\nlink.wlan = search_fakes.Wlan()\n"
     "link.host = link.configured = ''\nlink.state = N.S_WAIT\nlink.fails = 3\napp.link = link",
     # compiled in a run of its own, as a board imports it; the name not kept here
     "from nocturne_fw import discovery\ndel discovery",
+    "gc.collect()",
     "print('IMPORTED', gc.mem_alloc())",
     "app.clock.advance(10)\napp.tick()\nprint('SEARCHING', link.finder is not None "
     "and link.finder.active, app.screen == ids.SYS_CLOCK, net.queries)",
@@ -170,7 +173,8 @@ SEARCH_STEPS = [
     *["app.clock.advance(screens.A.TICK_MS)\napp.tick()"] * 300,  # the line, FOUND's 2 s
     "print('LINKED', link.state == N.S_UP, link.finder is None, 'nocturne_fw.discovery' in "
     "__import__('sys').modules)",
-    "print('AFTER', gc.mem_alloc())",
+    "gc.collect()",
+    "print('AFTER', gc.mem_alloc())\nmicropython.qstr_info()",
 ]
 
 
@@ -182,21 +186,25 @@ def test_a_board_that_searches_while_clock_shows_fits_the_128_kb_heap():
     steps.pop()
     k = steps.index("app.link = None\ni = 0")
     steps[k] = "LINK = app.link\n" + steps[k]
-    steps += [*SEARCH_STEPS, "pass", end]
+    steps += ["import micropython", *SEARCH_STEPS, "pass", end]
     files = {name: H.without_docstrings(text) for name, text in H.firmware_files().items()}
     for name in ("screens.py", "search_fakes.py"):
         files[name] = (HERE / name).read_text(encoding="utf-8")
     files["line.txt"] = H.screens.FULL % H.screens.b64(H.screens.moon_cover())
     out = run_micropython(steps, files, heapsize=H.HEAP)
     rows = {r.split()[0]: r.split()[1:] for r in out.splitlines()}
+    # the names its compile interned stay (qstr pools, which grow by doubling): not code
+    pools = [int(r.rsplit("=", 1)[1]) for r in out.splitlines() if r.startswith("qstr pool")]
     assert rows["SEARCHING"][0] == "True", out
     assert rows["CONNECTED"] == ["True"], out
     assert rows["LINKED"] == ["True", "True", "False"], out  # linked, the search let go of
     base, fakes, loaded, after = (int(rows[k][0]) for k in ("BASE", "FAKES", "IMPORTED", "AFTER"))
     search = loaded - fakes
+    names = pools[1] - pools[0]
     print(
         f"\nsession {base} B live; searching +{search} B = {base + search} B of {H.HEAP} "
-        f"(+{fakes - base} B of test fakes); linked again: +{after - fakes} B"
+        f"(+{fakes - base} B of test fakes); linked again: +{after - fakes} B, of which "
+        f"{names} B interned names"
     )
     assert search <= DISCOVERY_MAX, out
-    assert after - fakes <= 2048, out  # its code freed once linked (its names stay interned)
+    assert after - fakes - names <= 2048, out  # its code freed once linked

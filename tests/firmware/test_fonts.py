@@ -241,3 +241,16 @@ def test_text_identical_in_micropython_and_allocation_free():
     assert lines["FRAME"] == buf.hex()
     assert int(lines["ALLOC"]) == 0, "text.draw allocated after warm-up in MicroPython"
     assert lines["W"] == f"{text.text_width(s, font_small)} {text.text_width(s, font_big)}"
+
+
+@pytest.mark.parametrize("align", [text.LEFT, text.CENTER, text.RIGHT])
+@pytest.mark.parametrize("s", ["short", MIXED, "DESKTOP-7F3KQ2B-AND-MORE", "", "W" * 40])
+@pytest.mark.parametrize("width", [0, 20, 60, 128])
+def test_draw_fit_draws_what_fit_returns_without_making_it(s, width, align):
+    want_buf, want_fb = screen()
+    got_buf, got_fb = screen()
+    fitted = text.fit(s, font_medium, width)
+    x = 64 if align == text.CENTER else 127 if align == text.RIGHT else 1
+    w = text.draw(want_fb, fitted, x, 20, font_medium, 1, align)
+    assert text.draw_fit(got_fb, s, x, 20, font_medium, width, 1, align) == w
+    assert got_buf == want_buf

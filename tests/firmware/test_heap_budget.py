@@ -20,15 +20,17 @@ Headroom: the session must run in every heap from ``LIMIT_KB`` (120 KB) to 128 K
 of the board's 128 stay free for what comes next; ``test_session_keeps_headroom`` scans down
 from 128 KB to the first heap it fails in and prints that figure (``pytest -s``). Below it
 the answer is not monotonic: the fragmented heap's layout decides. With the PCS scene
-(issue 14), CLOCK (issue 12) and discovery (issue 13) it runs in every heap from 112 KB,
-~101 KB live after it. Before glyphs and icons were blitted from their ``bytes`` (the tuple
-form of ``blit``) instead of FrameBuffers over writable copies it needed 128 KB (~117 KB
-live); that change alone gave 119 KB, dropping the test's golden-image table (``screens.
-SCREENS``, closures a board never holds) the rest. The figures still include the test's
-``screens`` module (~8 KB) and the WebAssembly port's Python ``binascii`` (~21 KB of garbage
-per cover line; the ESP32's is C). Compiling the modules with mpy-cross and loading the
-.mpy files does not help on this port (131 KB, ~2 KB more live), and ``nocturne flash``
-copies .py sources: the session compiles the sources, as a board does.
+(issue 14), CLOCK (issue 12) and discovery (issue 13) it ran in every heap from 112 KB,
+~101 KB live after it; with everything made at build (issue 20: font faces, the survive
+log's buffer, the firmware's characters interned) from 116 KB, ~98.5 KB live. Before glyphs
+and icons were blitted from their ``bytes`` (the tuple form of ``blit``) instead of
+FrameBuffers over writable copies it needed 128 KB (~117 KB live); that change alone gave
+119 KB, dropping the test's golden-image table (``screens.SCREENS``, closures a board never
+holds) the rest. The figures still include the test's ``screens`` module (~8 KB); a cover
+is decoded in place (state.py), not by the WebAssembly port's Python ``binascii`` (~21 KB of
+garbage per cover line). Compiling the modules with mpy-cross and loading the .mpy files
+does not help on this port (131 KB, ~2 KB more live), and ``nocturne flash`` copies .py
+sources: the session compiles the sources, as a board does.
 
 The cover line is made in CPython: the 64 x 64 test pattern costs 64 KB of garbage in one
 script, and a board gets the cover from the server anyway.
@@ -211,8 +213,9 @@ for name in icon_data.ICONS:
 
 
 def test_fonts_and_icons_are_drawn_from_their_bytes_not_copies():
-    """A font's first glyph, an icon's first draw: no RAM copy of the bitmap (blit's
-    tuple source reads the module's ``bytes``); copies were 5.8 KB for the fonts."""
+    """A font's first glyph, an icon's first draw: nothing at all (faces and icon sources
+    are made at import; blit's tuple source reads the module's ``bytes``, never a copy:
+    copies were 5.8 KB for the fonts)."""
     names = ["nocturne_fw/text.py", "nocturne_fw/icons.py", "nocturne_fw/icon_data.py"]
     names += [f"nocturne_fw/font_{f}.py" for f in ("small", "medium", "big")]
     out = run_micropython(FIRST_USE, firmware_files(*names))
@@ -221,9 +224,6 @@ def test_fonts_and_icons_are_drawn_from_their_bytes_not_copies():
     icons = {r[1]: (int(r[2]), int(r[3])) for r in rows if r[0] == "ICON"}
     assert len(fonts) == 3 and len(icons) > 10, out
     for name, (size, grew) in fonts.items():
-        chars = len(__import__(name, fromlist=["CHARS"]).CHARS)
-        # the face only: its advances (a byte each), glyph slots (4 bytes each), one tuple
-        assert grew <= 5 * chars + 300, (name, size, grew)
+        assert grew == 0, (name, size, grew)
     for name, (size, grew) in icons.items():
-        if size >= 72:  # a cached tuple and the cache's growth, no copy of the bytes
-            assert grew <= 96, (name, size, grew)
+        assert grew == 0, (name, size, grew)

@@ -307,8 +307,8 @@ def test_an_exception_while_applying_leaves_the_state_as_it_was(s, monkeypatch):
     def broken(kb):
         raise MemoryError
 
-    monkeypatch.setattr(st, "fmt_rate", broken)  # nd is formatted after ct, ru, ra...
-    assert not s.feed(line(dict(ORIGINAL_FIRST, ct=99, ru=1.0, cov=None)))
+    monkeypatch.setattr(st, "fmt_rate", broken)  # nd (changed) is formatted after ct, ru, ra...
+    assert not s.feed(line(dict(ORIGINAL_FIRST, ct=99, ru=1.0, nd=900.5, cov=None)))
     assert snap(s) == before and s.bad == 1
     monkeypatch.undo()
     assert s.feed(line(dict(ORIGINAL_FIRST, ct=99, cov=None)))
@@ -330,3 +330,22 @@ def test_hostile_numbers_never_raise(s, x):
             assert snap(s) == before, k
     for lst, key in (("tp", "c"), ("tr", "r")):
         s.feed(line(dict(ORIGINAL_FIRST, cov=None, **{lst: [{"n": "x", key: x}]})))
+
+
+def test_unchanged_values_keep_the_strings_shown(s):
+    """A line's unchanged values keep the strings already shown: none is made among the
+    line's garbage to outlive it and split the free heap (issue 20)."""
+    first = {"pv": 2, "ct": 52, "ru": 17.3, "nd": 812.4, "wd": "Overcast"}
+    first["tp"] = [{"n": "chrome.exe", "c": 12.3}]
+    first["tr"] = [{"n": "Discord.exe", "r": 512}]
+    assert s.feed(line(first))
+    shown = {k: s.txt[k] for k in ("ct", "ru", "nd", "wd")}
+    names = (s.tp_name[0], s.tr_name[0])
+    assert s.feed(line(dict(first, ct=53)))
+    assert s.txt["ct"] == "53" and s.txt["ct"] is not shown["ct"]
+    for k in ("ru", "nd", "wd"):
+        assert s.txt[k] is shown[k], k
+    assert (s.tp_name[0], s.tr_name[0]) == names
+    assert s.tp_name[0] is names[0] and s.tr_name[0] is names[1]
+    assert s.feed(line(dict(first, ru=17.4, wd="Fog")))
+    assert (s.txt["ru"], s.txt["wd"]) == ("17.4", "Fog")

@@ -6,6 +6,7 @@ import asyncio
 
 from ..wire.line_splitter import LineSplitter
 from ..wire.protocol import EncodedSnapshot
+from .board_health import Survived
 from .liveness import bytes_in_flight, peer_window
 
 # Bytes a device may hold received but unread (its window that many below the widest it
@@ -39,6 +40,7 @@ class DeviceConnection:
         "firmware",
         "closed",
         "screen",
+        "survived",
         "pending",
         "wake",
         "last_cover",
@@ -78,6 +80,7 @@ class DeviceConnection:
         self.wake = asyncio.Event()
         self.last_cover: bytes | None = None
         self.bad_lines = 0
+        self.survived: Survived | None = None  # its last survived: line (board_health.py)
         self.written = 0  # bytes handed to the transport
         self.taken = 0  # bytes the device had taken at the last check
         self.progress_at = now  # when it last took bytes, or had nothing outstanding

@@ -16,11 +16,18 @@ WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
 def devices_document(devices: Iterable[DeviceInfo], paired: Sequence[str]) -> dict[str, Any]:
-    """``{"paired": [names], "devices": [{"id", "peer", "screen", "board"}]}``."""
+    """``{"paired": [names], "devices": [{"id", "peer", "screen", "board", "survived"}]}``."""
     return {
         "paired": list(paired),
         "devices": [
-            {"id": d.id, "peer": d.peer, "screen": d.screen, "board": d.board} for d in devices
+            {
+                "id": d.id,
+                "peer": d.peer,
+                "screen": d.screen,
+                "board": d.board,
+                "survived": d.survived,
+            }
+            for d in devices
         ],
     }
 
@@ -28,6 +35,18 @@ def devices_document(devices: Iterable[DeviceInfo], paired: Sequence[str]) -> di
 def fetch_connected(web: WebSettings | None, timeout: float = 1.0) -> set[str] | None:
     """The paired boards connected to the running server, from its web endpoint on this
     machine; None when no server answers there (not running, or ``"web": null``)."""
+    document = fetch_devices(web, timeout)
+    if document is None:
+        return None
+    return {
+        d["board"]
+        for d in document["devices"]
+        if isinstance(d, dict) and isinstance(d.get("board"), str)
+    }
+
+
+def fetch_devices(web: WebSettings | None, timeout: float = 1.0) -> dict[str, Any] | None:
+    """GET /api/devices of the running server on this machine; None when none answers."""
     if web is None:
         return None
     host = "127.0.0.1" if web.host in WILDCARD_HOSTS else web.host
@@ -43,11 +62,7 @@ def fetch_connected(web: WebSettings | None, timeout: float = 1.0) -> set[str] |
         return None
     if not isinstance(document, dict) or not isinstance(document.get("devices"), list):
         return None
-    return {
-        d["board"]
-        for d in document["devices"]
-        if isinstance(d, dict) and isinstance(d.get("board"), str)
-    }
+    return document
 
 
 def paired_lines(paired: Sequence[str], connected: set[str] | None) -> list[str]:

@@ -25,6 +25,7 @@ from ..safe_text import printable
 from ..snapshot import Snapshot
 from ..wire.line_splitter import Frame
 from ..wire.protocol import FRAME_BYTES, MAX_LINE, PEEK_KEY, Hello, ShowScreen, parse_device_line
+from .board_health import note_survived, parse_survived
 from .connection import DeviceConnection
 from .liveness import USER_TIMEOUT, tune_device_socket
 from .outbox import Outbox
@@ -51,6 +52,7 @@ class DeviceInfo:
     screen: int | None  # last scene index it reported, None before it said any
     board: str | None = None  # the paired board's name, from the token it sent
     firmware: str | None = None  # the version the board reported after HELO, if it did
+    survived: str | None = None  # what its loop survived (board_health.py), None: nothing
 
 
 class DeviceServer:
@@ -133,7 +135,15 @@ class DeviceServer:
 
     def devices(self) -> list[DeviceInfo]:
         return [
-            DeviceInfo(d.id, d.peer, d.screen, d.board, d.firmware) for d in self._devices.values()
+            DeviceInfo(
+                d.id,
+                d.peer,
+                d.screen,
+                d.board,
+                d.firmware,
+                d.survived and d.survived.describe(),
+            )
+            for d in self._devices.values()
         ]
 
     @property
@@ -354,6 +364,8 @@ class DeviceServer:
             if command.index != conn.screen:
                 log.debug("Device %d shows screen %d", conn.id, command.index)
             conn.screen = command.index
+        elif (survived := parse_survived(line)) is not None:
+            note_survived(conn, survived)
         elif line.strip():
             self._bad_line(conn, "not a command")
 

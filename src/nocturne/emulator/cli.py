@@ -143,14 +143,14 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
         metavar="SIZE",
         type=_heap_size,
         default=None,
-        help="with --runtime micropython: MicroPython's heap, e.g. 256k (default 320k)",
+        help="with --runtime micropython: MicroPython's heap, e.g. 192k (default 256k)",
     )
     if with_config:
         p.add_argument("--config", metavar="PATH", help="config.json whose port to use")
 
 
 def _heap_size(spec: str) -> int:
-    from .mp_runtime import parse_heap
+    from .mp_command import parse_heap
 
     return parse_heap(spec)
 

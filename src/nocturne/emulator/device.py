@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +58,6 @@ __all__ = [
 
 SHORT_PRESS_MS = 120  # how long the emulated finger holds the PRG button for a short press
 LONG_PRESS_MS = 1000  # ... and for a long one (the firmware's LONG_MS is 800)
-MAX_ERRORS = 100  # the firmware's: after this many failed ticks in a row the watchdog resets
 
 BOARDS = ("v3", "v4", "v4r8")
 
@@ -107,7 +105,7 @@ class Device:
 
         self.name = name
         self.strict = strict
-        self.errors = 0
+        self.errors = 0  # ticks that raised (survived as the firmware does)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if fs_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="nocturne-board-")
@@ -160,12 +158,11 @@ class Device:
             self._release_at = clock.ticks_add(now, ms)
         try:
             self.app.tick()
-            self.errors = 0
         except Exception as exc:
             self.errors += 1
-            if self.strict or self.errors > MAX_ERRORS:
+            if self.strict:
                 raise
-            traceback.print_exception(exc)
+            self.app.survive(exc)  # the firmware's own rule (App.step, survive.py)
         self.ticks += 1
 
     def press(self, long: bool = False) -> None:

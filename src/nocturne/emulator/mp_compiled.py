@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import EmulatorError
 from .firmware_loader import install_paths
-from .mp_runtime import micropython_command
+from .mp_command import micropython_command
 
 _COMPILED: list[tempfile.TemporaryDirectory[str]] = []  # kept until the process ends
 

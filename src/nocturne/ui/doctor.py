@@ -237,6 +237,16 @@ def check_ports(config: Config) -> list[Finding]:
     return [port, Finding(ok, what, fix)]
 
 
+async def check_survived(config: Config) -> list[Finding]:
+    """Per connected board of the running server: what its loop survived (board_health.py)."""
+    from ..devices.board_health import doctor_lines
+    from ..devices.pairing_status import fetch_devices
+
+    document = await asyncio.to_thread(fetch_devices, config.web)
+    fix = "The board's last failures are in its errors.log (mpremote cat errors.log); report them."
+    return [Finding(False, line, fix) for line in doctor_lines(document)]
+
+
 async def diagnose(config_path: Path | None) -> list[Finding]:
     try:
         loaded = load_config(config_path, create=config_path is None)
@@ -278,6 +288,7 @@ async def diagnose(config_path: Path | None) -> list[Finding]:
     findings += await check_weather(config)
     findings.append(await check_ping(config))
     findings.append(await check_pairing(config))
+    findings += await check_survived(config)
     from ..web.doctor import check_dashboard
 
     running = not (await asyncio.to_thread(check_port, config.host, config.port)).ok

@@ -108,6 +108,11 @@ async def test_list_doctor_api_and_tray_show_which_boards_are_connected(tmp_path
         reader, writer = await asyncio.open_connection("127.0.0.1", server.devices.port)
         writer.write(f"HELO {tokens['desk']}\n".encode())
         await asyncio.wait_for(reader.readline(), TIMEOUT)  # served: a first line
+        writer.write(b"survived:3 1 MemoryError\n")  # what its loop survived (issue 20)
+        for _ in range(500):
+            if server.devices.devices()[0].survived:
+                break
+            await asyncio.sleep(0.01)
 
         code = await asyncio.to_thread(cli.main, ["--config", str(path), "pair", "--list"])
         out = capsys.readouterr().out
@@ -121,12 +126,17 @@ async def test_list_doctor_api_and_tray_show_which_boards_are_connected(tmp_path
         assert "[ok] a NOCTURNE server is running on port" in report  # its own, by discovery
         assert "(paired boards only)" in report
         assert f"[ok] dashboard answers at http://127.0.0.1:{web_port}/" in report
+        assert (
+            "[PROBLEM] board desk: survived 3 error(s) since boot (last: MemoryError), "
+            "reset itself 1 time(s)"
+        ) in report
 
         url = f"http://127.0.0.1:{web_port}/api/devices"
         body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
         document = json.loads(body)
         assert document["paired"] == ["desk", "shelf"]
         assert [d["board"] for d in document["devices"]] == ["desk"]
+        assert document["devices"][0]["survived"].startswith("survived 3 error(s)")
 
         for text in (out, report, body.decode()):
             for token in tokens.values():

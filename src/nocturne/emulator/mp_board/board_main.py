@@ -278,7 +278,6 @@ class Driver:
 
     def run(self):
         OUT.write(b"R")
-        errors = 0
         nxt = time.ticks_ms()
         while not self.quit:
             self.touched = False
@@ -286,12 +285,8 @@ class Driver:
             self.buttons(time.ticks_ms())
             try:
                 self.tick()
-                errors = 0
-            except Exception as e:  # as App.run: printed and survived, up to MAX_ERRORS
-                errors += 1
-                if errors > A.MAX_ERRORS:
-                    raise
-                sys.print_exception(e, sys.stderr)
+            except Exception as e:  # survived as App.step does (survive.py)
+                self.app.survive(e)
             self.report_status()
             nxt = time.ticks_add(nxt, A.TICK_MS)
             delay = time.ticks_diff(nxt, time.ticks_ms())
