@@ -108,7 +108,8 @@ class NocturneServer:
         )
         self.discovery = Discovery(
             DiscoverySettings(pc_name(config.name), mdns=config.mdns),
-            self.pairing.required_now,
+            lambda: self.pairing.required,
+            before_answer=self.pairing.refresh,  # off the event loop, with a deadline
         )
         self.pairing.on_change = self.discovery.pairing_changed  # mDNS TXT follows
         lhm = LhmSource.from_config(config) if use_lhm else None

@@ -329,6 +329,8 @@ class DeviceServer:
             for line in conn.lines.feed(data):
                 if conn.closed:
                     break
+                if not conn.said_hello:  # its HELO is checked against config.json as it is now
+                    await self.pairing.refresh()
                 self._on_line(conn, line)
         return "closed by the server"
 
@@ -392,3 +394,4 @@ class DeviceServer:
                     self._drop(dev, f"stalled: {why}")
             self._refusals.flush()
             self._silent.flush()
+            self.pairing.flush()
