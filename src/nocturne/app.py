@@ -79,7 +79,9 @@ def mqtt_exporter(config: Config, devices: DeviceServer | None = None) -> MqttEx
         return MqttExporter(config.mqtt, node)
     pcs = None
     if config.show_pcs:
-        pcs = PcsAggregator(config.mqtt.base_topic, config.show_pcs, devices.set_pcs)
+        pcs = PcsAggregator(
+            config.mqtt.base_topic, config.show_pcs, devices.set_pcs, own=node.node_id
+        )
     return MqttExporter(
         config.mqtt, node, commands=CommandRouter(node, devices.send_commands), pcs=pcs
     )

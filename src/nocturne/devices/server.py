@@ -32,6 +32,7 @@ from ..wire.protocol import (
     parse_device_line,
     with_commands,
 )
+from .command_pacer import CommandPacer
 from .connection import DeviceConnection
 from .liveness import USER_TIMEOUT, tune_device_socket
 from .pairing import Pairing
@@ -90,6 +91,7 @@ class DeviceServer:
         self._latest_snapshot: Snapshot | None = None
         self.pcs: Sequence[PcSummary] | None = None  # `pcs` on every line (show_pcs)
         self._commands: dict[int, dict[str, int]] = {}  # device id -> keys for its next line
+        self._pacer = CommandPacer()  # a few command lines a second per device, at most
         self.first_fields = dict(first_fields or {})  # on each device's first line (ngt, idm)
         self.power: str | None = None  # `pwr` on every line while the PC is going
         self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
@@ -196,7 +198,7 @@ class DeviceServer:
             self._commands.setdefault(dev.id, {}).update(keys)
             if encoded is not None:
                 dev.pending = encoded
-                dev.wake.set()
+                self._pacer.wake(dev.id, dev.wake.set)
 
     def set_pcs(self, pcs: Sequence[PcSummary] | None) -> None:
         """The PCs seen over MQTT, on every line from the next snapshot on."""
@@ -289,6 +291,7 @@ class DeviceServer:
         """Forget ``conn`` and close it; its slot is free from here on. Idempotent."""
         was_device = self._devices.pop(conn.id, None) is not None
         self._commands.pop(conn.id, None)
+        self._pacer.forget(conn.id)
         self._waiting.pop(conn.id, None)
         if conn.closed:
             return
