@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ALL_PCS = "*"  # show_pcs: every PC on the broker
 MAX_STATE = 16 * 1024  # bytes; a state message is under 1 KB
+MAX_STATUS = 32  # bytes; "online" / "offline" with some white space
 MAX_NODE_ID = 64  # characters; node_id_from_name makes a few dozen at most
 MAX_ROWS = 64  # PCs kept (shown or waiting for a row); a LAN has a handful
 MAX_PENDING_STATUSES = 2 * MAX_ROWS  # statuses of PCs that have sent no state yet
@@ -128,7 +129,11 @@ class PcsAggregator:
         return True
 
     def _status(self, node_id: str, payload: bytes) -> None:
-        online = None if not payload else payload.strip() == ONLINE.encode()
+        online = (
+            None
+            if not payload
+            else len(payload) <= MAX_STATUS and payload.strip() == ONLINE.encode()
+        )
         pc = self._pcs.get(node_id)
         if pc is None:  # no state yet: remembered (bounded) until one comes
             if online is None:
