@@ -4,13 +4,15 @@ A paired board says ``HELO <token>``. While no token is configured every board i
 (the original firmware, a first start). Once one is, a connection whose ``HELO`` carries no
 token of a paired board is refused (closed at once, nothing sent) unless ``allow_unpaired``.
 
-Tokens are compared in constant time: each configured token's SHA-256 against the offered
-one's, every one of them, with :func:`hmac.compare_digest`, so neither the time taken nor
-an early exit tells which token (or how much of one) matched. A token never goes into a log
-line: refusals name the address, acceptances the board.
+Tokens are compared exactly, in constant time: the offered token's bytes against every
+configured token's with :func:`hmac.compare_digest`, so neither the time taken nor an early
+exit tells which token (or how much of one) matched. A token never goes into a log line:
+refusals name the address (counted per burst, pairing_tries.py), acceptances the board.
 
 The server re-reads ``device_tokens`` when config.json changes (``nocturne pair`` while it
-runs), at the next ``HELO``: a new board is served and a removed one refused from then on.
+runs), before the next ``HELO`` or discovery answer: in a worker thread, waited for at most
+READ_DEADLINE, never creating the file; a missing, empty or broken file (or a FIFO, a
+directory) keeps the tokens in force, with one log line per change of its state.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ server's port number over UDP; every server on the subnet answers with one small
 (its name, TCP port, protocol revision and whether it needs a paired board), never a token.
 A datagram that is not a query, or is larger than a query can be, gets nothing back: the
 answer is never larger than what asked for it by more than a few dozen bytes, and a flood
-of junk costs a rate-limited log line.
+of junk costs a rate-limited log line. Answers are budgeted per source address (1 a second
+after 3) under a global budget (10 a second after 20): one address flooding queries cannot
+use up the answers the other boards need.
 
 Other tools (Home Assistant, phones) find the server over mDNS as ``_nocturne._tcp``
 (:mod:`nocturne.devices.discovery.mdns`). Neither failing to start stops the server: each is one
