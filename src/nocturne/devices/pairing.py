@@ -97,12 +97,6 @@ class Pairing:
         """True when a board must send a valid token to be served (the discovery answer)."""
         return bool(self._tokens) and not self.allow_unpaired
 
-    def required_now(self) -> bool:
-        """``required``, starting a re-read of a changed config.json for the next query (the
-        discovery answer never waits for a file)."""
-        self.refresh_soon()
-        return self.required
-
     def board_for(self, token: str | None) -> str | None:
         """The board whose token is exactly ``token``; None for none (or no token). Every
         configured token is compared with hmac.compare_digest, whose time does not depend

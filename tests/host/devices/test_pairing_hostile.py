@@ -141,3 +141,38 @@ async def test_one_address_flooding_queries_leaves_answers_for_the_others():
         assert discovery.answered <= 5  # the flooder got its own few, the board its one
     finally:
         await discovery.stop()
+
+
+# --- a config.json that does not answer (a network drive) --------------------------------
+
+
+async def test_a_config_read_that_hangs_delays_a_helo_by_the_deadline_only(
+    tmp_path, monkeypatch, caplog
+):
+    """The re-read runs in a worker thread: the event loop (the boards' lines) never waits
+    for it, and a HELO waits READ_DEADLINE at most, decided on the tokens in force."""
+    import threading
+
+    from nocturne.devices import pairing as pairing_module
+
+    monkeypatch.setattr(pairing_module, "READ_DEADLINE", 0.2)
+    path = tmp_path / "config.json"
+    path.write_text("{}")
+    release = threading.Event()
+
+    def hanging_read(_path):  # shaped like pairing_file._tokens_in: Path -> tokens
+        release.wait(30)
+        return {"desk": DESK}
+
+    pairing = Pairing({"desk": DESK}, config_path=path, load_tokens=hanging_read)
+    server = DeviceServer("127.0.0.1", 0, pairing=pairing)
+    await server.start()
+    try:
+        path.write_text('{"changed": 1}')  # a new stamp: the next HELO starts a re-read
+        assert await served(server, f"HELO {DESK}\n".encode())
+        assert not await served(server, b"HELO\n")
+        slow = [r.getMessage() for r in caplog.records if "to read" in r.getMessage()]
+        assert len(slow) == 1 and "took over 0.2 s" in slow[0], slow
+    finally:
+        release.set()
+        await server.stop()
