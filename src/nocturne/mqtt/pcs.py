@@ -158,13 +158,13 @@ class PcsAggregator:
             elif node_id in self._shown:
                 self._changed()
             return
+        if pc is None and len(self._pcs) >= MAX_ROWS:  # before parsing: a flood costs less
+            self._drop("MQTT: ignored PC %s: already %d PCs kept", printable(node_id), MAX_ROWS)
+            return
         readings = self._parse(node_id, payload)
         if readings is None:
             return
         if pc is None:
-            if len(self._pcs) >= MAX_ROWS:
-                self._drop("MQTT: ignored PC %s: already %d PCs kept", printable(node_id), MAX_ROWS)
-                return
             pc = self._pcs[node_id] = _Pc(online=self._statuses.pop(node_id, None))
             pc.readings = readings
             self._came_or_went(node_id, came=True)
