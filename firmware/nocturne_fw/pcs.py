@@ -3,7 +3,8 @@
 The key is a list of up to ``MAX_PCS`` objects ``{"n": name, "on": bool, "cl", "ct",
 "gl", "gt": int, "ru": float}``, a value absent when unknown (PROTOCOL.md, "Commands and
 several PCs"). A State part (``State.parts``): checked and stored in the spare tables with
-the rest of the line (a wrong type refuses the whole line, like ``tp``), shown by the swap.
+the rest of the line (``pcs`` not a list refuses the line; a bad row is skipped and a bad
+reading is unknown, so one hostile row never freezes the rest), shown by the swap.
 A line without ``pcs`` means none known: the scene then has no rows and the carousel skips
 it. The readings are kept as small integers (not heap objects in MicroPython; RAM in
 tenths of a GB), which the scene draws digit by digit: 8 PCs cost their 8 names and a few
@@ -52,11 +53,15 @@ class Pcs:
             raise ValueError
         val = self._val
         n = 0
-        for p in lst[:MAX_PCS]:
-            name = p.get("n") or "?"  # AttributeError: not an object
+        for p in lst:
+            if n == MAX_PCS:
+                break
+            if type(p) is not dict:
+                continue  # a bad row is left out, not the line (the readings stay live)
+            name = p.get("n") or "?"
             on = p.get("on")
             if type(name) is not str or (on is not None and on is not True and on is not False):
-                raise ValueError
+                continue
             on = on is not False  # absent: it sent a state, so it is there
             self._on[n] = on
             name = name[:NAME_CHARS].upper()
@@ -65,9 +70,7 @@ class Pcs:
             self._name[n] = self.name[n] if name == self.name[n] else name
             for k in range(COLS):
                 x = p.get(_NUMS[k])
-                if x is not None and not _num_ok(x):
-                    raise ValueError
-                if x is None or not on:
+                if x is None or not on or not _num_ok(x):  # a bad reading: unknown
                     val[COLS * n + k] = UNKNOWN
                 elif k == 4:  # RAM in tenths, 0 .. 999.9
                     x = iround(x * 10)

@@ -302,7 +302,11 @@ class State:
         """Top processes into the spare lists; return (tp_n, tr_n)."""
         tp_n = 0
         if tp:
-            for p in tp[:TOP_CPU]:
+            for p in tp:
+                if tp_n == TOP_CPU:
+                    break
+                if not _row_ok(p, "c"):
+                    continue  # a bad row is left out, not the line
                 c = p.get("c")
                 if original and c is not None and c > PROC_MAX:
                     c = PROC_MAX
@@ -312,7 +316,11 @@ class State:
                 tp_n += 1
         tr_n = 0
         if tr:
-            for p in tr[:TOP_RAM]:
+            for p in tr:
+                if tr_n == TOP_RAM:
+                    break
+                if not _row_ok(p, "r"):
+                    continue
                 r = p.get("r")
                 self._tr_name[tr_n] = _name(_clip(p.get("n") or "?"), self.tr_name, tr_n)
                 self._tr_txt[tr_n] = DASH if r is None else fmt_mb(r)
@@ -413,18 +421,16 @@ def _percents():
 
 
 def _list_ok(lst, vkey, most):
-    """tp / tr: a list of {"n": str, vkey: number}; longer lists are cut, not refused."""
-    if lst is None:
-        return True
-    if type(lst) is not list:
+    """tp / tr: a list (of {"n": str, vkey: number} rows; a bad row is skipped by _procs,
+    not the line refused: one hostile row would freeze every reading)."""
+    return lst is None or type(lst) is list
+
+
+def _row_ok(p, vkey):
+    if type(p) is not dict:
         return False
-    for p in lst[:most]:
-        if type(p) is not dict:
-            return False
-        n = p.get("n")
-        if n is not None and type(n) is not str:
-            return False
-        x = p.get(vkey)
-        if x is not None and not _num_ok(x):
-            return False
-    return True
+    n = p.get("n")
+    if n is not None and type(n) is not str:
+        return False
+    x = p.get(vkey)
+    return x is None or _num_ok(x)

@@ -83,7 +83,9 @@ def mqtt_exporter(config: Config, devices: DeviceServer | None = None) -> MqttEx
         return MqttExporter(config.mqtt, node)
     pcs = None
     if config.show_pcs:
-        pcs = PcsAggregator(config.mqtt.base_topic, config.show_pcs, devices.set_pcs)
+        pcs = PcsAggregator(
+            config.mqtt.base_topic, config.show_pcs, devices.set_pcs, own=node.node_id
+        )
     return MqttExporter(
         config.mqtt, node, commands=CommandRouter(node, devices.send_commands), pcs=pcs
     )
@@ -112,7 +114,8 @@ class NocturneServer:
         )
         self.discovery = Discovery(
             DiscoverySettings(pc_name(config.name), mdns=config.mdns),
-            self.pairing.required_now,
+            lambda: self.pairing.required,
+            before_answer=self.pairing.refresh,  # off the event loop, with a deadline
         )
         self.pairing.on_change = self.discovery.pairing_changed  # mDNS TXT follows
         lhm = LhmSource.from_config(config) if use_lhm else None

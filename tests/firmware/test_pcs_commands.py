@@ -136,16 +136,31 @@ def test_pcs_rows_are_formatted_once_per_line(tmp_path):
     assert r.app.pcs.n == 0
 
 
-def test_a_bad_pcs_refuses_the_line_and_keeps_the_rows(tmp_path):
+def test_a_pcs_that_is_no_list_refuses_the_line_and_keeps_the_rows(tmp_path):
     r = Rig(tmp_path, carousel=False)
     r.up()
     feed(r, line(pcs=PCS3))
-    for bad in ("x", [1], [{"n": 5}], [{"on": "yes"}], [{"ct": "hot"}], [{"ru": 1e12}]):
-        before = r.app.state.bad
-        feed(r, line(ct=77, pcs=bad))
-        assert r.app.state.bad == before + 1, bad
-        assert r.app.pcs.n == 3 and r.app.pcs.name[0] == "OFFICE"
-        assert r.app.state.txt["ct"] == "40"
+    before = r.app.state.bad
+    feed(r, line(ct=77, pcs="x"))
+    assert r.app.state.bad == before + 1
+    assert r.app.pcs.n == 3 and r.app.pcs.name[0] == "OFFICE"
+    assert r.app.state.txt["ct"] == "40"
+
+
+def test_a_bad_pcs_row_is_skipped_and_the_line_taken(tmp_path):
+    """One hostile row must not freeze every reading (issue 27): the row is left out, a
+    bad reading is unknown, the rest of the line is shown."""
+    r = Rig(tmp_path, carousel=False)
+    r.up()
+    for bad in ([1], [{"n": 5}], [{"on": "yes"}]):
+        feed(r, line(ct=77, pcs=[*bad, PCS3[0]]))
+        assert r.app.state.txt["ct"] == "77", bad
+        assert r.app.pcs.n == 1 and r.app.pcs.name[0] == "OFFICE", bad
+    for bad_reading in ({"ct": "hot"}, {"ru": 1e12}):
+        feed(r, line(ct=78, pcs=[{"n": "x", **bad_reading}]))
+        assert r.app.state.txt["ct"] == "78" and r.app.pcs.n == 1
+        assert r.app.pcs.val[:COLS] == [UNKNOWN] * COLS, bad_reading
+    feed(r, line(pcs=PCS3))
     feed(r, line(pcs=PCS3 * 4))  # more than 8: the first 8
     assert r.app.pcs.n == 8
 

@@ -210,10 +210,6 @@ BAD_LINES = [
     b'{"mp":2}',
     b'{"tp":5}',
     b'{"tp":"chrome"}',
-    b'{"tp":[5]}',
-    b'{"tp":[{"n":5,"c":1}]}',
-    b'{"tp":[{"n":"a","c":"lots"}]}',
-    b'{"tr":[{"n":"a","r":true}]}',
     b'{"cov":5}',
     b'{"cov":"!!!!"}',
     b'{"cov":"' + base64.b64encode(b"x" * 100) + b'"}',
@@ -224,6 +220,20 @@ BAD_LINES = [
     b'{"ct":45,"gt":',  # truncated
     b'{"ct":45}{"ct":46}',  # two objects glued
 ]
+
+
+BAD_ROWS = [  # a bad row of a list is left out; the rest of the line is taken
+    b'{"ct":50,"tp":[5]}',
+    b'{"ct":50,"tp":[{"n":5,"c":1}]}',
+    b'{"ct":50,"tp":[{"n":"a","c":"lots"}]}',
+    b'{"ct":50,"tr":[{"n":"a","r":true}]}',
+]
+
+
+@pytest.mark.parametrize("bad", BAD_ROWS)
+def test_a_bad_row_is_skipped_not_the_line(s, bad):
+    assert s.feed(bad) is True
+    assert s.txt["ct"] == "50" and s.tp_n == 0 and s.tr_n == 0 and s.bad == 0
 
 
 @pytest.mark.parametrize("bad", BAD_LINES)

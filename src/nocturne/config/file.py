@@ -39,9 +39,38 @@ def file_is_missing(path: Path) -> bool:
     return True
 
 
+def _not_a_file(path: Path, mode: int) -> ConfigError:
+    kind = (
+        "a directory"
+        if stat.S_ISDIR(mode)
+        else "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    return ConfigError(
+        f"{path}: cannot read it: it is {kind}, not a regular file; config.json must be a plain "
+        "file "
+        "(delete it to get the defaults)"
+    )
+
+
 def read_text(path: Path) -> str:
+    """The file's text. Only a regular file is read: a FIFO, a device or a directory is one
+    ConfigError, never a read that waits for a writer (stat first, then the opened file's
+    own fstat, as the path may be swapped in between; O_NONBLOCK so even that open returns)."""
     try:
-        with open(path, "rb") as f:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_a_file(path, mode)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as f:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise _not_a_file(path, mode)
             raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from exc
@@ -127,8 +156,9 @@ def _line_of_long_number(text: str) -> int:
 _warned_readable: set[Path] = set()
 
 
-def warn_if_others_can_read(path: Path) -> None:
-    """Once per file: lhm_password in a file other users may read (POSIX modes only)."""
+def warn_if_others_can_read(path: Path, holds: str = "lhm_password") -> None:
+    """Once per file: secrets (``holds`` names them) in a file other users may read (POSIX
+    modes only)."""
     if os.name != "posix" or path in _warned_readable:
         return
     try:
@@ -138,8 +168,9 @@ def warn_if_others_can_read(path: Path) -> None:
     if mode & (stat.S_IRGRP | stat.S_IROTH):
         _warned_readable.add(path)
         log.warning(
-            "%s holds lhm_password and other users of this computer can read it; "
+            "%s holds %s and other users of this computer can read it; "
             "make it yours only with: chmod 600 %s",
             path,
+            holds,
             path,
         )

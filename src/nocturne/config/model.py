@@ -255,9 +255,34 @@ def load_config(
     config = config_from_mapping(data, source=str(path))
     config = apply_environment(config, os.environ if environ is None else environ)
     check_ports_differ(config, str(path))
-    if config.lhm_password or config.device_tokens:
-        warn_if_others_can_read(path)
+    _warn_if_secrets_readable(path, config)
     return LoadedConfig(replace(config, path=path.resolve()), created)
+
+
+def _warn_if_secrets_readable(path: Path, config: Config) -> None:
+    held = [
+        name
+        for name, there in (
+            ("device tokens", config.device_tokens),
+            ("lhm_password", config.lhm_password),
+        )
+        if there
+    ]
+    if held:
+        warn_if_others_can_read(path, " and ".join(held))
+
+
+def reread_config(path: Path) -> Config:
+    """config.json read again by a running server: never created, never defaults. A missing
+    or empty file is a ConfigError like a broken one, so the caller keeps what it has."""
+    if file_is_missing(path):
+        raise ConfigError(f"{path}: is missing")
+    text = read_text(path)
+    if not text.strip():
+        raise ConfigError(f"{path}: is empty")
+    config = config_from_mapping(parse_json(path, text), source=str(path))
+    _warn_if_secrets_readable(path, config)
+    return config
 
 
 def configured_port(path: Path | None = None, environ: Mapping[str, str] | None = None) -> int:

@@ -105,7 +105,8 @@ class DeviceConnection:
         """Why the device counts as no longer reading, or None while it reads."""
         outstanding = self.outstanding()
         taken = self.written - outstanding
-        if outstanding == 0 or taken != self.taken:
+        took_more = taken != self.taken
+        if outstanding == 0 or took_more:
             self.taken = taken
             self.progress_at = now
         if now - self.progress_at >= timeout:
@@ -113,7 +114,9 @@ class DeviceConnection:
         window = peer_window(self.sock) if self.sock is not None else None
         if window is None:
             return None
-        if window > self.last_window or window >= self.widest_window:
+        # A board still taking bytes is alive however full its window looks: flooded, it
+        # reads flat out and the window never reopens (its received total is what grows).
+        if window > self.last_window or window >= self.widest_window or took_more:
             self.window_grew_at = now
         self.widest_window = max(self.widest_window, window)
         self.last_window = window

@@ -4,35 +4,37 @@ A paired board says ``HELO <token>``. While no token is configured every board i
 (the original firmware, a first start). Once one is, a connection whose ``HELO`` carries no
 token of a paired board is refused (closed at once, nothing sent) unless ``allow_unpaired``.
 
-Tokens are compared in constant time: each configured token's SHA-256 against the offered
-one's, every one of them, with :func:`hmac.compare_digest`, so neither the time taken nor
-an early exit tells which token (or how much of one) matched. A token never goes into a log
-line: refusals name the address, acceptances the board.
+Tokens are compared exactly, in constant time: the offered token's bytes against every
+configured token's with :func:`hmac.compare_digest`, so neither the time taken nor an early
+exit tells which token (or how much of one) matched. A token never goes into a log line:
+refusals name the address (counted per burst, pairing_tries.py), acceptances the board.
 
 The server re-reads ``device_tokens`` when config.json changes (``nocturne pair`` while it
-runs), at the next ``HELO``: a new board is served and a removed one refused from then on.
+runs), before the next ``HELO`` or discovery answer: in a worker thread, waited for at most
+READ_DEADLINE, never creating the file; a missing, empty or broken file (or a FIFO, a
+directory) keeps the tokens in force, with one log line per change of its state.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import hmac
 import logging
 import os
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..safe_text import printable
+from ..config.file import ConfigError
+from .pairing_tries import RefusedTries
 
 log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 16  # secrets.token_urlsafe(16): 22 URL-safe characters
-REFUSAL_LOG_INTERVAL = 600.0  # seconds before a refused address is logged again
-MAX_REMEMBERED = 256  # addresses whose refusal was logged (the oldest forgotten first)
+READ_DEADLINE = 2.0  # seconds a re-read of config.json may take before HELOs go on without it
+TROUBLE_LOG_INTERVAL = 10.0  # seconds between lines about config.json's state
 
 
 def new_token() -> str:
@@ -40,8 +42,13 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+def _exact(token: str) -> bytes:
+    return token.encode("utf-8", "surrogatepass")
+
+
+_Stamp = tuple[int, int, int]
+# What a re-read found: the file's stamp and its tokens, or why they could not be read.
+_Outcome = tuple[_Stamp | None, Mapping[str, str] | ConfigError]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,77 +70,71 @@ class Pairing:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.allow_unpaired = allow_unpaired
-        self._digests: list[tuple[str, bytes]] = []
+        self._tokens: list[tuple[str, bytes]] = []
         self._set(tokens)
         self._path = config_path
         self._load = load_tokens
         self._stamp = self._file_stamp()
         self._clock = clock or time.monotonic
-        self._logged: OrderedDict[str, float] = OrderedDict()  # address -> when refused
+        self._tries = RefusedTries(self._clock)
+        self._reading: asyncio.Task[None] | None = None
+        self._trouble: str | None = None  # what is wrong with config.json now; None: nothing
+        self._reported: str | None = None  # the state last logged
+        self._reported_at: float | None = None
         self.refused = 0
         self.on_change: Callable[[], None] | None = None  # after the tokens were re-read
 
     def _set(self, tokens: Mapping[str, str]) -> None:
-        self._digests = [(board, _digest(token)) for board, token in tokens.items()]
+        self._tokens = [(board, _exact(token)) for board, token in tokens.items()]
 
     @property
     def boards(self) -> list[str]:
         """The paired boards' names, as in config.json."""
-        return [board for board, _ in self._digests]
+        return [board for board, _ in self._tokens]
 
     @property
     def required(self) -> bool:
         """True when a board must send a valid token to be served (the discovery answer)."""
-        return bool(self._digests) and not self.allow_unpaired
-
-    def required_now(self) -> bool:
-        """``required`` after re-reading a changed config.json (for the discovery answer)."""
-        self.reload_if_changed()
-        return self.required
+        return bool(self._tokens) and not self.allow_unpaired
 
     def board_for(self, token: str | None) -> str | None:
-        """The board whose token ``token`` is; None for none (or no token). Constant time in
-        the token's content: every configured token is compared, to the end."""
-        offered = _digest(token if token is not None else "")
+        """The board whose token is exactly ``token``; None for none (or no token). Every
+        configured token is compared with hmac.compare_digest, whose time does not depend
+        on where the bytes differ."""
+        offered = _exact(token) if token else b""
         found: str | None = None
-        for board, digest in self._digests:
-            if hmac.compare_digest(offered, digest) and token:
+        for board, exact in self._tokens:
+            if hmac.compare_digest(offered, exact) and token:
                 found = board
         return found
 
     def check(self, token: str | None, peer: str) -> Verdict:
-        """Serve or refuse the connection from ``peer`` ("address:port") that said HELO."""
-        self.reload_if_changed()
+        """Serve or refuse the connection from ``peer`` ("address:port") that said HELO.
+        An address refused many times in a row waits a little before its next token counts."""
+        if not self._tokens or self.allow_unpaired:
+            return Verdict(True, self.board_for(token))
+        address = peer.rsplit(":", 1)[0]
+        if self._tries.must_wait(address):
+            self.refused += 1
+            self._tries.refused(address, "tried again before its wait was over")
+            return Verdict(False, None)
         board = self.board_for(token)
         if board is not None:
+            self._tries.admitted(address)
             return Verdict(True, board)
-        if not self._digests or self.allow_unpaired:
-            return Verdict(True, None)
         self.refused += 1
-        self._log_refusal(peer, token)
+        self._tries.refused(
+            address, "sent no token" if not token else "sent a token of no paired board"
+        )
         return Verdict(False, None)
 
-    def _log_refusal(self, peer: str, token: str | None) -> None:
-        address = peer.rsplit(":", 1)[0]
-        now = self._clock()
-        last = self._logged.get(address)
-        if last is not None and now - last < REFUSAL_LOG_INTERVAL:
-            return
-        self._logged[address] = now
-        self._logged.move_to_end(address)
-        while len(self._logged) > MAX_REMEMBERED:
-            self._logged.popitem(last=False)
-        why = "sent no token" if not token else "sent a token of no paired board"
-        log.warning(
-            "Refused a board from %s: it %s (pair it with: nocturne pair NAME, or set "
-            '"allow_unpaired": true in config.json for the original firmware)',
-            printable(address),
-            why,
-        )
+    def flush(self) -> None:
+        """Log the refusal bursts that have ended (the server's watchdog calls this)."""
+        self._tries.flush()
 
     # --- config.json changes -------------------------------------------------------
 
-    def _file_stamp(self) -> tuple[int, int, int] | None:
+    def _file_stamp(self) -> _Stamp | None:
         if self._path is None:
             return None
         try:
@@ -142,22 +143,75 @@ class Pairing:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)  # a replaced file is a new inode
 
-    def reload_if_changed(self) -> None:
-        """Re-read the tokens when config.json is a new file or has changed (a stat)."""
-        if self._path is None or self._load is None:
-            return
+    def _read_if_changed(self) -> _Outcome | None:
+        """In a worker thread: the stat, and the read when the file changed (None: it did
+        not). Never creates the file: a missing one is a ConfigError like a broken one."""
+        assert self._path is not None and self._load is not None
         stamp = self._file_stamp()
-        if stamp is None or stamp == self._stamp:
-            return
-        self._stamp = stamp
+        if stamp == self._stamp and (stamp is not None or self._trouble is not None):
+            return None
         try:
-            tokens = self._load(self._path)
-        except Exception as exc:  # a half-edited file: keep the tokens we have
-            log.warning("Paired boards not re-read from %s: %s", self._path, exc)
+            return stamp, self._load(self._path)
+        except ConfigError as exc:
+            return stamp, exc
+        except Exception as exc:  # whatever a strange file system raises: keep the tokens
+            return stamp, ConfigError(f"{self._path}: cannot read it: {exc}")
+
+    def refresh_soon(self) -> asyncio.Task[None] | None:
+        """Start re-reading config.json in a worker thread unless a re-read is under way."""
+        if self._path is None or self._load is None:
+            return None
+        if self._reading is None or self._reading.done():
+            try:
+                self._reading = asyncio.get_running_loop().create_task(self._reread())
+            except RuntimeError:  # no loop (a synchronous caller): nothing to re-read with
+                return None
+        return self._reading
+
+    async def refresh(self) -> None:
+        """Re-read the tokens if config.json changed, waiting at most READ_DEADLINE: a file
+        that does not answer (a network drive) leaves the tokens as they are."""
+        task = self.refresh_soon()
+        if task is None:
             return
-        before = set(self.boards)
-        self._set(tokens)
-        if set(self.boards) != before:
+        try:
+            await asyncio.wait_for(asyncio.shield(task), READ_DEADLINE)
+        except TimeoutError:
+            self._report(f"{self._path}: took over {READ_DEADLINE:g} s to read")
+
+    async def _reread(self) -> None:
+        outcome = await asyncio.to_thread(self._read_if_changed)
+        if outcome is None:
+            self._report(self._trouble)
+            return
+        self._stamp, found = outcome
+        if isinstance(found, ConfigError):
+            self._trouble = str(found)
+            self._report(self._trouble)
+            return
+        self._trouble = None
+        self._report(None)
+        before = self.boards
+        self._set(found)
+        if self.boards != before:
             log.info("Paired boards now: %s", ", ".join(self.boards) or "none")
         if self.on_change is not None:
             self.on_change()
+
+    def _report(self, trouble: str | None) -> None:
+        """One line per change of config.json's state, at most one per TROUBLE_LOG_INTERVAL
+        (a file deleted and re-created in a loop costs a line every few seconds)."""
+        if trouble == self._reported:
+            return
+        now = self._clock()
+        if self._reported_at is not None and now - self._reported_at < TROUBLE_LOG_INTERVAL:
+            return  # logged by a later call once the interval is over, if still so
+        self._reported, self._reported_at = trouble, now
+        if trouble is None:
+            log.info("Paired boards re-read from %s again", self._path)
+        else:
+            log.warning(
+                "Paired boards kept as they were (%s): %s",
+                ", ".join(self.boards) or "none",
+                trouble,
+            )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.file import ConfigError, file_is_missing, parse_json, read_text
-from ..config.model import Config, config_from_mapping, load_config
+from ..config.model import Config, config_from_mapping, load_config, reread_config
 from .pairing import Pairing, new_token
 
 MAX_BOARD_NAME = 32
@@ -23,7 +23,7 @@ DEFAULT_BOARD_NAME = "board"
 
 
 def _tokens_in(path: Path) -> Mapping[str, str]:
-    return load_config(path, environ={}).config.device_tokens
+    return reread_config(path).device_tokens  # never creates the file
 
 
 def pairing_from_config(config: Config) -> Pairing:

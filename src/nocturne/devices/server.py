@@ -26,6 +26,7 @@ from ..snapshot import Snapshot
 from ..wire.line_splitter import Frame
 from ..wire.protocol import FRAME_BYTES, MAX_LINE, PEEK_KEY, Hello, ShowScreen, parse_device_line
 from .board_health import note_survived, parse_survived
+from .command_pacer import CommandPacer
 from .connection import DeviceConnection
 from .liveness import USER_TIMEOUT, tune_device_socket
 from .outbox import Outbox
@@ -86,6 +87,7 @@ class DeviceServer:
         self.outbox = Outbox(first_fields)
         # peek: (device id, its newest frame), and (device id, None) when it is gone
         self.on_frame: Callable[[int, bytes | None], None] | None = None
+        self._pacer = CommandPacer()  # a few command lines a second per device, at most
         self._refusals = RateLimitedWarning(log, "Refused %d more device(s) in the last %d s")
         self._silent = RateLimitedWarning(
             log, "Closed %d more connection(s) that sent no HELO in the last %d s"
@@ -206,7 +208,7 @@ class DeviceServer:
             self.outbox.add_commands(dev.id, keys)
             if encoded is not None:
                 dev.pending = encoded
-                dev.wake.set()
+                self._pacer.wake(dev.id, dev.wake.set)
 
     def peek(self, device_id: int, period_ms: int) -> bool:
         """Ask one device for its frames, ``period_ms`` apart at least (0: stop), on a line
@@ -298,6 +300,7 @@ class DeviceServer:
         if was_device and self.on_frame is not None:
             self.on_frame(conn.id, None)
         self.outbox.forget(conn.id)
+        self._pacer.forget(conn.id)
         self._waiting.pop(conn.id, None)
         if conn.closed:
             return
@@ -334,6 +337,8 @@ class DeviceServer:
             for line in conn.lines.feed(data):
                 if conn.closed:
                     break
+                if not conn.said_hello:  # its HELO is checked against config.json as it is now
+                    await self.pairing.refresh()
                 self._on_line(conn, line)
         return "closed by the server"
 
@@ -407,3 +412,4 @@ class DeviceServer:
                     self._drop(dev, f"stalled: {why}")
             self._refusals.flush()
             self._silent.flush()
+            self.pairing.flush()

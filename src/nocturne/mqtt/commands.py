@@ -16,7 +16,9 @@ A contrast of 40.5 (Home Assistant does not enforce the step) is rounded to 41.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +35,7 @@ SWITCH_ON = "ON"  # Home Assistant's default payload_on / payload_off
 SWITCH_OFF = "OFF"
 MAX_PAYLOAD = 64  # bytes; a longer command payload is not one of ours
 MAX_CONTRAST = 255
+COMMAND_LOG_INTERVAL = 10.0  # seconds: a burst of commands is one line, then one with its count
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,9 @@ class CommandRouter:
         self.echo: Callable[[str, str], None] | None = None  # (state topic, state) to publish
         self.forwarded = 0
         self._bad = RateLimitedWarning(log, "MQTT: dropped %d more bad command(s) in %d s")
+        self._logged_at: float | None = None
+        self._unlogged = 0
+        self._latest = ""
 
     def handle(self, topic: str, payload: bytes) -> bool:
         """Forward the command on ``topic``; False when the topic is not a command topic."""
@@ -145,9 +151,38 @@ class CommandRouter:
                 printable(payload.decode("utf-8", "replace")[:MAX_PAYLOAD]),
             )
             return True
-        log.info("MQTT: %s → the boards: %s", entity.label.lower(), keys)
+        self._note(f"{entity.label.lower()} → the boards: {keys}")
         self.send(keys)
         self.forwarded += 1
         if self.echo is not None:
             self.echo(self.state_topics[entity], state_text(keys))
         return True
+
+    def _note(self, what: str) -> None:
+        """The first command of a burst is logged at once; the rest are counted and summed
+        up in one line when COMMAND_LOG_INTERVAL is over (78,000 commands: two lines)."""
+        now = time.monotonic()
+        if self._logged_at is None or now - self._logged_at >= COMMAND_LOG_INTERVAL:
+            self.flush()
+            log.info("MQTT: %s", what)
+            self._logged_at = now
+            return
+        self._unlogged += 1
+        self._latest = what
+        if self._unlogged == 1:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop to sum up on: the next command after the interval does
+            loop.call_later(self._logged_at + COMMAND_LOG_INTERVAL - now, self.flush)
+
+    def flush(self) -> None:
+        if self._unlogged:
+            log.info(
+                "MQTT: %d more command(s) in %.0f s, the latest: %s",
+                self._unlogged,
+                time.monotonic() - (self._logged_at or 0.0),
+                self._latest,
+            )
+            self._unlogged = 0
+            self._logged_at = time.monotonic()

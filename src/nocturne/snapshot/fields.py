@@ -22,6 +22,19 @@ GIGABYTE = "GB"
 KB_PER_S = "KB/s"
 MILLISECOND = "ms"
 
+# What a reading in each unit can be on a real PC; anything outside is a broken sensor or a
+# hostile message, and counts as unknown (a reading from another PC over MQTT, pcs.py).
+RANGES: dict[str, tuple[float, float]] = {
+    CELSIUS: (-60.0, 250.0),
+    PERCENT: (0.0, 100.0),
+    WATT: (0.0, 5000.0),
+    MEGAHERTZ: (0.0, 20000.0),
+    RPM: (0.0, 50000.0),
+    GIGABYTE: (0.0, 65536.0),
+    KB_PER_S: (0.0, 1e8),  # 800 Gbit/s
+    MILLISECOND: (0.0, 60000.0),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -33,6 +46,11 @@ class Field:
     decimals: int  # decimals on the wire; 0 = a JSON integer
     label: str  # for people: `nocturne sensors`, exports
     overridable: bool = True  # config.json "sensors" may pin it to an LHM sensor id
+
+    def in_range(self, value: float) -> bool:
+        """True when ``value`` is a reading this field can have (RANGES by its unit)."""
+        low, high = RANGES[self.unit]
+        return low <= value <= high
 
 
 FIELDS: tuple[Field, ...] = (  # in the order the keys go on the wire

@@ -199,7 +199,7 @@ def apply_config(desk: Desk, new: Config) -> list[str]:
     if lhm is not None and hasattr(lhm.source, "overrides"):
         lhm.source.overrides = new.sensor_overrides  # the next poll maps with them
     desk.collector.alerts.limits = new.limits
-    desk.pairing.reload_if_changed()
+    desk.pairing.refresh_soon()  # re-read off the loop (a HELO awaits it)
     changed = [f.name for f in fields(Config) if getattr(old, f.name) != getattr(new, f.name)]
     return [key for key in changed if key not in LIVE_KEYS]
 
@@ -251,7 +251,7 @@ class _Api:
                 token, replaced = await asyncio.to_thread(pair_board, path, name)
             except ConfigError as exc:
                 return errors("name", str(exc))
-        self.desk.pairing.reload_if_changed()
+        await self.desk.pairing.refresh()
         return json_response(
             {"name": name, "replaced": replaced, "secrets_line": secrets_line(token)}
         )
@@ -264,7 +264,7 @@ class _Api:
             return errors("name", "give the board's name")
         async with self._writing:
             removed = await asyncio.to_thread(unpair_board, path, name)
-        self.desk.pairing.reload_if_changed()
+        await self.desk.pairing.refresh()
         return json_response({"name": name, "removed": removed})
 
     async def get_config(self, request: web.Request) -> web.StreamResponse:

@@ -316,14 +316,20 @@ def parse_device_line(raw: bytes) -> DeviceCommand | None:
     if len(raw) > MAX_LINE:
         return None
     try:
-        text = raw.decode("utf-8").strip()
+        exact = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
     except UnicodeDecodeError:
         return None
+    text = exact.strip()
     if text == "HELO":
         return Hello()
     if text.startswith("HELO "):
-        token = text[5:].strip()
-        if 0 < len(token) <= MAX_TOKEN and " " not in token and token.isascii():
+        token = exact[5:]  # exactly as sent: a token and a space or a no-break space is none
+        if (
+            0 < len(token) <= MAX_TOKEN
+            and token.isascii()
+            and token.isprintable()
+            and " " not in token
+        ):
             return Hello(token)
         return Hello(INVALID_TOKEN)  # says HELO with something no board is paired with
     if text.startswith("screen:"):

@@ -21,7 +21,7 @@ from nocturne.wire.protocol import MAX_DISCOVERY_QUERY, REVISION, encode_discove
 from tests.harness.rig import free_port, write_config
 
 TIMEOUT = 5.0
-TOKEN = "A" * 22
+TOKEN = "Zq3v9Kp2Lm8Xw4Rt6Yb1Nc"  # 22 URL-safe characters (128+ bits)
 
 
 async def query(port: int, datagram: bytes, timeout: float = TIMEOUT) -> bytes | None:
@@ -275,7 +275,11 @@ async def test_a_flood_of_queries_gets_a_bounded_number_of_answers(caplog):
     udp_port = sock.getsockname()[1]
     budget = AnswerBudget(rate=0.001, burst=5)
     discovery = Discovery(
-        DiscoverySettings("pc", mdns=False), lambda: False, udp_socket=sock, budget=budget
+        DiscoverySettings("pc", mdns=False),
+        lambda: False,
+        udp_socket=sock,
+        budget=budget,
+        per_source=(10, 20),  # one address here: the overall budget is what is measured
     )
     await discovery.start("127.0.0.1", 4321)
     try:

@@ -248,7 +248,7 @@ async def test_show_all_pcs_and_the_broker_going_away(tmp_path, lhm_replay, brok
     try:
         async with Board(server.devices.port) as board:
             line = await board.until(lambda line: len(line.get("pcs", ())) == 3, "3 PCs")
-            assert [pc["n"] for pc in line["pcs"]] == ["alpha", NODE, "zeta"]  # by node id
+            assert [pc["n"] for pc in line["pcs"]] == [NODE, "alpha", "zeta"]  # own row, then by id
             broker.stop()
             line = await board.until(
                 lambda line: not any(pc["on"] for pc in line.get("pcs", [{"on": 1}])),
@@ -274,8 +274,12 @@ def test_at_most_eight_pcs_and_names_cut():
     assert len(rows) == 8 and rows[0]["n"] == "pc00-with-a…" and len(rows[0]["n"]) == 12
     assert rows[0]["ru"] == 17.3 and rows[0]["ct"] == 52
     assert seen[-1] == pcs.summaries()
+    pcs.handle("nocturne/pc00-with-a-long-name/status", b"offline")
+    assert pcs.summaries()[0] == PcSummary("pc00-with-a-long-name", False, {})
     pcs.handle("nocturne/pc00-with-a-long-name/state", b"")  # retained state cleared
     assert pcs.summaries()[0] == PcSummary("pc00-with-a-long-name", False, {})
+    pcs.handle("nocturne/pc00-with-a-long-name/status", b"")  # and its status: forgotten
+    assert pcs.summaries()[0].name == "pc01-with-a-long-name"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ server's port number over UDP; every server on the subnet answers with one small
 (its name, TCP port, protocol revision and whether it needs a paired board), never a token.
 A datagram that is not a query, or is larger than a query can be, gets nothing back: the
 answer is never larger than what asked for it by more than a few dozen bytes, and a flood
-of junk costs a rate-limited log line.
+of junk costs a rate-limited log line. Answers are budgeted per source address (1 a second
+after 3) under a global budget (10 a second after 20): one address flooding queries cannot
+use up the answers the other boards need.
 
 Other tools (Home Assistant, phones) find the server over mDNS as ``_nocturne._tcp``
 (:mod:`nocturne.devices.discovery.mdns`). Neither failing to start stops the server: each is one
@@ -19,7 +21,8 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -70,10 +73,49 @@ class AnswerBudget:
         return True
 
 
+PER_SOURCE_RATE = 1.0  # answers a second to one address (a board asks every few seconds)
+PER_SOURCE_BURST = 3
+MAX_SOURCES = 256  # addresses with a budget of their own (the least recent forgotten first)
+
+
+class SourceBudgets:
+    """A small AnswerBudget per source address, taken before the global one: a flood from
+    one address uses up its own budget, not the answers every other board needs."""
+
+    def __init__(
+        self,
+        overall: AnswerBudget,
+        rate: float = PER_SOURCE_RATE,
+        burst: int = PER_SOURCE_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.overall = overall
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._each: OrderedDict[str, AnswerBudget] = OrderedDict()
+
+    def take(self, address: str) -> bool:
+        budget = self._each.get(address)
+        if budget is None:
+            budget = self._each[address] = AnswerBudget(self.rate, self.burst, self._clock)
+            while len(self._each) > MAX_SOURCES:
+                self._each.popitem(last=False)
+        self._each.move_to_end(address)
+        return budget.take() and self.overall.take()
+
+
 class _Responder(asyncio.DatagramProtocol):
-    def __init__(self, answer: Callable[[], bytes], budget: AnswerBudget) -> None:
+    def __init__(
+        self,
+        answer: Callable[[], bytes],
+        budget: AnswerBudget,
+        before: Callable[[], Awaitable[None]] | None = None,
+        per_source: tuple[float, int] = (PER_SOURCE_RATE, PER_SOURCE_BURST),
+    ) -> None:
         self._answer = answer
         self._budget = budget
+        self._sources = SourceBudgets(budget, *per_source)
+        self._before = before  # awaited before answering (config.json re-read)
+        self._answering: set[asyncio.Task[None]] = set()
         self._transport: asyncio.DatagramTransport | None = None
         self.answered = 0
         self.ignored = RateLimitedWarning(
@@ -86,6 +128,10 @@ class _Responder(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.DatagramTransport, transport)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        for task in self._answering:
+            task.cancel()
+
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         self.ignored.flush()
         if not is_discovery_query(data):
@@ -96,14 +142,28 @@ class _Responder(asyncio.DatagramProtocol):
             )
             return
         self.held_back.flush()
-        if not self._budget.take():
+        if not self._sources.take(str(addr[0])):
             self.held_back.warn(
-                "Discovery queries arrive faster than %g a second (from %s, latest): "
-                "some are left unanswered",
+                "Discovery queries arrive faster than %g a second, or %g from one address "
+                "(from %s, latest): some are left unanswered",
                 self._budget.rate,
+                self._sources.rate,
                 printable(str(addr[0])),
             )
             return
+        if self._before is None:
+            self._send(addr)
+            return
+        task = asyncio.get_running_loop().create_task(self._answer_after_before(addr))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _answer_after_before(self, addr: tuple[str | object, ...]) -> None:
+        assert self._before is not None
+        await self._before()
+        self._send(addr)
+
+    def _send(self, addr: tuple[str | object, ...]) -> None:
         if self._transport is not None:
             self._transport.sendto(self._answer(), addr)
             self.answered += 1
@@ -145,8 +205,12 @@ class Discovery:
         *,
         udp_socket: socket.socket | None = None,
         budget: AnswerBudget | None = None,
+        before_answer: Callable[[], Awaitable[None]] | None = None,
+        per_source: tuple[float, int] = (PER_SOURCE_RATE, PER_SOURCE_BURST),  # rate, burst
     ) -> None:
+        self._per_source = per_source
         self.settings = settings
+        self._before_answer = before_answer  # e.g. re-read config.json's tokens
         self._budget = budget or AnswerBudget()
         self._pairing_required = pairing_required
         self._udp_socket = udp_socket  # already bound (a test's network namespace)
@@ -198,7 +262,10 @@ class Discovery:
             sock = self._udp_socket or await _bound_udp_socket(host, port)
             ignore_port_unreachable(sock)
             transport, responder = await loop.create_datagram_endpoint(
-                lambda: _Responder(self.answer, self._budget), sock=sock
+                lambda: _Responder(
+                    self.answer, self._budget, self._before_answer, self._per_source
+                ),
+                sock=sock,
             )
         except OSError as exc:
             log.warning(
