@@ -17,6 +17,7 @@ import pytest
 from nocturne.devices.pairing_status import devices_document
 from nocturne.devices.server import DeviceServer
 from nocturne.emulator import mp_runtime
+from nocturne.emulator.device import Device
 from nocturne.emulator.mp_runtime import MpDevice, micropython_command
 from nocturne.emulator.realtime import Emulator
 from nocturne.emulator.secrets_file import make_secrets
@@ -93,3 +94,15 @@ async def test_an_old_board_without_the_version_file_shows_null(server, tmp_path
     device = await run_board(server, tmp_path, "old")
     assert not (tmp_path / "old" / VERSION_FILE).exists()
     assert (device["firmware"], device["firmware_current"]) == (None, None)
+
+
+async def test_a_cpython_emulated_board_reports_the_same_version(server, tmp_path):
+    ours = firmware_version(find_firmware_dir())
+    emu = Emulator()
+    board = emu.add(Device("127.0.0.1", server.port, fs_dir=tmp_path / "cpython"))
+    try:
+        assert await emu.arun(TIMEOUT, until=lambda: any(d.firmware for d in server.devices()))
+    finally:
+        emu.close()
+    assert [d.firmware for d in server.devices()] == [ours]
+    assert (board.fs_dir / VERSION_FILE).read_text().strip() == ours
