@@ -26,6 +26,12 @@ from nocturne_fw.survive import LOG_PATH
 gc.collect()
 from nocturne_fw.scenes import Renderer  # noqa: E402
 
+# The firmware's version (issue 23), hex digits written by `nocturne flash` (and the
+# emulator) beside main.py; sent as an "fw:<version>" line after HELO on every connect
+# (PROTOCOL.md). Without the file (older firmware, a hand copy) nothing is sent.
+VERSION_PATH = "fw_version"
+_VERSION_MAX = 64
+
 _NEEDED = ("WIFI_SSID", "WIFI_PASSWORD", "SERVER_HOST")  # in the order Link takes them
 
 
@@ -51,6 +57,18 @@ def on_fs(fs_root, name):
     if not fs_root:
         return name
     return fs_root + name if fs_root.endswith("/") else fs_root + "/" + name
+
+
+def version_line(path):
+    # b"fw:<version>\n" from the version file, b"" when there is none (read once, at boot).
+    try:
+        with open(path, "rb") as f:
+            version = f.read(_VERSION_MAX + 1).strip()
+    except OSError:
+        return b""
+    if not version or len(version) > _VERSION_MAX:
+        return b""
+    return b"fw:" + version + b"\n"
 
 
 def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None):
@@ -88,6 +106,7 @@ def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None
         token = getattr(secrets, "SERVER_TOKEN", "")  # HELO <token>: this board is paired
         memo = on_fs(fs_root, MEMO_PATH)  # the address a search found, for the next boot
         link = Link(wlan, socket_mod, ssid, password, host, port, None, name, token, memo)
+        link.helo += version_line(on_fs(fs_root, VERSION_PATH))  # one send on connect
     wdt = machine.WDT(timeout=A.WDT_MS)
     app = A.App(
         oled,

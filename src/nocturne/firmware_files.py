@@ -9,8 +9,10 @@ folder, then ``$NOCTURNE_FIRMWARE``, then the copy inside an installed wheel
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
+from functools import cache
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
@@ -19,7 +21,12 @@ PACKAGED_NAME = "_firmware"  # the folder name inside the installed package
 _CHECKOUT = Path(__file__).resolve().parents[2] / "firmware"
 # What never goes to the board (nor into the wheel, nor beside the one-file executable): a
 # developer's own secrets.py, the example, caches, notes and hidden files.
-SKIP_NAMES = frozenset({"secrets.example.py", "secrets.py", "__pycache__", "README.md"})
+# VERSION_FILE is written beside them (flash, emulate), never taken from the folder.
+VERSION_FILE = "fw_version"  # on the board's root: the version as hex digits (main.py reads it)
+VERSION_CHARS = 16  # hex digits of the manifest's SHA-256 kept as the version
+SKIP_NAMES = frozenset(
+    {"secrets.example.py", "secrets.py", "__pycache__", "README.md", VERSION_FILE}
+)
 SKIP_SUFFIXES = (".pyc", ".pyo", ".md")
 
 
@@ -91,3 +98,35 @@ def board_files(firmware_dir: Path) -> list[PurePosixPath]:
             if not _skipped(name):
                 found.append(PurePosixPath(*rel.parts, name))
     return sorted(found)
+
+
+def manifest(firmware_dir: Path) -> str:
+    """One line per board file, sorted: its relative path and the SHA-256 of its bytes."""
+    lines = []
+    for rel in board_files(firmware_dir):
+        digest = hashlib.sha256(firmware_dir.joinpath(*rel.parts).read_bytes()).hexdigest()
+        lines.append(f"{rel.as_posix()} {digest}\n")
+    return "".join(lines)
+
+
+def firmware_version(firmware_dir: Path) -> str:
+    """The firmware's version (issue 23): the first VERSION_CHARS hex digits of the SHA-256
+    of its manifest; the same for the same files, whatever compiles or copies them."""
+    return hashlib.sha256(manifest(firmware_dir).encode("utf-8")).hexdigest()[:VERSION_CHARS]
+
+
+def write_version_file(board_root: Path, version: str) -> Path:
+    """The VERSION_FILE a board reads at boot, in ``board_root`` (its filesystem's root)."""
+    path = board_root / VERSION_FILE
+    path.write_bytes(version.encode("ascii") + b"\n")
+    return path
+
+
+@cache
+def server_firmware_version() -> str | None:
+    """The version of the firmware this server would flash (the lookup's folder); None when
+    no firmware folder is found. Computed once per process."""
+    try:
+        return firmware_version(find_firmware_dir())
+    except (FirmwareNotFound, OSError):
+        return None

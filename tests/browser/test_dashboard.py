@@ -11,6 +11,8 @@ import stat
 
 from nocturne_fw import font_big as FB
 
+from nocturne.firmware_files import server_firmware_version
+
 from .conftest import Browser, Dashboard, artifacts
 
 PHONE = (375, 800)
@@ -81,12 +83,15 @@ async def test_the_page_shows_the_board_and_its_own_live_frame(dashboard, browse
     await open_tab(browser, dashboard, "boards")
     card = await browser.wait(
         """() => { const c = document.querySelector('[data-board]');
+                   // the version comes in HELO's own write: shown with the card's first fill
                    return c && {name: c.querySelector('.board-name').textContent,
                                 address: c.querySelector('.address').textContent,
+                                firmware: c.querySelector('.firmware').textContent,
                                 scene: c.querySelector('.scene').textContent}; }""",
         timeout=10,
     )
     assert card["scene"] == "HUB" and card["address"].startswith("127.0.0.1:"), card
+    assert card["firmware"] == server_firmware_version(), card  # the emulated board's version
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
     while True:  # the board redraws on every line: compare what both show at one moment

@@ -38,6 +38,7 @@ class DeviceConnection:
         "said_hello",
         "board",
         "firmware",
+        "bad_firmware",
         "closed",
         "screen",
         "survived",
@@ -74,6 +75,7 @@ class DeviceConnection:
         self.said_hello = False
         self.board: str | None = None  # the paired board's name, once its token matched
         self.firmware: str | None = None  # its firmware version, when it says (after HELO)
+        self.bad_firmware = False  # a malformed fw: line was logged (board_firmware.py)
         self.closed = False
         self.screen: int | None = None
         self.pending: EncodedSnapshot | None = None

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..config.model import WebSettings
+from .board_firmware import firmware_current
 from .server import DeviceInfo
 
 DEVICES_PATH = "/api/devices"
@@ -16,7 +17,8 @@ WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
 def devices_document(devices: Iterable[DeviceInfo], paired: Sequence[str]) -> dict[str, Any]:
-    """``{"paired": [names], "devices": [{"id", "peer", "screen", "board", "survived"}]}``."""
+    """``{"paired": [names], "devices": [{"id", "peer", "screen", "board", "firmware",
+    "firmware_current", "survived"}]}``."""
     return {
         "paired": list(paired),
         "devices": [
@@ -25,6 +27,8 @@ def devices_document(devices: Iterable[DeviceInfo], paired: Sequence[str]) -> di
                 "peer": d.peer,
                 "screen": d.screen,
                 "board": d.board,
+                "firmware": d.firmware,
+                "firmware_current": firmware_current(d.firmware),
                 "survived": d.survived,
             }
             for d in devices

@@ -25,6 +25,7 @@ from ..safe_text import printable
 from ..snapshot import Snapshot
 from ..wire.line_splitter import Frame
 from ..wire.protocol import FRAME_BYTES, MAX_LINE, PEEK_KEY, Hello, ShowScreen, parse_device_line
+from .board_firmware import note_firmware, parse_firmware
 from .board_health import note_survived, parse_survived
 from .command_pacer import CommandPacer
 from .connection import DeviceConnection
@@ -371,6 +372,8 @@ class DeviceServer:
             conn.screen = command.index
         elif (survived := parse_survived(line)) is not None:
             note_survived(conn, survived)
+        elif (firmware := parse_firmware(line)) is not None:
+            note_firmware(conn, line, firmware)
         elif line.strip():
             self._bad_line(conn, "not a command")
 

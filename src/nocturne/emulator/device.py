@@ -31,7 +31,13 @@ from typing import Any
 
 from ..safe_text import printable
 from .errors import EmulatorError
-from .firmware_loader import SHIMS_DIR, find_firmware, firmware_main, install_paths
+from .firmware_loader import (
+    SHIMS_DIR,
+    find_firmware,
+    firmware_main,
+    install_paths,
+    stamp_version,
+)
 from .glass_text import find_text, text_patch
 from .lwip_socket import LOOPBACK_LAN, LWIP_RCV_WINDOW, Faults, LwipSocket, LwipSocketModule
 from .realtime import Emulator
@@ -112,6 +118,7 @@ class Device:
             fs_dir = self._tmp.name
         self.fs_dir = Path(fs_dir).resolve()
         self.fs_dir.mkdir(parents=True, exist_ok=True)
+        stamp_version(self.fs_dir, fw)
         if secrets is _DEFAULT:
             secrets = make_secrets(host, port, board)
         self.secrets = secrets

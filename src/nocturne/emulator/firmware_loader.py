@@ -11,7 +11,12 @@ import sys
 import types
 from pathlib import Path
 
-from ..firmware_files import FirmwareNotFound, find_firmware_dir
+from ..firmware_files import (
+    FirmwareNotFound,
+    find_firmware_dir,
+    firmware_version,
+    write_version_file,
+)
 from .errors import EmulatorError
 
 SHIMS_DIR = Path(__file__).resolve().parent / "shims"
@@ -47,3 +52,9 @@ def firmware_main(fw: Path) -> types.ModuleType:
     sys.modules["main"] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+def stamp_version(fs_dir: Path, fw: Path) -> None:
+    """Write the version of the files in ``fw`` to the board's filesystem ``fs_dir``, as
+    ``nocturne flash`` does on a board: the emulated board reports what it runs."""
+    write_version_file(fs_dir, firmware_version(fw))

@@ -24,7 +24,7 @@ from typing import Any
 
 from .device import LONG_PRESS_MS, SHORT_PRESS_MS, link_state_name
 from .errors import EmulatorError
-from .firmware_loader import SHIMS_DIR, install_paths
+from .firmware_loader import SHIMS_DIR, install_paths, stamp_version
 from .glass_text import find_text
 from .mp_command import PACKAGE, micropython_command, parse_heap
 
@@ -146,6 +146,7 @@ class MpDevice:
             fs_dir = self._tmp.name
         self.fs_dir = Path(fs_dir).resolve()
         self.fs_dir.mkdir(parents=True, exist_ok=True)
+        stamp_version(self.fs_dir, fw)  # of the source files, compiled (board_files) or not
         if secrets is _DEFAULT:
             secrets = make_secrets(host, port, board)
         self.panel = VirtualSSD1306()

@@ -7,7 +7,8 @@ Steps, each one a plain command the user could type (``--dry-run`` prints them):
 2. read the board's ``.mpy`` version (``sys.implementation._mpy``) over its REPL with
    mpremote, and compile the modules for it with mpy-cross (mpy.py; ``--source``: no);
 3. copy ``firmware/`` (main.py, boot.py, nocturne_fw/ as .mpy, or as .py when the version
-   is unknown or mpy-cross cannot write it) and a generated ``secrets.py`` to the board's
+   is unknown or mpy-cross cannot write it), a generated ``secrets.py`` and ``fw_version``
+   (the firmware's version: nocturne.firmware_files) to the board's
    filesystem with one mpremote invocation, removing stale files of the other kind, then
    hard-reset the board.
 
@@ -23,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from ..firmware_files import VERSION_FILE
 from .board_secrets import Secrets, render_secrets
 from .commands import (
     Runner,
@@ -94,16 +96,16 @@ def describe_plan(plan: FlashPlan) -> str:
         lines.append(
             f"# {step}. compile the modules with mpy-cross for that version (main.py and boot.py "
             f"stay source), stage them with the other files from {plan.firmware_dir} and a "
-            f"generated {SECRETS_NAME} in a new temporary folder (shown as {plan.stage_dir}), "
-            "copy them to the board, remove stale .py files that would hide the .mpy ones, and "
-            "reset it (when the version is unknown or mpy-cross cannot write it: the .py files, "
-            "stale .mpy files removed):"
+            f"generated {SECRETS_NAME} and {VERSION_FILE} in a new temporary folder (shown as "
+            f"{plan.stage_dir}), copy them to the board, remove stale .py files that would hide "
+            "the .mpy ones, and reset it (when the version is unknown or mpy-cross cannot "
+            "write it: the .py files, stale .mpy files removed):"
         )
     else:
         lines.append(
             f"# {step}. stage {len(plan.files)} files from {plan.firmware_dir} and a generated "
-            f"{SECRETS_NAME} in a new temporary folder (shown as {plan.stage_dir}), copy them "
-            "to the board and reset it:"
+            f"{SECRETS_NAME} and {VERSION_FILE} (the firmware's version) in a new temporary "
+            f"folder (shown as {plan.stage_dir}), copy them to the board and reset it:"
         )
     lines.append(format_command(plan.mpremote_command()))
     lines.append("# files: " + ", ".join(f.as_posix() for f in plan.files))

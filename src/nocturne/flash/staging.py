@@ -33,14 +33,16 @@ def firmware_files(firmware_dir: Path) -> list[PurePosixPath]:
 
 
 def stage_entries(files: Sequence[PurePosixPath]) -> list[str]:
-    """The top-level names to copy: folders first, then files, secrets.py, main.py last.
+    """The top-level names to copy: folders first, then files, secrets.py and the version
+    file, main.py last.
 
     main.py goes last so that a copy cut short never leaves a new main.py importing
     modules that are not there yet.
     """
     dirs = sorted({f.parts[0] for f in files if len(f.parts) > 1})
     plain = sorted(f.name for f in files if len(f.parts) == 1 and f.name != "main.py")
-    tail = [SECRETS_NAME] + (["main.py"] if PurePosixPath("main.py") in files else [])
+    tail = [SECRETS_NAME, lookup.VERSION_FILE]
+    tail += ["main.py"] if PurePosixPath("main.py") in files else []
     return dirs + plain + tail
 
 
@@ -52,8 +54,9 @@ def stage_firmware(
     compiler: list[str] | None = None,
 ) -> list[PurePosixPath]:
     """Copy ``files`` (compiled to .mpy with ``compiler``, an mpy-cross command, when
-    given: mpy.py) and the generated secrets.py into ``stage_dir`` (the tree for the
-    board); return the staged files' names."""
+    given: mpy.py), the generated secrets.py and the version file (the version of the
+    source files, compiled or not) into ``stage_dir`` (the tree for the board); return the
+    staged files' names."""
     if compiler is not None:
         staged = stage_compiled(firmware_dir, files, stage_dir, compiler)
     else:
@@ -63,4 +66,5 @@ def stage_firmware(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(firmware_dir.joinpath(*rel.parts), target)
     (stage_dir / SECRETS_NAME).write_bytes(secrets_text.encode("utf-8"))
+    lookup.write_version_file(stage_dir, lookup.firmware_version(firmware_dir))
     return staged

@@ -238,13 +238,16 @@ def check_ports(config: Config) -> list[Finding]:
 
 
 async def check_survived(config: Config) -> list[Finding]:
-    """Per connected board of the running server: what its loop survived (board_health.py)."""
+    """Per connected board of the running server: what its loop survived (board_health.py)
+    and the firmware it runs (board_firmware.py)."""
+    from ..devices import board_firmware
     from ..devices.board_health import doctor_lines
     from ..devices.pairing_status import fetch_devices
 
     document = await asyncio.to_thread(fetch_devices, config.web)
     fix = "The board's last failures are in its errors.log (mpremote cat errors.log); report them."
-    return [Finding(False, line, fix) for line in doctor_lines(document)]
+    findings = [Finding(True, line) for line in board_firmware.doctor_lines(document)]
+    return findings + [Finding(False, line, fix) for line in doctor_lines(document)]
 
 
 async def diagnose(config_path: Path | None) -> list[Finding]:

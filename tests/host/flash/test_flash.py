@@ -65,8 +65,8 @@ def test_dry_run_v4_prints_the_exact_commands(
         [*esptool, "--baud", "460800", "write-flash", "-z", "0", str(image)],
         [PY, "-m", "mpremote", "connect", "/dev/ttyACM0", "+", "exec", flash.WDT_SNIPPET, "+",
          "fs", "cp", "-r",
-         f"{stage}/nocturne_fw", f"{stage}/boot.py", f"{stage}/secrets.py", f"{stage}/main.py",
-         ":", "+", "reset"],
+         f"{stage}/nocturne_fw", f"{stage}/boot.py", f"{stage}/secrets.py", f"{stage}/fw_version",
+         f"{stage}/main.py", ":", "+", "reset"],
     ]  # fmt: skip
     plan = flash.build_plan(flash_args(*argv))
     assert plan.commands() == expected_commands
@@ -84,7 +84,7 @@ def test_dry_run_v4_prints_the_exact_commands(
             "'exec(\"try:\\n import machine\\n machine.WDT(timeout=600000).feed()\\n"
             "except Exception:\\n pass\")' "
             f"+ fs cp -r {stage}/nocturne_fw "
-            f"{stage}/boot.py {stage}/secrets.py {stage}/main.py : + reset",
+            f"{stage}/boot.py {stage}/secrets.py {stage}/fw_version {stage}/main.py : + reset",
         ]
     assert "#   WIFI_SSID = 'HomeNet'" in out
     assert "#   WIFI_PASSWORD = '********'" in out

@@ -19,6 +19,7 @@ import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
 from nocturne import flash
+from nocturne.firmware_files import firmware_version
 from nocturne.flash import FlashError, FlashPlan, Secrets
 
 from .flash_helpers import (
@@ -59,7 +60,7 @@ def test_real_run_order_and_esptool_failure(
     flash.execute_plan(plan, runner, wait=False)
     assert [c[2] for c in seen] == ["esptool", "esptool", "mpremote"]
     assert seen[:2] == plan.esptool_commands()
-    assert staged == [set(EXPECTED_FILES) | {"secrets.py"}]
+    assert staged == [set(EXPECTED_FILES) | {"secrets.py", "fw_version"}]
     stage_dir = Path(seen[2][seen[2].index("-r") + 1]).parent
     assert not stage_dir.exists()  # the temporary folder is removed again
 
@@ -128,7 +129,9 @@ def check_board_holds(board: Any, fw: Path, config: Path | None = None) -> None:
     root = board.fs.root
     files = board_tree(root)
     expected = {rel: (fw / rel).read_bytes() for rel in EXPECTED_FILES}
-    assert {k: v for k, v in files.items() if k != "secrets.py"} == expected  # byte-identical
+    generated = ("secrets.py", "fw_version")
+    assert {k: v for k, v in files.items() if k not in generated} == expected  # byte-identical
+    assert files["fw_version"] == firmware_version(fw).encode() + b"\n"
     namespace: dict[str, Any] = {}
     exec(files["secrets.py"].decode("utf-8"), namespace)
     assert namespace["WIFI_SSID"] == "Home 'Net'"
@@ -200,7 +203,9 @@ def test_real_mpremote_copies_the_repository_firmware(board: Any, tmp_path: Path
     plan = FlashPlan(port, snapshot, files, secrets, flash.DRY_RUN_STAGE)
     flash.execute_plan(plan, timed_runner)
     copied = board_tree(board.fs.root)
-    assert set(copied) == {f.as_posix() for f in files} | {"secrets.py"}
+    assert set(copied) == {f.as_posix() for f in files} | {"secrets.py", "fw_version"}
+    # the board's version is this checkout's, which the server compares with (board_firmware.py)
+    assert copied["fw_version"] == firmware_version(REPO_FIRMWARE).encode() + b"\n"
     for rel in files:
         assert copied[rel.as_posix()] == (snapshot / rel).read_bytes()
 

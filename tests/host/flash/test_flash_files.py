@@ -75,7 +75,15 @@ def test_firmware_files_skip_caches_examples_and_secrets(tmp_path: Path) -> None
 
 def test_stage_entries_put_main_last() -> None:
     files = [PurePosixPath(p) for p in ["boot.py", "main.py", "a/x.py", "z.py", "b/c/d.py"]]
-    assert flash.stage_entries(files) == ["a", "b", "boot.py", "z.py", "secrets.py", "main.py"]
+    assert flash.stage_entries(files) == [
+        "a",
+        "b",
+        "boot.py",
+        "z.py",
+        "secrets.py",
+        "fw_version",
+        "main.py",
+    ]
 
 
 # --- secrets.py ----------------------------------------------------------------------------

@@ -109,7 +109,8 @@ def test_dry_run_reads_the_version_then_copies_mpy(tmp_path: Path, ports: Any, c
     stage = str(flash.DRY_RUN_STAGE)
     cut = copy.index("-r")
     assert copy[cut + 1 :] == [
-        f"{stage}/nocturne_fw", f"{stage}/boot.py", f"{stage}/secrets.py", ":", "+",
+        f"{stage}/nocturne_fw", f"{stage}/boot.py", f"{stage}/secrets.py", f"{stage}/fw_version",
+        ":", "+",
         "exec", M.remove_snippet(["/nocturne_fw/__init__.py", "/nocturne_fw/app.py"]), "+",
         "fs", "cp", f"{stage}/main.py", ":", "+", "reset",
     ]  # fmt: skip
@@ -166,6 +167,7 @@ def test_flash_copies_mpy_for_the_boards_version(
             "boot.py",
             "main.py",
             "secrets.py",
+            "fw_version",
             "settings.json",
             "nocturne_fw/__init__.mpy",
             "nocturne_fw/app.mpy",

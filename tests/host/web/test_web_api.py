@@ -15,6 +15,7 @@ import pytest
 
 from nocturne.app import NocturneServer
 from nocturne.config.model import load_config
+from nocturne.firmware_files import server_firmware_version
 from nocturne.sources.lhm.parser import parse_data_json
 from tests.harness.rig import free_port, write_config
 
@@ -123,7 +124,9 @@ async def until(check, what: str) -> Any:
 
 async def test_a_board_is_listed_with_its_scene_and_takes_the_dashboards_controls(server, page):
     board = await Board.connect(server.devices.port, b"screen:1\n")
-    other = await Board.connect(server.devices.port)
+    ours = server_firmware_version()
+    assert ours is not None
+    other = await Board.connect(server.devices.port, f"fw:{ours}\n".encode())
     try:
 
         async def listed() -> list[dict[str, Any]] | None:
@@ -133,6 +136,13 @@ async def test_a_board_is_listed_with_its_scene_and_takes_the_dashboards_control
         first, _ = await until(listed, "both boards listed")
         assert first["name"] is None and first["paired"] is False
         assert first["firmware"] is None and first["address"].startswith("127.0.0.1")
+        assert first["firmware_current"] is None  # no version said: unknown, not "old"
+
+        async def versioned() -> list[dict[str, Any]]:
+            return [b for b in await page.get("/api/boards") if b["firmware"] is not None]
+
+        [second] = await until(versioned, "the second board's version listed")
+        assert (second["firmware"], second["firmware_current"]) == (ours, True)
         controls = f"/api/boards/{first['id']}"
         status, answer = await page.send("POST", f"{controls}/scene", {"value": "GPU"})
         assert (status, answer) == (200, {"sent": {"gs": 3}})

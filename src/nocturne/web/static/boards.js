@@ -131,7 +131,8 @@ export class Boards {
     card.badge.textContent = board.paired ? "paired" : "not paired";
     card.badge.classList.toggle("is-paired", board.paired);
     card.address.textContent = board.address || "—";
-    card.firmware.textContent = board.firmware || "—";
+    const outdated = board.firmware && board.firmware_current === false;
+    card.firmware.textContent = (board.firmware || "—") + (outdated ? " (not the server's)" : "");
     card.scene.textContent = board.scene || "—";
     if (document.activeElement !== card.sceneSelect) {
       const index = this.meta.scenes.indexOf(board.scene);
