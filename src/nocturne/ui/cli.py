@@ -281,9 +281,8 @@ def cmd_tray(args: argparse.Namespace) -> int:
             "No system tray here (%s: %s); running in console mode", exc.__class__.__name__, exc
         )
         return cmd_run(args)
-    from .autostart import for_this_platform
     from .server_thread import ServerThread
-    from .tray import TrayApp
+    from .tray import tray_for_config
 
     def load() -> Config:
         loaded = load_config(config_path, create=args.config is None)
@@ -294,13 +293,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
     server = ServerThread(load)
     status = server.start()
     log.info("NOCTURNE_OS %s in the tray: %s", __version__, status.text)
-    app = TrayApp(
-        pystray,
-        server,
-        for_this_platform(config=config_path),
-        log_path=config_path.parent / "nocturne.log",
-        config_path=config_path,
-    )
+    app = tray_for_config(pystray, server, config_path)
     app.before_close = shutdown.arm_backstop  # from Close on, the process is gone within 2 s
     for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C or a service manager: close cleanly
         with contextlib.suppress(ValueError, OSError):

@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 
 from ..devices.pairing_status import paired_summary
 from ..safe_text import printable
-from .autostart import Autostart
+from .autostart import Autostart, for_this_platform
 from .server_thread import ServerStatus, ServerThread
 
 log = logging.getLogger(__name__)
@@ -247,6 +247,18 @@ class TrayApp:
             self.icon.run(setup=self._setup)
         finally:
             self._loop_done.set()
+
+
+def tray_for_config(pystray: Any, server: ServerThread, config_path: Path) -> TrayApp:
+    """The tray of the server on ``config_path``: its log beside the config, and start-at-login
+    on that same config (the entry names it; at log-in another file would be found)."""
+    return TrayApp(
+        pystray,
+        server,
+        for_this_platform(config=config_path),
+        log_path=config_path.parent / "nocturne.log",
+        config_path=config_path,
+    )
 
 
 def enable_xorg_clicks(icon: Any) -> None:

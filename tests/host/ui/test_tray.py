@@ -8,8 +8,10 @@ runs; the click is tested for real with xdotool.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -268,3 +270,27 @@ def test_tray_icon_appears_click_shows_status_and_sigterm_closes(
             proc.kill()
     text = log.read_text(encoding="utf-8")
     assert "in the tray: RUNNING" in text and "Closing" in text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses the XDG backend")
+def test_add_to_startup_starts_the_server_on_the_config_in_use(xdisplay, tmp_path, monkeypatch):
+    """The menu item writes an entry that names the config the tray runs on, by its absolute
+    path: at log-in the working directory is the home folder, where another file is found."""
+    from nocturne.ui.tray import load_pystray, tray_for_config
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my settings").mkdir()
+    config = Path("my settings") / "config.json"  # relative, as typed after --config
+    server = ServerThread(lambda: Config(host="127.0.0.1", port=free_port(), ping_host=""))
+    app = tray_for_config(load_pystray(), server, config)  # not started: the menu needs no server
+    try:
+        next(i for i in app.icon.menu.items if str(i) == "Add to startup")(app.icon)
+    finally:
+        del app
+        gc.collect()  # the icon closes its X connection when collected: while X is still up
+    entry = tmp_path / "xdg" / "autostart" / "nocturne-os.desktop"
+    exec_line = next(x for x in entry.read_text("utf-8").splitlines() if x.startswith("Exec="))
+    command = shlex.split(exec_line.removeprefix("Exec=").replace("\\\\", "\\"))
+    assert command[1:3] == ["-m", "nocturne"]
+    assert command[-2:] == ["--config", str(tmp_path / "my settings" / "config.json")]
