@@ -180,7 +180,8 @@ class Device:
     @property
     def busy(self) -> bool:
         """A button press is still being played."""
-        return self._release_at is not None or bool(self._presses)
+        # until the firmware has taken the release: the SHORT comes with it
+        return self._release_at is not None or bool(self._presses) or self.app.button.pressed
 
     def close(self) -> None:
         """Close the board's socket (the board is switched off)."""
