@@ -21,6 +21,8 @@ A State part (``State.parts``): ``pk`` is taken only from a line State applies; 
 value is ignored and never refuses the line.
 """
 
+import errno
+
 from micropython import const
 from nocturne_fw import net
 from nocturne_fw.clock import ticks_diff
@@ -97,21 +99,22 @@ class Peek:
 
 
 def _send_all(sock, data):
-    """``data`` whole: non-blocking first; what did not fit, blocking for at most REST_S."""
-    try:
-        n = sock.send(data)
-    except OSError as e:
-        if not e.args or e.args[0] not in net._EAGAIN:
-            raise
-        n = 0
-    if n is None:
-        n = 0
-    if n >= len(data):
+    """``data`` whole: non-blocking first; what did not fit, blocking for at most REST_S.
+
+    Through the stream ``write(buf, off, n)``, which takes an offset and answers None when
+    the socket is full: ``send`` raises an OSError there (96 bytes of heap on the unix
+    port) and the rest of a frame sent by slicing takes a memoryview per try (32 bytes):
+    a tick that sent into a full socket allocated."""
+    size = len(data)
+    n = sock.write(data, 0, size) or 0
+    if n >= size:
         return
-    rest = memoryview(data)
     sock.settimeout(REST_S)
     try:
-        while n < len(data):
-            n += sock.send(rest[n:])
+        while n < size:
+            sent = sock.write(data, n, size - n)
+            if not sent:  # a port that answers a timeout with None rather than raising
+                raise OSError(errno.ETIMEDOUT)
+            n += sent
     finally:
         sock.setblocking(False)

@@ -202,3 +202,21 @@ async def test_wifi_drop_and_garbage_are_survived(rig: Rig):
     serial = dev.app.state.serial
     await rig.until(lambda: dev.app.state.serial > serial + 1, 8, "reconnected")
     assert dev.app.link.connects == 3 and len(dev.sockets.open) == 1
+
+
+async def test_a_press_counts_when_the_board_ticks_slower_than_the_finger_holds(rig: Rig):
+    # Under load the emulator's ticks come further apart than SHORT_PRESS_MS: the finger
+    # must still hold until the firmware has debounced the press (and lift until it has
+    # seen the release), or the firmware sees one poll of a press: a bounce.
+    dev = rig.device()
+    await rig.until(lambda: dev.screen == ids.HUB and dev.app.state.serial, 10, "HUB")
+    for presses, want in ((1, "CPU"), (2, "GPU")):  # two queued presses: two moves
+        for _ in range(presses):
+            dev.press()
+        for _ in range(100):  # a hang detector: a press takes a few ticks
+            if not dev.busy:
+                break
+            dev.tick()
+            await asyncio.sleep(0.25)  # a tick every 250 ms: slower than the 120 ms hold
+        await rig.run(0.05)
+        assert dev.screen_name() == want, dev.status()

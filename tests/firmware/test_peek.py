@@ -7,6 +7,7 @@ import socket
 import pytest
 from nocturne_fw import net, peek
 
+from nocturne.emulator.lwip_socket import stream_write
 from nocturne.wire.line_splitter import Frame, LineSplitter
 
 
@@ -40,9 +41,16 @@ class App:
         self.now = 1000
 
 
+class BoardSocket(socket.socket):
+    """A socket with the board's stream ``write(buf, off, n)`` (None when full)."""
+
+    write = stream_write
+
+
 @pytest.fixture
 def wire():
-    board, server = socket.socketpair()
+    a, server = socket.socketpair()
+    board = BoardSocket(fileno=a.detach())
     board.setblocking(False)
     server.settimeout(2)
     yield board, server

@@ -15,23 +15,66 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
 import signal
 import socket
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from nocturne.sources.lhm.parser import parse_data_json
 
+try:
+    import fcntl
+except ImportError:  # Windows: the range alone
+    fcntl = None  # type: ignore[assignment]
+
 STARTED = "Listening for devices"
 
 
+PORT_LOCKS = Path(tempfile.gettempdir()) / "nocturne-test-ports"
+_claimed: dict[int, int] = {}  # port -> the open lock file that claims it for this process
+
+
+def _ephemeral_start() -> int:
+    """The first port the kernel hands to bind(0) and to outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default; Windows and macOS start higher still
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port no one else takes before the caller's server binds it.
+
+    Not bind(0)-and-close: the kernel gives the number it returned to the next bind(0) or
+    outgoing connection anywhere on the machine (the server's own client to LHM, another
+    test run beside this one), and the server started later cannot listen (seen as an HTTP
+    error from someone else's port). Ports below the ephemeral range are never handed out
+    by the kernel, and among test processes each one is claimed by a lock held until this
+    process ends (the kernel drops it even on a crash).
+    """
+    PORT_LOCKS.mkdir(exist_ok=True)
+    pick = random.Random()  # not the random a test may have seeded
+    for _ in range(1000):
+        port = pick.randrange(10000, _ephemeral_start())
+        if port in _claimed:
+            continue
+        lock = os.open(PORT_LOCKS / str(port), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with socket.socket() as s:  # free now (a server that binds fixed ports)
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            os.close(lock)
+            continue
+        _claimed[port] = lock
+        return port
+    raise RuntimeError(f"no free port below {_ephemeral_start()}")
 
 
 def write_config(directory: Path, port: int, lhm_url: str, **keys: Any) -> Path:

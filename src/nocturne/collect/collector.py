@@ -189,9 +189,16 @@ class Collector:
         return feed.current() if feed is not None else None
 
     def _lhm_has(self) -> frozenset[str]:
-        """Fields LHM gives now, which psutil need not read (but LOCAL_FIRST ones)."""
+        """Fields LHM gives now, which psutil need not read (but LOCAL_FIRST ones).
+
+        Only while LHM answers: its last value outlives a failure by ``stale_after``, and
+        a psutil reading that skipped what LHM had may still be the latest when that value
+        expires (a pass still running at compose time, under load): the field would be
+        unknown until the next pass. Reading everything from the first failed poll on
+        leaves a whole ``stale_after`` for a complete local reading to arrive.
+        """
         lhm: LhmReading | None = self.current(LHM)
-        if lhm is None:
+        if lhm is None or self.feeds[LHM].up is not True:
             return frozenset()
         if lhm is not self._has_of:  # one set per reading, not one per tick
             self._has_of = lhm

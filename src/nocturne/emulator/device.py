@@ -156,10 +156,15 @@ class Device:
         from nocturne_fw import clock
 
         now = clock.ticks_ms()
-        if self._release_at is not None and clock.ticks_diff(now, self._release_at) >= 0:
+        # The finger lets go once the hold time is over and the firmware has taken the press
+        # (debounced), and presses again once it has taken the release: a tick slower than
+        # the hold (load) would otherwise show it one poll of a press, a bounce to the
+        # debouncer, and a release and the next press in one tick would be no release at all.
+        seen = self.app.button.pressed
+        if self._release_at is not None and clock.ticks_diff(now, self._release_at) >= 0 and seen:
             self.button.drive(None)
             self._release_at = None
-        if self._release_at is None and self._presses:
+        if self._release_at is None and self._presses and not seen:
             ms = self._presses.pop(0)
             self.button.drive(0)
             self._release_at = clock.ticks_add(now, ms)
@@ -179,7 +184,8 @@ class Device:
     @property
     def busy(self) -> bool:
         """A button press is still being played."""
-        return self._release_at is not None or bool(self._presses)
+        # until the firmware has taken the release: the SHORT comes with it
+        return self._release_at is not None or bool(self._presses) or self.app.button.pressed
 
     def close(self) -> None:
         """Close the board's socket (the board is switched off)."""

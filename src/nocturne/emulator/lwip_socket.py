@@ -57,8 +57,10 @@ class LwipSocket:
     def send(self, data: bytes) -> int:
         return self._s.send(data)
 
-    def write(self, data: bytes) -> int:
-        return self._s.send(data)
+    def write(self, data: bytes | bytearray | memoryview, off: int = 0, n: int = -1) -> int | None:
+        """MicroPython's stream ``write``: ``n`` bytes of ``data`` from ``off`` (-1: the
+        rest); None when a non-blocking socket is full (its streams turn EAGAIN into None)."""
+        return stream_write(self._s, data, off, n)
 
     def recv(self, n: int) -> bytes:
         """At most ``n`` bytes; b"" at end of stream; OSError EAGAIN when none is there."""
@@ -250,3 +252,15 @@ def board_lan(host: str) -> tuple[str, str]:
     except ValueError:
         pass  # "" (search) or a name: the LAN
     return lan_address() or LOOPBACK_LAN
+
+
+def stream_write(
+    sock: _socket.socket, data: bytes | bytearray | memoryview, off: int = 0, n: int = -1
+) -> int | None:
+    """MicroPython's stream ``write`` on a CPython socket: ``n`` bytes of ``data`` from
+    ``off`` (-1: the rest), None when a non-blocking socket is full."""
+    view = memoryview(data)[off:] if n < 0 else memoryview(data)[off : off + n]
+    try:
+        return sock.send(view)
+    except BlockingIOError:
+        return None

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from nocturne.collect.alerts import AlertRule
-from nocturne.collect.collector import LOCAL_FIRST, Collector, merge_hardware
+from nocturne.collect.collector import LHM, LOCAL, LOCAL_FIRST, Collector, merge_hardware
 from nocturne.config.model import Config, Limits
 from nocturne.snapshot import HARDWARE_FIELDS, Hardware
 from nocturne.sources.lhm.client import LhmSource
@@ -79,6 +79,32 @@ async def test_the_fields_psutil_skips_follow_each_new_lhm_reading(lhm_replay):
         await collector.tick()
         want = parse_data_json(CAPTURE_OHM_5900X.read_bytes()).hardware.known()
         assert collector._lhm_has() == frozenset(want).difference(LOCAL_FIRST) != first
+    finally:
+        await collector.stop()
+
+
+async def test_psutil_reads_all_from_lhms_first_failure_not_from_its_values_expiry(lhm_replay):
+    # The last LHM value stands stale_after past a failure; the local reading in use when it
+    # expires must not be one that skipped LHM's fields (a pass still running at compose
+    # time, under load, leaves the previous reading in use): RAM total went blank on the
+    # board for a tick or more.
+    clock = ManualClock()
+    collector = make_collector(lhm_replay.url, clock=clock)
+    try:
+        assert (await collector.tick()).hardware.ram_total is not None
+        assert "ram_total" in collector._lhm_has()
+        lhm_replay.status = 503
+        clock.now += 1.0
+        await collector.tick()  # LHM fails; its value stands
+        assert collector.current(LHM) is not None
+        assert collector._lhm_has() == frozenset()
+        clock.now += 1.0
+        await collector.tick()  # the pass that runs while LHM's value still stands
+        await collector.feed(LOCAL).start_poll()  # that pass done (it may outlast the tick)
+        clock.now += collector.feed(LHM).stale_after - 0.5  # LHM's value expires, ours not
+        composed = collector.compose()
+        assert not composed.lhm_online
+        assert composed.hardware.ram_total is not None and composed.hardware.ram_total > 0
     finally:
         await collector.stop()
 

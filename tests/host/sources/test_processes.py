@@ -226,16 +226,24 @@ def test_proc_stat_names_are_psutils_for_every_process_here(spawn):
     reader = ProcStatReader()
     pids = [s.pid for s in reader.sample()]
     assert len(pids) > 3
-    names = {pid: reader.name(pid) for pid in pids}
-    assert "nocturne-a-long-process-name" in names.values()
-    want = {}
+    names, want = {}, {}
     for pid in pids:
+        # psutil's name on both sides of ours: a process here may exec (a new name) or end
+        # at any moment, and one that did so between the reads is no evidence either way
         try:
-            name = psutil.Process(pid).name()
+            proc = psutil.Process(pid)
+            before = proc.name()
+            ours = reader.name(pid)
+            after = proc.name()
+            alive = proc.is_running()  # the same process (its start time), not a reused PID
         except psutil.NoSuchProcess:  # one that ended during the test
-            names.pop(pid)
             continue
-        want[pid] = None if not name or name in IDLE_NAMES else display_name(name)
+        if before != after or not alive:
+            continue
+        names[pid] = ours
+        want[pid] = None if not after or after in IDLE_NAMES else display_name(after)
+    assert "nocturne-a-long-process-name" in names.values()
+    assert len(names) > 3
     assert names == want
 
 

@@ -101,6 +101,7 @@ async def test_metrics_pass_promtool_and_equal_the_capture(server):
 
 
 async def test_unknown_readings_have_no_sample(server):
+    await server.collector.stop()  # no tick puts a real snapshot over the empty one
     server.web.offer(server.collector.snapshot.__class__())  # nothing known
     _, _, text = await get(f"{server.web.url}/metrics")
     health = {"nocturne_source_cpu_seconds_total", "nocturne_source_up"}

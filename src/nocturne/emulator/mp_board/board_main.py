@@ -189,12 +189,16 @@ class Driver:
             self.quit = True
 
     def buttons(self, now):
-        if self.release_at is not None and time.ticks_diff(now, self.release_at) >= 0:
+        # The finger lets go once the hold time is over and the firmware has taken the press
+        # (debounced), and presses again once it has taken the release: a slow tick (load)
+        # would otherwise show it one poll of a press, a bounce to the debouncer.
+        seen = self.app.button.pressed
+        if self.release_at is not None and time.ticks_diff(now, self.release_at) >= 0 and seen:
             self.button.drive(None)
             self.release_at = None
             self.pressed += 1
             self.touched = True
-        if self.release_at is None and self.presses:
+        if self.release_at is None and self.presses and not seen:
             self.button.drive(0)
             self.release_at = time.ticks_add(now, self.presses.pop(0))
             self.touched = True

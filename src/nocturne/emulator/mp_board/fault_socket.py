@@ -58,8 +58,11 @@ class FaultSocket:
             raise OSError(_EBADF)
         return self._s.send(data)
 
-    def write(self, data):
-        return self.send(data)
+    def write(self, data, off=0, n=-1):
+        """The stream ``write``: ``n`` bytes of ``data`` from ``off``; None when full."""
+        if self.closed:
+            raise OSError(_EBADF)
+        return self._s.write(data, off, n)
 
     def readinto(self, buf):
         if self.closed:
