@@ -116,7 +116,8 @@ class Driver:
         self.button = machine.pin(b.button)
         self.presses = []  # durations (ms) of queued presses
         self.release_at = None
-        self.pressed = 0  # presses played to the end
+        self.pressed = 0  # presses played to the end (the firmware took the release)
+        self.lifted = False  # the finger is up, the firmware has not taken the release yet
         self.short_ms = CFG["short_ms"]
         self.long_ms = CFG["long_ms"]
         self.poll = select.poll()
@@ -192,13 +193,19 @@ class Driver:
         # The finger lets go once the hold time is over and the firmware has taken the press
         # (debounced), and presses again once it has taken the release: a slow tick (load)
         # would otherwise show it one poll of a press, a bounce to the debouncer.
+        # A press counts as done once the firmware has taken the release too (its tick acted
+        # on it then): a caller waiting for it then sees the scene it moved to.
         seen = self.app.button.pressed
+        if self.lifted and not seen:
+            self.lifted = False
+            self.pressed += 1
+            self.touched = True
         if self.release_at is not None and time.ticks_diff(now, self.release_at) >= 0 and seen:
             self.button.drive(None)
             self.release_at = None
-            self.pressed += 1
+            self.lifted = True
             self.touched = True
-        if self.release_at is None and self.presses and not seen:
+        if self.release_at is None and not self.lifted and self.presses and not seen:
             self.button.drive(0)
             self.release_at = time.ticks_add(now, self.presses.pop(0))
             self.touched = True
