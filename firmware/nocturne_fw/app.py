@@ -159,6 +159,10 @@ class App:
             self.link.poll(now)
         if self.state.serial != self.serial:
             self._new_data()
+            # Only what outlives the line is live now (its bytes and parsed dict are
+            # dropped): the next line's garbage fills these holes first, from the bottom,
+            # instead of leaving the line's strings spread over the free heap.
+            gc.collect()
         self._alerts()
         self._carousel()
         if self.menu.open and ticks_diff(now, self.t_menu) > mnu.TIMEOUT_MS:

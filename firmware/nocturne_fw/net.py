@@ -5,9 +5,10 @@ reads are non-blocking, with ``readinto`` into one preallocated chunk: ``recv(n)
 allocates its n-byte result before it knows whether data came, and on the ports that
 raise EAGAIN an exception too (608 B per idle tick on the unix port), while
 ``readinto`` on an empty non-blocking socket returns None and allocates nothing.
-Each complete line goes to ``on_line(bytes)`` without
-its newline. A line longer than ``MAX_LINE`` is dropped up to the next newline,
-so a hostile or broken server can never grow the buffer.
+Each complete line goes to ``on_line`` without its newline, as a memoryview of the line
+buffer valid for the call (State.feed parses it in place: no copy of the line among the
+line's garbage). A line longer than ``MAX_LINE`` is dropped up to the next newline, so a
+hostile or broken server can never grow the buffer.
 
 After any failure (WiFi join timeout, refused connect, peer closed, socket
 error, no line for ``SILENCE_MS`` = a half-open socket) the link closes and
@@ -430,4 +431,4 @@ class Link:
                 self.lines += 1
                 self.fails = 0
                 self.ever_up = True
-                self.on_line(bytes(self.mv[:n]))
+                self.on_line(self.mv[:n])  # valid for the call: json reads it in place
