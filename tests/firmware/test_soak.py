@@ -13,9 +13,10 @@ and Pcs let go of the previous line's strings as a line is shown, and the App co
 the tick after a line, so that the next line's garbage fills the holes low in the heap
 instead of spreading the strings that outlive it over the largest free block (on the unix
 port that block is then the one left at build, which no line reaches). Not held over 24
-hours on the WebAssembly port (which collects only between scripts): 7.1 KB after hour 1,
-5.2 to 7.3 KB after, 6.9 KB at the end (bench/bench_firmware_soak.py): a line's strings
-(State.txt, process and PC names) are still made after its garbage.
+hours on the WebAssembly port (which collects only between scripts): 6976 B after hour 1,
+4992 to 6976 B after, 6912 B at the end (bench/bench_firmware_soak.py --hours 24; the unix
+port: 11360 B every hour): a line's strings (State.txt, process and PC names) are still
+made after its garbage.
 """
 
 import soak_runs
