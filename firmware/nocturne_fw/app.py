@@ -109,6 +109,7 @@ class App:
         self.t_glitch = ticks_add(self.now, -10 * GLITCH_MS)  # no glitch at boot
         self.glitch = False
         self.t_menu = 0
+        self.collect_due = False  # a line was applied: collect at the next tick's start
         self.survival = Survival(errors_log, self.now)
         self.reset = reset
         if link is not None:
@@ -157,12 +158,20 @@ class App:
             self.wdt.feed()
 
     def _tick(self):
+        if self.collect_due:
+            # A line was applied last tick and nothing has allocated since: only what
+            # outlives a line is live. The next line's garbage then fills these holes,
+            # low in the heap, instead of spreading the strings that outlive it over the
+            # largest free block (the soak holds it, test_soak.py).
+            self.collect_due = False
+            gc.collect()
         self.now = now = self.ticks_ms()
         self._button(self.button.poll(now))
         if self.link is not None:
             self.link.poll(now)
         if self.state.serial != self.serial:
             self._new_data()
+            self.collect_due = True
         self._alerts()
         self._carousel()
         if self.menu.open and ticks_diff(now, self.t_menu) > mnu.TIMEOUT_MS:

@@ -86,3 +86,5 @@ class Pcs:
         self.on, self._on = self._on, self.on
         self.val, self._val = self._val, self.val
         self.n = self._n
+        for i in range(MAX_PCS):  # the last line's names die now (State._release)
+            self._name[i] = self.name[i]

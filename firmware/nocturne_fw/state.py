@@ -23,6 +23,7 @@ Everything a scene draws is formatted here, once per line (≈ 1 Hz), into
 """
 
 import json
+import sys
 
 import framebuf
 from micropython import const
@@ -34,6 +35,10 @@ MAX_LINE = const(4096)  # protocol v1: a line (newline excluded here) is at most
 COVER_BYTES = const(512)  # 64 x 64 px at 1 bit per pixel
 MAX_STR = const(40)  # longest string kept; the server trims to 30, this bounds a hostile one
 MAX_NUM = 1e9  # anything larger is garbage (10 GbE is 1.2e6 KB/s)
+
+# MicroPython's json reads a memoryview in place (the Link's line buffer: no copy of the
+# line among the line's garbage); CPython's (the emulator) takes bytes only.
+_COPY_VIEW = sys.implementation.name != "micropython"
 
 DASH = "\u2014"  # shown for an unknown value; the text writer degrades it if the font lacks it
 
@@ -161,7 +166,8 @@ class State:
     # -- parsing --------------------------------------------------------------
 
     def feed(self, line):
-        """Apply one line (bytes, or str, without its newline). Return True if applied."""
+        """Apply one line (bytes, a memoryview valid for the call, or str; without its
+        newline). Return True if applied."""
         if type(line) is str:
             line = line.encode()
         n = len(line)
@@ -172,6 +178,8 @@ class State:
         if n > MAX_LINE or n < 2 or line[0] != 123 or line[n - 1] != 125:  # "{" ... "}"
             self.bad += 1
             return False
+        if _COPY_VIEW and type(line) is memoryview:
+            line = bytes(line)
         try:
             obj = json.loads(line)
         except Exception:  # ValueError, UnicodeError, MemoryError on a full heap
@@ -296,7 +304,24 @@ class State:
         self.alert_scene = ALERT_TARGETS.get(target, -1) if self.alert else -1
         for part in self.parts:
             part.swap(obj)
+        self._release()
         self.serial += 1
+
+    def _release(self):
+        """Point the spare tables at what is shown: the last line's strings and floats
+        die now, not one line later, so that only one line's objects outlive a line (two
+        generations, made in two places, would keep each other's holes apart)."""
+        for k, kind in KEYS:
+            self._v[k] = self.v[k]
+            self._txt[k] = self.txt[k]
+            if kind == K_RATE:
+                self._unit[k] = self.unit[k]
+        for i in range(TOP_CPU):
+            self._tp_name[i] = self.tp_name[i]
+            self._tp_txt[i] = self.tp_txt[i]
+        for i in range(TOP_RAM):
+            self._tr_name[i] = self.tr_name[i]
+            self._tr_txt[i] = self.tr_txt[i]
 
     def _procs(self, tp, tr, original=False):
         """Top processes into the spare lists; return (tp_n, tr_n)."""

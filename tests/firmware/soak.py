@@ -95,9 +95,12 @@ class Udp:
 
 
 class Tcp:
+    """The board's end of a connection. What the server sent waits in the LAN's one
+    preallocated buffer (``Lan.rx``): a bytes object per read would be the fake's garbage
+    among the board's objects in the 128 KB heap."""
+
     def __init__(self, lan):
         self.lan = lan
-        self.rx = b""
         self.closed = False  # by the server: reads give 0
 
     def settimeout(self, t):
@@ -107,10 +110,12 @@ class Tcp:
         pass
 
     def connect(self, addr):
-        if not self.lan.up:
+        lan = self.lan
+        if not lan.up:
             raise OSError(111)  # ECONNREFUSED
-        self.lan.conn = self
-        self.lan.connects += 1
+        lan.conn = self
+        lan.head = lan.tail = 0
+        lan.connects += 1
 
     def send(self, d):
         if self.closed:
@@ -118,11 +123,12 @@ class Tcp:
         return len(d)
 
     def readinto(self, buf):
-        if not self.rx:
+        lan = self.lan
+        if lan.conn is not self or lan.head == lan.tail:
             return 0 if self.closed else None
-        n = min(len(buf), len(self.rx))
-        buf[:n] = self.rx[:n]
-        self.rx = self.rx[n:]
+        n = min(len(buf), lan.tail - lan.head)
+        buf[:n] = lan.mv[lan.head : lan.head + n]
+        lan.head += n
         return n
 
     def close(self):
@@ -144,6 +150,9 @@ class Lan:
         self.queries = 0
         self.connects = 0
         self.answer = b'{"name": "DESK", "port": 8090, "proto": 2, "pairing": false}'
+        self.rx = bytearray(2560)  # sent, not yet read: a line with a cover is ~2.2 KB
+        self.mv = memoryview(self.rx)
+        self.head = self.tail = 0
 
     def socket(self, af=2, kind=1):
         return Udp(self) if kind == 2 else Tcp(self)
@@ -163,10 +172,17 @@ class Lan:
         pass
 
     def push(self, data):
-        if self.conn is not None and not self.frozen:
-            self.conn.rx += data
-            return True
-        return False
+        if self.conn is None or self.frozen:
+            return False
+        n = self.tail - self.head
+        if self.head:  # what is left, moved to the front in place
+            self.mv[:n] = self.mv[self.head : self.tail]
+            self.head, self.tail = 0, n
+        if n + len(data) > len(self.rx):
+            return False  # the board is not reading: a real server's send would block
+        self.mv[n : n + len(data)] = data
+        self.tail = n + len(data)
+        return True
 
 
 class Wlan:

@@ -180,7 +180,18 @@ class Wlan(FakeWLAN):
 
 def make_link(lan, host="", name="", token="", memo=None, wlan=None):
     lines = []
-    link = N.Link(wlan or Wlan(), lan, "ssid", "pw", host, 8090, lines.append, name, token, memo)
+    link = N.Link(
+        wlan or Wlan(),
+        lan,
+        "ssid",
+        "pw",
+        host,
+        8090,
+        lambda b: lines.append(bytes(b)),
+        name,
+        token,
+        memo,
+    )
     link.got = lines
     return link
 

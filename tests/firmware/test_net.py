@@ -9,7 +9,7 @@ from nocturne_fw import net as N
 def link():
     lines = []
     srv = FakeServer()
-    lk = N.Link(FakeWLAN(), srv, "s", "p", "h", 8090, lines.append)
+    lk = N.Link(FakeWLAN(), srv, "s", "p", "h", 8090, lambda b: lines.append(bytes(b)))
     lk.got = lines
     lk.srv = srv
     t = 0
