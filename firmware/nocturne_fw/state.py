@@ -28,7 +28,17 @@ import sys
 import framebuf
 from micropython import const
 from nocturne_fw.scene_ids import ALERT_TARGETS
-from nocturne_fw.text import intern
+from nocturne_fw.text import (
+    BIG_KEYS,
+    MOST_BIG,
+    MOST_INT,
+    fmt_dec,
+    fmt_int,
+    fmt_mb,
+    fmt_rate,
+    intern,
+    iround,
+)
 from nocturne_fw.wire_tables import K_BOOL, K_DEC, K_INT, K_RATE, K_STR, KEYS
 
 MAX_LINE = const(4096)  # protocol v1: a line (newline excluded here) is at most 4096 bytes
@@ -55,72 +65,6 @@ TOP_RAM = const(2)  # tr: up to 2 processes by RAM
 MEDIA_NONE = const(0)  # nothing known
 MEDIA_PLAYING = const(1)
 MEDIA_PAUSED = const(2)
-
-
-def iround(x):
-    """Round half away from zero, identically on CPython and MicroPython."""
-    if x < 0:
-        return -int(-x + 0.5)
-    return int(x + 0.5)
-
-
-# Widest text a number may become, in characters: what its box on the panel holds.
-MOST_INT = const(4)  # "4650" MHz, "1180" RPM, "-999"
-MOST_BIG = const(3)  # temperatures in the 14 px big font: "-40", "100" + "°" in 62 px
-MOST_DEC = const(5)  # "999.9" GB
-BIG_KEYS = ("ct", "gt", "wt")  # drawn in the big font on their scene
-_SUFFIXES = ("K", "M", "G")
-
-
-def _compact(n, most):
-    """Integer ``n`` in at most ``most`` characters: plain, else thousands with K, M, G.
-    |n| < 1e9 (State refuses more), so "G" always fits in 3 characters."""
-    s = "%d" % n
-    if len(s) <= most:
-        return s
-    for suffix in _SUFFIXES:
-        n = -((-n + 500) // 1000) if n < 0 else (n + 500) // 1000
-        s = "%d" % n
-        if len(s) + 1 <= most:
-            return s + suffix
-    return s + "G"
-
-
-def fmt_int(x, most=MOST_INT):
-    return _compact(iround(x), most)
-
-
-def fmt_dec(x):
-    if -99.95 < x < 999.95:
-        t = iround(x * 10)
-        if t < 0:
-            return "-%d.%d" % (-t // 10, -t % 10)
-        return "%d.%d" % (t // 10, t % 10)
-    return fmt_int(x, MOST_DEC - 1)
-
-
-def fmt_rate(kb):
-    """KB/s -> (number, unit): 3 significant characters at most, 1 MB = 1024 KB."""
-    if kb < 0:
-        return fmt_int(kb, MOST_INT), "K"
-    if kb < 999.5:
-        return fmt_int(kb), "K"
-    mb = kb / 1024
-    if mb < 9.95:
-        return fmt_dec(mb), "M"
-    if mb < 999.5:
-        return fmt_int(mb), "M"
-    gb = mb / 1024
-    if gb < 9.95:
-        return fmt_dec(gb), "G"
-    return fmt_int(gb), "G"
-
-
-def fmt_mb(mb):
-    """RAM of a process in MB -> compact text."""
-    if mb < 999.5:
-        return fmt_int(mb, MOST_INT - 1) + "M"
-    return fmt_dec(mb / 1024) + "G"
 
 
 def _num_ok(x):

@@ -248,3 +248,73 @@ def fit(s, font, width, ellipsis="."):
         return s
     n = _cut(s, _face(font), width - text_width(ellipsis, font))
     return s[:n] + ellipsis
+
+
+# --- numbers as the panel shows them: each fits the box it is drawn in (compact K/M/G
+# or one decimal), rounded half away from zero identically on CPython and MicroPython ---
+
+
+def iround(x):
+    """Round half away from zero, identically on CPython and MicroPython."""
+    if x < 0:
+        return -int(-x + 0.5)
+    return int(x + 0.5)
+
+
+# Widest text a number may become, in characters: what its box on the panel holds.
+MOST_INT = const(4)  # "4650" MHz, "1180" RPM, "-999"
+MOST_BIG = const(3)  # temperatures in the 14 px big font: "-40", "100" + "°" in 62 px
+MOST_DEC = const(5)  # "999.9" GB
+BIG_KEYS = ("ct", "gt", "wt")  # drawn in the big font on their scene
+_SUFFIXES = ("K", "M", "G")
+
+
+def _compact(n, most):
+    """Integer ``n`` in at most ``most`` characters: plain, else thousands with K, M, G.
+    |n| < 1e9 (State refuses more), so "G" always fits in 3 characters."""
+    s = "%d" % n
+    if len(s) <= most:
+        return s
+    for suffix in _SUFFIXES:
+        n = -((-n + 500) // 1000) if n < 0 else (n + 500) // 1000
+        s = "%d" % n
+        if len(s) + 1 <= most:
+            return s + suffix
+    return s + "G"
+
+
+def fmt_int(x, most=MOST_INT):
+    return _compact(iround(x), most)
+
+
+def fmt_dec(x):
+    if -99.95 < x < 999.95:
+        t = iround(x * 10)
+        if t < 0:
+            return "-%d.%d" % (-t // 10, -t % 10)
+        return "%d.%d" % (t // 10, t % 10)
+    return fmt_int(x, MOST_DEC - 1)
+
+
+def fmt_rate(kb):
+    """KB/s -> (number, unit): 3 significant characters at most, 1 MB = 1024 KB."""
+    if kb < 0:
+        return fmt_int(kb, MOST_INT), "K"
+    if kb < 999.5:
+        return fmt_int(kb), "K"
+    mb = kb / 1024
+    if mb < 9.95:
+        return fmt_dec(mb), "M"
+    if mb < 999.5:
+        return fmt_int(mb), "M"
+    gb = mb / 1024
+    if gb < 9.95:
+        return fmt_dec(gb), "G"
+    return fmt_int(gb), "G"
+
+
+def fmt_mb(mb):
+    """RAM of a process in MB -> compact text."""
+    if mb < 999.5:
+        return fmt_int(mb, MOST_INT - 1) + "M"
+    return fmt_dec(mb / 1024) + "G"

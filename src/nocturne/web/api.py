@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..collect.collector import LHM, LOCAL, LOCAL_FIRST
+from ..collect.collector import GPU, LHM, LOCAL, LOCAL_FIRST
 from ..config.file import parse_json, read_text
 from ..config.model import Config, ConfigError, config_from_mapping, load_config
 from ..devices.board_firmware import firmware_current
@@ -33,6 +33,7 @@ from ..devices.pairing_file import pair_board, secrets_line, unpair_board, write
 from ..mqtt.commands import CONTRAST, SCENE, SCREEN, Entity, parse_command
 from ..safe_text import printable
 from ..snapshot.fields import FIELDS
+from ..sources.gpu import gpu_list
 from ..wire import scene_ids
 from .server import json_response, log
 
@@ -75,6 +76,7 @@ def add_routes(app: web.Application, exporter: WebExporter) -> None:
     app.router.add_post("/api/boards/unpair", api.unpair)
     app.router.add_post("/api/boards/{id:[0-9]+}/{control:scene|screen|contrast}", api.control)
     app.router.add_get("/api/sensors", api.sensors)
+    app.router.add_get("/api/gpus", api.gpus)
     app.router.add_get("/api/config", api.get_config)
     app.router.add_put("/api/config", api.put_config)
     app.router.add_get("/api/health", api.health)
@@ -137,6 +139,34 @@ def sensors_document(desk: Desk) -> list[dict[str, Any]]:
                     "value": value,
                     "unit": f.unit,
                     "field": f.key if from_local(f.attr) else None,
+                }
+            )
+    return out + gpu_sensors(gpu_list(desk.collector.current(GPU)), lhm)
+
+
+# Units of the GPU readings that are not protocol fields (sources/gpu/model.EXTRA_FIELDS).
+_EXTRA_UNITS = {"power_w": "W", "clock_mhz": "MHz"}
+
+
+def gpu_sensors(gpus: list[dict[str, Any]], lhm: LhmReading | None) -> list[dict[str, Any]]:
+    """Each GPU's direct readings (NVML, amdgpu, i915/xe) as sensors: ``gpu/<pci>/<attr>``,
+    named after the GPU and what feeds it; the shown GPU feeds a field where LHM has none."""
+    by_attr = {f.attr: f for f in FIELDS}
+    out: list[dict[str, Any]] = []
+    for gpu in gpus:
+        for attr, reading in gpu["fields"].items():
+            if reading["value"] is None:
+                continue
+            field = by_attr.get(attr)
+            lhm_has = lhm is not None and getattr(lhm.hardware, attr, None) is not None
+            label = field.label if field is not None else attr
+            out.append(
+                {
+                    "id": f"gpu/{gpu['pci']}/{attr}",
+                    "name": f"{gpu['name']} / {label} ({reading['source']})",
+                    "value": reading["value"],
+                    "unit": field.unit if field is not None else _EXTRA_UNITS.get(attr, ""),
+                    "field": field.key if field and gpu["shown"] and not lhm_has else None,
                 }
             )
     return out
@@ -222,6 +252,11 @@ class _Api:
 
     async def sensors(self, request: web.Request) -> web.StreamResponse:
         return json_response(sensors_document(self.desk))
+
+    async def gpus(self, request: web.Request) -> web.StreamResponse:
+        """Every GPU read directly, the one shown, each field's value and what feeds it or
+        why it is empty (sources/gpu: gpu_list)."""
+        return json_response(gpu_list(self.desk.collector.current(GPU)))
 
     async def health(self, request: web.Request) -> web.StreamResponse:
         return json_response(self.exporter.health())

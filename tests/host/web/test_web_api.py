@@ -187,6 +187,7 @@ async def test_sensors_name_the_field_each_feeds_and_picking_another_reaches_the
     assert sensors[chosen]["field"] == "ct" and sensors[other]["field"] is None
     assert {"id", "name", "value", "unit", "field"} == set(sensors[chosen])
     assert sensors["local/sys_disk_usage"]["field"] == "su"  # psutil first, as merged
+    assert isinstance(await page.get("/api/gpus"), list)  # this machine's GPUs: none here
     board = await Board.connect(server.devices.port)
     try:
         config = await page.get("/api/config")
