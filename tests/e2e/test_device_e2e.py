@@ -62,10 +62,9 @@ async def test_a_changed_capture_reaches_the_glass_within_two_polls(rig: Rig):
     for value in (67, 71, 58):
         rig.capture.set("cpu_temp", value)
         rig.publish()
-        took = await rig.until(
-            lambda v=value: dev.app.state.txt["ct"] == str(v), 4 * POLL, f"ct {value}"
-        )
-        assert took <= 2 * POLL, took
+        # How soon is bench_e2e's figure (capture change to glass); here only that it comes
+        # (the bound is a hang detector, not a budget: tests never time).
+        await rig.until(lambda v=value: dev.app.state.txt["ct"] == str(v), 40 * POLL, f"ct {value}")
         assert shows(dev, str(value), FM)  # drawn in the same tick the line arrived
 
 
@@ -140,10 +139,11 @@ async def test_ten_devices_one_never_reading(rig: Rig):
     for value in (61, 66, 72):
         rig.capture.set("cpu_temp", value)
         rig.publish()
-        took = await rig.until(
-            lambda v=str(value): all(d.app.state.txt["ct"] == v for d in live), 6 * POLL, "nine"
+        # The stuck one delays none of them past a hang detector's bound (how soon is
+        # bench_e2e's fan-out figure: tests never time).
+        await rig.until(
+            lambda v=str(value): all(d.app.state.txt["ct"] == v for d in live), 40 * POLL, "nine"
         )
-        assert took <= 2 * POLL + 0.3, took
     assert stuck.app.state.serial == 0 and stuck.app.state.txt["ct"] == DASH
     assert all(shows(d, "72", FM) for d in live[:3])
     assert all(d.errors == 0 for d in devs)
