@@ -5,6 +5,7 @@ The folder comes from the one lookup, ``nocturne.firmware_files.find_firmware_di
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 import sys
@@ -44,14 +45,23 @@ def firmware_main(fw: Path) -> types.ModuleType:
     """``firmware/main.py`` as the module ``main`` (loaded once; its ``build()`` makes a
     board and holds no state between calls)."""
     mod = sys.modules.get("main")
-    if mod is not None and Path(getattr(mod, "__file__", "") or "").resolve() == fw / "main.py":
-        return mod
-    spec = importlib.util.spec_from_file_location("main", fw / "main.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["main"] = mod
-    spec.loader.exec_module(mod)
+    if mod is None or Path(getattr(mod, "__file__", "") or "").resolve() != fw / "main.py":
+        spec = importlib.util.spec_from_file_location("main", fw / "main.py")
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["main"] = mod
+        spec.loader.exec_module(mod)
+    bind_micropython_gc()
     return mod
+
+
+def bind_micropython_gc() -> None:
+    """Give every loaded firmware module the shims' ``gc`` (``shims/_mp_gc.py`` says why)."""
+    import _mp_gc  # type: ignore[import-not-found]  # from SHIMS_DIR, on sys.path
+
+    for name, mod in list(sys.modules.items()):
+        if (name == "main" or name.startswith("nocturne_fw")) and getattr(mod, "gc", None) is gc:
+            mod.gc = _mp_gc  # type: ignore[attr-defined]
 
 
 def stamp_version(fs_dir: Path, fw: Path) -> None:
