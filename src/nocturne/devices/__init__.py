@@ -9,10 +9,9 @@ mDNS)."""
 
 from __future__ import annotations
 
-import importlib
+from ..lazy_face import lazy_face
 
-# The public face, name -> the module that defines it. Imported on first use (PEP 562), so
-# importing the package costs nothing and pulls in no optional dependency.
+# The public face, name -> the module that defines it, imported on first use (lazy_face.py).
 _FACE = {
     "DeviceServer": "server",
     "DeviceInfo": "server",
@@ -29,8 +28,4 @@ _FACE = {
 }
 __all__ = sorted(_FACE)
 
-
-def __getattr__(name: str) -> object:
-    if name not in _FACE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_FACE[name]}", __name__), name)
+__getattr__ = lazy_face(__name__, _FACE)

@@ -7,10 +7,9 @@ registers the server to start at log-in (a backend per platform); ``pair_cli`` i
 
 from __future__ import annotations
 
-import importlib
+from ..lazy_face import lazy_face
 
-# The public face, name -> the module that defines it. Imported on first use (PEP 562), so
-# importing the package costs nothing and pulls in no optional dependency.
+# The public face, name -> the module that defines it, imported on first use (lazy_face.py).
 _FACE = {
     "main": "cli",
     "ServerThread": "server_thread",
@@ -20,8 +19,4 @@ _FACE = {
 }
 __all__ = sorted(_FACE)
 
-
-def __getattr__(name: str) -> object:
-    if name not in _FACE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_FACE[name]}", __name__), name)
+__getattr__ = lazy_face(__name__, _FACE)
