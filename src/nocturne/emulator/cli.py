@@ -116,14 +116,17 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
     p.add_argument(
         "--fs",
         metavar="DIR",
-        help="the board's filesystem (settings.json); default: a fresh temporary one",
+        help="the board's filesystem (settings.json); default: a fresh temporary one. When it "
+        "holds firmware (main.py and nocturne_fw/, as nocturne flash or an update leaves "
+        "them) the board runs those files, boot.py first",
     )
     p.add_argument(
         "--firmware",
         "--firmware-dir",
         dest="firmware",
         metavar="DIR",
-        help="firmware directory (default: $NOCTURNE_FIRMWARE, the installed copy, the checkout)",
+        help="firmware directory when --fs holds none (default: $NOCTURNE_FIRMWARE, the "
+        "installed copy, the checkout)",
     )
     p.add_argument(
         "--runtime",
