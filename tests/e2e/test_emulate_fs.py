@@ -39,21 +39,49 @@ HEAP = 256 * 1024
 
 def firmware_source(tmp_path: Path, mark: Path, label: str) -> Path:
     """The checkout's firmware with the markers in: boot.py logs ``boot <cwd>``, the package
-    logs ``fw <label>`` when imported, with an update swap in boot.py (update/ → place)."""
+    logs ``fw <label>`` when imported, boot.py moves an update staged in update/ into place,
+    and the app calls machine.reset() after a tick once ``<mark>.reset`` exists."""
     src = tmp_path / f"src-{label}"
     shutil.copytree(find_firmware_dir(), src, ignore=shutil.ignore_patterns("__pycache__"))
     with (src / "boot.py").open("a") as f:
         f.write(
             "import os\n"
-            "try:\n"
-            "    os.rename('update/nocturne_fw/__init__.mpy', 'nocturne_fw/__init__.mpy')\n"
-            "except OSError:\n"
-            "    pass\n"
+            "for _n in ('__init__.mpy', '__init__.py'):\n"
+            "    try:\n"
+            "        os.rename('update/nocturne_fw/' + _n, 'nocturne_fw/' + _n)\n"
+            "    except OSError:\n"
+            "        pass\n"
             f"with open({str(mark)!r}, 'a') as _m:\n"
             "    _m.write('boot ' + os.getcwd() + '\\n')\n"
         )
     with (src / "nocturne_fw" / "__init__.py").open("a") as f:
         f.write(f"\nwith open({str(mark)!r}, 'a') as _m:\n    _m.write('fw {label}\\n')\n")
+    main = (src / "main.py").read_text()
+    hook = f"""
+
+_build_plain = build
+
+
+def build(*args, **kw):
+    import os
+
+    app = _build_plain(*args, **kw)
+    plain_tick = app.tick
+
+    def tick():
+        plain_tick()
+        try:
+            os.remove({str(mark) + ".reset"!r})
+        except OSError:
+            return
+        machine.reset()
+
+    app.tick = tick
+    return app
+"""
+    end = '\n\nif __name__ == "__main__":'
+    assert main.count(end) == 1
+    (src / "main.py").write_text(main.replace(end, hook + end))
     return src
 
 
@@ -162,3 +190,40 @@ def test_compiled_files_need_the_micropython_runtime(
     args = argparse.Namespace(runtime="micropython", mpy=True, fs=str(fs), heap=None)
     with pytest.raises(EmulatorError, match="drop --mpy"):
         device_factory(args)
+
+
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
+async def test_machine_reset_boots_the_update_staged_on_the_fs(
+    rig: Rig, tmp_path: Path, runtime: str
+) -> None:
+    """An update staged in the board's folder while it runs; the firmware calls
+    machine.reset(); ``nocturne emulate`` starts the board again on the same folder, boot.py
+    moves the update into place, and the new files run and reach live data."""
+    mark = tmp_path / "ran.log"
+    compiler = unix_port_compiler() if runtime == "micropython" else None
+    fs = flashed_fs(tmp_path / "fs", firmware_source(tmp_path, mark, "v1"), compiler)
+    emu = PtyEmulator(emulator_cmd(rig.port, "--fs", str(fs), "--runtime", runtime), tmp_path)
+    try:
+
+        def hub() -> bool:
+            pic, status = emu.screen()
+            return status.startswith("HUB") and find_text(pic, "54", FM)
+
+        await emu.until(hub, 20, "HUB with live data")
+        v2 = firmware_source(tmp_path, mark, "v2")
+        init = PurePosixPath("nocturne_fw/__init__.py")
+        if compiler is None:
+            (fs / "update" / "nocturne_fw").mkdir(parents=True)
+            shutil.copyfile(v2 / "nocturne_fw" / "__init__.py", fs / "update" / init)
+        else:
+            stage_compiled(v2, [init], fs / "update", compiler)
+        emu.out.clear()
+        Path(f"{mark}.reset").touch()
+        await emu.until(lambda: "fw v2" in mark.read_text() and hub(), 20, "v2 with live data")
+        emu.send(b"q")
+        assert emu.proc.wait(10) == 0
+    finally:
+        emu.close()
+    assert mark.read_text() == f"boot {fs}\nfw v1\nboot {fs}\nfw v2\n"
+    assert b"machine.reset(): the board restarts" in emu.out
+    assert b"Traceback" not in emu.out

@@ -61,6 +61,10 @@ def _forget(old: Path) -> None:
     would keep answering the imports)."""
     with contextlib.suppress(ValueError):
         sys.path.remove(str(old))
+    _drop_modules()
+
+
+def _drop_modules() -> None:
     for name in list(sys.modules):
         if name in ("main", "boot") or name == "nocturne_fw" or name.startswith("nocturne_fw."):
             del sys.modules[name]
@@ -98,6 +102,7 @@ def board_firmware(
             "nocturne flash --source"
         )
     install_paths(own)
+    _drop_modules()  # a boot imports the files as they are now (an update may have swapped them)
     run_boot(own)
     return own, True
 

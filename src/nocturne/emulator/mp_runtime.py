@@ -43,6 +43,7 @@ BOARD_DIR = Path(__file__).resolve().parent / "mp_board"
 DEFAULT_HEAP = 256 * 1024  # 64-bit: objects twice a board's; a session lives in ~190 KB and
 # nothing is allocated on a screen's first draw (issue 20)
 START_TIMEOUT = 30.0  # s: imports on a small heap take a while on a loaded machine
+RESET_EXIT = 75  # the board's exit status after machine.reset() (board_main.py)
 _DEFAULT: Any = object()
 
 
@@ -184,6 +185,7 @@ class MpDevice:
             "board": board,
             "fs": str(self.fs_dir),
             "boot": own is not None,
+            "reset_exit": RESET_EXIT,
             "lan": list(lan) if lan else None,
             "short_ms": SHORT_PRESS_MS,
             "long_ms": LONG_PRESS_MS,
@@ -301,6 +303,11 @@ class MpDevice:
     @property
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    @property
+    def reset_called(self) -> bool:
+        """The firmware called machine.reset(): the board process ended to start again."""
+        return self.proc.poll() == RESET_EXIT
 
     def press(self, long: bool = False) -> None:
         self._sent_presses += 1

@@ -319,4 +319,7 @@ class Driver:
                 nxt = time.ticks_ms()  # behind (a slow frame): do not try to catch up
 
 
-Driver().run()
+try:
+    Driver().run()
+except machine.ResetCalled:  # machine.reset(): the PC side starts the board again
+    sys.exit(CFG["reset_exit"])
