@@ -142,8 +142,8 @@ def run(args: argparse.Namespace, runner: Runner = run_command) -> int:
             f"{server_text(sec)}; {len(plan.files)} files from {plan.firmware_dir}",
             flush=True,
         )
-        record_pairing(plan)  # before the copy: a board that runs has a token the server knows
-        execute_plan(plan, runner)
+        # before the copy: a board that runs has a token the server knows
+        execute_plan(plan, runner, before_copy=lambda: record_pairing(plan))
     except FlashError as exc:
         print(f"nocturne flash: {exc}", file=sys.stderr)
         return 1

@@ -150,12 +150,16 @@ def execute_plan(
     runner: Runner = run_command,
     *,
     wait: bool = True,
-    read: Callable[[Sequence[str]], str] = read_command,
-    fetch: Callable[[Release], Path] = fetch_release,
+    read: Callable[[Sequence[str]], str] | None = None,
+    fetch: Callable[[Release], Path] | None = None,
+    before_copy: Callable[[], None] | None = None,
 ) -> None:
     """Flash (when an image is given, or the pinned release when the board has no
     MicroPython), read the board's .mpy version (``read`` runs the probe and returns its
-    output), then stage and copy the files and reset the board."""
+    output), then stage and copy the files and reset the board. ``before_copy`` runs once
+    MicroPython is there (cli.py records the pairing then: not for a board left as it was)."""
+    read = read_command if read is None else read
+    fetch = fetch_release if fetch is None else fetch
     answer: str | None = None  # the probe's output, when it was run before any flashing
     if plan.image is None and plan.release is not None:
         probe = probe_command(plan.port)
@@ -185,6 +189,8 @@ def execute_plan(
             f"{plan.port} (without --firmware)"
         )
     compiler = choose_compiler(plan, read, answer) if plan.compile else None
+    if before_copy is not None:
+        before_copy()
     with tempfile.TemporaryDirectory(prefix="nocturne-flash-") as tmp:
         stage_dir = Path(tmp)
         files = stage_firmware(

@@ -21,7 +21,7 @@ from nocturne.flash import FlashError, FlashPlan, Secrets
 from nocturne.flash import mpy as M
 from nocturne.flash import release as R
 
-from .flash_helpers import esp32s3_image, make_firmware_tree
+from .flash_helpers import esp32s3_image, flash_args, make_firmware_tree
 
 BOARD_SAYS_MPY = "MPY 6406\n"  # an ESP32-S3 running MicroPython 1.2x (xtensawin, .mpy 6.3)
 
@@ -105,8 +105,9 @@ def test_download_is_checked_cached_and_reused(
     assert site.requests == 1
     lines = out.getvalue().splitlines()
     assert lines[0] == f"Downloading http://127.0.0.1:{site.port}/firmware/{release.file_name}"
-    shown = [int(ln.split("%")[0]) for ln in lines[1:]]  # 16 KiB chunks of a 34 KB image
-    assert shown == [40, 90, 100]  # one line per tenth reached, not one per chunk
+    # one line per tenth reached, not one per chunk (how many: as the bytes arrive)
+    shown = [int(ln.split("%")[0]) for ln in lines[1:]]
+    assert shown == sorted(set(shown)) and all(p % 10 == 0 for p in shown)
     assert lines[-1] == f"  100% ({len(image) / 1e6:.1f} of {len(image) / 1e6:.1f} MB)"
     assert sorted(p.name for p in path.parent.iterdir()) == [release.file_name]
 
@@ -120,20 +121,23 @@ def test_download_is_checked_cached_and_reused(
     assert site.requests == 2
 
 
-def test_progress_rewrites_one_line_on_a_terminal(site: MicroPythonOrg, image: bytes) -> None:
+def test_progress_rewrites_one_line_on_a_terminal_and_logs_tenths() -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
-    out = Terminal()
-    progress = R.Progress(out, "http://x/a.bin", 1000)
-    for _ in range(4):
-        progress.add(250)
-    progress.done()
-    assert out.getvalue() == (
-        "Downloading http://x/a.bin\n\r  25% (0.0 of 0.0 MB)\r  50% (0.0 of 0.0 MB)"
-        "\r  75% (0.0 of 0.0 MB)\r  100% (0.0 of 0.0 MB)\n"
-    )
+    for out, shown in (
+        (Terminal(), "\r  {}% (0.0 of 0.0 MB)"),
+        (io.StringIO(), "  {}% (0.0 of 0.0 MB)\n"),
+    ):
+        progress = R.Progress(out, "http://x/a.bin", 1000)
+        for _ in range(4):
+            progress.add(250)
+        progress.done()
+        steps = (25, 50, 75, 100) if out.isatty() else (20, 50, 70, 100)  # a log: tenths
+        end = "\n" if out.isatty() else ""
+        expected = "".join(shown.format(p) for p in steps)
+        assert out.getvalue() == f"Downloading http://x/a.bin\n{expected}{end}"
 
 
 def test_wrong_hash_is_refused_and_nothing_is_written(
@@ -154,6 +158,35 @@ def test_wrong_hash_is_refused_and_nothing_is_written(
     assert ran == []  # neither esptool nor mpremote: the board is as it was
     assert list((tmp_path / "cache" / "nocturne").iterdir()) == []  # the bad download is gone
     assert site.requests == 1
+
+
+def test_nocturne_flash_refuses_a_wrong_hash_before_touching_board_or_config(
+    site: MicroPythonOrg,
+    image: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The whole command: exit 1 with the message, no esptool or mpremote run, the board's
+    pairing not recorded in config.json (the board never got its token)."""
+    monkeypatch.setattr(R, "PINNED", pinned_to(image + b"the real one differs"))
+    monkeypatch.setattr(flash.cli, "PINNED", R.PINNED)
+    monkeypatch.setattr(flash.plan, "read_command", silent)  # mpremote found no MicroPython
+    monkeypatch.setattr(flash.cli, "check_port_access", lambda port: None)
+    monkeypatch.setattr(flash.cli, "check_tools_present", lambda need_esptool: None)
+    fw = make_firmware_tree(tmp_path)
+    config = tmp_path / "config.json"
+    config.write_text('{"port": 9091}')
+    argv = ["--port", "/dev/ttyACM0", "--ssid", "Home", "--password", "p" * 8, "--host",
+            "10.0.0.9", "--firmware-dir", str(fw), "--config", str(config)]  # fmt: skip
+    ran: list[list[str]] = []
+    assert flash.run(flash_args(*argv), runner=lambda c: ran.append(list(c)) or 0) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Downloading http://127.0.0.1:")  # the progress, then one message
+    assert err.splitlines()[-1].startswith("nocturne flash: The download of ")
+    assert "nothing was written to the board" in err
+    assert ran == []
+    assert config.read_text() == '{"port": 9091}'
 
 
 def test_a_cut_download_is_not_cached(site: MicroPythonOrg, image: bytes, tmp_path: Path) -> None:
