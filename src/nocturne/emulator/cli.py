@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,14 +118,17 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
     p.add_argument(
         "--fs",
         metavar="DIR",
-        help="the board's filesystem (settings.json); default: a fresh temporary one",
+        help="the board's filesystem (settings.json); default: a fresh temporary one. When it "
+        "holds firmware (main.py and nocturne_fw/, as nocturne flash or an update leaves "
+        "them) the board runs those files, boot.py first",
     )
     p.add_argument(
         "--firmware",
         "--firmware-dir",
         dest="firmware",
         metavar="DIR",
-        help="firmware directory (default: $NOCTURNE_FIRMWARE, the installed copy, the checkout)",
+        help="firmware directory when --fs holds none (default: $NOCTURNE_FIRMWARE, the "
+        "installed copy, the checkout)",
     )
     p.add_argument(
         "--runtime",
@@ -209,17 +214,21 @@ class Session:
         port = args.port if args.port is not None else configured_port(config and Path(config))
         secrets = _secrets(args, port)
         host = getattr(secrets, "SERVER_HOST", args.host)
-        self.device = device_factory(args)(  # Device, or MpDevice under --runtime micropython
+        # one filesystem for every boot of the board (machine.reset() starts it again)
+        self._fs_tmp = None if args.fs else tempfile.TemporaryDirectory(prefix="nocturne-board-")
+        self._build = functools.partial(
+            device_factory(args),  # Device, or MpDevice under --runtime micropython
             args.host,
             port,
             board=args.board,
             secrets=secrets,
             lan=board_lan(host if isinstance(host, str) else args.host),
-            fs_dir=args.fs,
+            fs_dir=args.fs or self._fs_tmp.name,  # type: ignore[union-attr]
             firmware=args.firmware,
             name="emulated",
             strict=False,
         )
+        self.device = self._build()
         self.emu = Emulator([self.device])
         self.views: list[Any] = []
         self.png = None
@@ -309,7 +318,14 @@ class Session:
         if self.next_press is not None and t >= self.next_press:
             self.device.press()
             self.next_press += self.args.press_every
-        self.emu.tick_all()
+        from machine import ResetCalled  # the shims' (on the path once a board is built)
+
+        try:
+            self.emu.tick_all()
+        except ResetCalled:  # machine.reset() in this Python
+            self.reboot()
+        if getattr(self.device, "reset_called", False):  # ... in the MicroPython child
+            self.reboot()
         for v in self.views:
             if v is self.png:
                 self.png.poll(self.device)
@@ -323,6 +339,14 @@ class Session:
         if self.args.seconds is not None and t >= self.args.seconds:
             return False
         return not self.quit
+
+    def reboot(self) -> None:
+        """The board starts again on the same filesystem, boot.py first: what an update
+        staged there does takes effect now."""
+        print("nocturne emulate: machine.reset(): the board restarts", file=sys.stderr)
+        self.device.close()
+        self.device = self._build()
+        self.emu.devices[:] = [self.device]
 
     def run(self) -> int:
         from nocturne_fw import app as A
@@ -360,6 +384,8 @@ class Session:
             if v is not self.window:
                 v.close()
         self.emu.close()
+        if self._fs_tmp is not None:
+            self._fs_tmp.cleanup()
 
 
 def terminal_too_small(out: Any, scale: int) -> str | None:

@@ -33,10 +33,10 @@ from ..safe_text import printable
 from .errors import EmulatorError
 from .firmware_loader import (
     SHIMS_DIR,
+    board_firmware,
     find_firmware,
     firmware_main,
     install_paths,
-    stamp_version,
 )
 from .glass_text import find_text, text_patch
 from .lwip_socket import LOOPBACK_LAN, LWIP_RCV_WINDOW, Faults, LwipSocket, LwipSocketModule
@@ -102,7 +102,13 @@ class Device:
         strict: bool = True,
         lan: tuple[str, str] = LOOPBACK_LAN,
     ) -> None:
-        fw = install_paths(firmware)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if fs_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="nocturne-board-")
+            fs_dir = self._tmp.name
+        self.fs_dir = Path(fs_dir).resolve()
+        self.fs_dir.mkdir(parents=True, exist_ok=True)
+        fw, self.own_firmware = board_firmware(self.fs_dir, firmware)  # boot.py run if own
         import machine
         import network
         from nocturne_fw import board as fw_board
@@ -112,13 +118,6 @@ class Device:
         self.name = name
         self.strict = strict
         self.errors = 0  # ticks that raised (survived as the firmware does)
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if fs_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="nocturne-board-")
-            fs_dir = self._tmp.name
-        self.fs_dir = Path(fs_dir).resolve()
-        self.fs_dir.mkdir(parents=True, exist_ok=True)
-        stamp_version(self.fs_dir, fw)
         if secrets is _DEFAULT:
             secrets = make_secrets(host, port, board)
         self.secrets = secrets

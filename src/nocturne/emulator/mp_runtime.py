@@ -24,7 +24,7 @@ from typing import Any
 
 from .device import LONG_PRESS_MS, SHORT_PRESS_MS, link_state_name
 from .errors import EmulatorError
-from .firmware_loader import SHIMS_DIR, install_paths, stamp_version
+from .firmware_loader import SHIMS_DIR, fs_firmware, install_paths, stamp_version
 from .glass_text import find_text
 from .mp_command import PACKAGE, micropython_command, parse_heap
 
@@ -43,6 +43,7 @@ BOARD_DIR = Path(__file__).resolve().parent / "mp_board"
 DEFAULT_HEAP = 256 * 1024  # 64-bit: objects twice a board's; a session lives in ~190 KB and
 # nothing is allocated on a screen's first draw (issue 20)
 START_TIMEOUT = 30.0  # s: imports on a small heap take a while on a loaded machine
+RESET_EXIT = 75  # the board's exit status after machine.reset() (board_main.py)
 _DEFAULT: Any = object()
 
 
@@ -132,10 +133,7 @@ class MpDevice:
         board_files: str | os.PathLike[str] | None = None,  # hook (mpy, issue 20): see below
     ) -> None:
         cmd = micropython_command()
-        fw = install_paths(firmware)
-        # The board imports from ``board_files`` (main.py and the modules as .mpy, as
-        # ``nocturne flash`` stages them) instead of the firmware folder when given.
-        board_fw = Path(board_files).resolve() if board_files is not None else fw
+        fw = install_paths(firmware)  # this side's names (scene ids) come from the folder
         self.name = name
         self.strict = strict
         self.heap = heap
@@ -146,7 +144,14 @@ class MpDevice:
             fs_dir = self._tmp.name
         self.fs_dir = Path(fs_dir).resolve()
         self.fs_dir.mkdir(parents=True, exist_ok=True)
-        stamp_version(self.fs_dir, fw)  # of the source files, compiled (board_files) or not
+        # The board runs the files on its filesystem when it holds firmware (boot.py first,
+        # as at every reset; .mpy or .py), else ``board_files`` (main.py and the modules as
+        # .mpy, as ``nocturne flash`` stages them) when given, else the firmware folder.
+        own = fs_firmware(self.fs_dir)
+        if own is None:
+            stamp_version(self.fs_dir, fw)  # of the source files, compiled (board_files) or not
+        board_fw = own or (Path(board_files).resolve() if board_files is not None else fw)
+        self.own_firmware = own is not None
         if secrets is _DEFAULT:
             secrets = make_secrets(host, port, board)
         self.panel = VirtualSSD1306()
@@ -179,6 +184,8 @@ class MpDevice:
             "secrets": _secrets_dict(secrets),
             "board": board,
             "fs": str(self.fs_dir),
+            "boot": own is not None,
+            "reset_exit": RESET_EXIT,
             "lan": list(lan) if lan else None,
             "short_ms": SHORT_PRESS_MS,
             "long_ms": LONG_PRESS_MS,
@@ -297,6 +304,11 @@ class MpDevice:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    @property
+    def reset_called(self) -> bool:
+        """The firmware called machine.reset(): the board process ended to start again."""
+        return self.proc.poll() == RESET_EXIT
+
     def press(self, long: bool = False) -> None:
         self._sent_presses += 1
         self.send(b"l" if long else b"s")
@@ -410,6 +422,12 @@ def device_factory(args: Any) -> Any:
         return Device
     micropython_command()  # fail before anything starts when the port is missing
     extra = {}
+    fs = getattr(args, "fs", None)
+    if getattr(args, "mpy", False) and fs is not None and fs_firmware(fs) is not None:
+        raise EmulatorError(
+            f"--mpy compiles the firmware folder, but {fs} holds the board's own files, "
+            "which it runs as they are: drop --mpy"
+        )
     if getattr(args, "mpy", False):  # hook (mpy, issue 20): the modules as .mpy
         from .mp_compiled import compiled_firmware
 

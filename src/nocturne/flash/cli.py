@@ -17,6 +17,7 @@ from .pair import pairing_name, record_pairing, server_text
 from .plan import FlashPlan, describe_plan, execute_plan
 from .ports import check_port_access, choose_port
 from .prompts import gather_secrets
+from .release import PINNED
 from .staging import DRY_RUN_STAGE, find_firmware_dir, firmware_files
 
 
@@ -41,6 +42,7 @@ def build_plan(args: argparse.Namespace, **secrets_kw: Any) -> FlashPlan:
         pair_name=pairing_name(args, config_path) if secrets.token else None,
         config_path=config_path,
         compile=not getattr(args, "source", False),
+        release=PINNED if image is None else None,
     )
 
 
@@ -53,7 +55,9 @@ def configure_parser(
     parser.add_argument(
         "--firmware",
         metavar="FILE.bin",
-        help="MicroPython image for ESP32_GENERIC_S3 to write first (erases the board)",
+        help="MicroPython image for ESP32_GENERIC_S3 to write first (erases the board); "
+        "default: when the board does not answer as MicroPython, the release NOCTURNE_OS is "
+        f"tested against ({PINNED.version}), downloaded once and its SHA-256 checked",
     )
     parser.add_argument(
         "--no-erase",
@@ -115,7 +119,7 @@ def add_subparser(subparsers: Any, *, with_config: bool = False) -> argparse.Arg
         "flash",
         help="put MicroPython and the NOCTURNE firmware on a Heltec board",
         description=(
-            "Find the board, optionally write MicroPython (--firmware), copy the firmware "
+            "Find the board, write MicroPython when it has none (or --firmware), copy the firmware "
             "and a secrets.py with the WiFi and server settings, and reset the board."
         ),
     )
@@ -130,7 +134,7 @@ def run(args: argparse.Namespace, runner: Runner = run_command) -> int:
         if args.dry_run:
             sys.stdout.write(describe_plan(plan))
             return 0
-        check_tools_present(plan.image is not None)
+        check_tools_present(plan.image is not None or plan.release is not None)
         check_port_access(plan.port)
         sec = plan.secrets
         print(
@@ -138,8 +142,8 @@ def run(args: argparse.Namespace, runner: Runner = run_command) -> int:
             f"{server_text(sec)}; {len(plan.files)} files from {plan.firmware_dir}",
             flush=True,
         )
-        record_pairing(plan)  # before the copy: a board that runs has a token the server knows
-        execute_plan(plan, runner)
+        # before the copy: a board that runs has a token the server knows
+        execute_plan(plan, runner, before_copy=lambda: record_pairing(plan))
     except FlashError as exc:
         print(f"nocturne flash: {exc}", file=sys.stderr)
         return 1

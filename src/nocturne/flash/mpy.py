@@ -67,6 +67,11 @@ def decode_mpy(value: int) -> MpyTarget:
     return MpyTarget(version=value & 0xFF, low_bits=(value >> 8) & 3, arch=arch)
 
 
+def answered_probe(output: str) -> bool:
+    """Whether PROBE's answer is in ``output``: the board runs MicroPython."""
+    return _PROBE_ANSWER.search(output) is not None
+
+
 def parse_probe(output: str) -> int | None:
     """The ``_mpy`` integer in what PROBE printed; None when absent or unreadable."""
     found = _PROBE_ANSWER.search(output)

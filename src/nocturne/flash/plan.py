@@ -2,8 +2,10 @@
 
 Steps, each one a plain command the user could type (``--dry-run`` prints them):
 
-1. (only with ``--firmware FILE.bin``) erase the flash and write the MicroPython image
-   (ESP32_GENERIC_S3, one image for V3 and V4) at offset 0 with esptool;
+1. erase the flash and write a MicroPython image (ESP32_GENERIC_S3, one image for V3 and
+   V4) at offset 0 with esptool: the one ``--firmware FILE.bin`` names or, without it, when
+   the board does not answer mpremote as MicroPython, the pinned release (release.py:
+   downloaded into the user's cache once, its SHA-256 checked before esptool runs);
 2. read the board's ``.mpy`` version (``sys.implementation._mpy``) over its REPL with
    mpremote, and compile the modules for it with mpy-cross (mpy.py; ``--source``: no);
 3. copy ``firmware/`` (main.py, boot.py, nocturne_fw/ as .mpy, or as .py when the version
@@ -37,8 +39,9 @@ from .commands import (
 )
 from .errors import FlashError
 from .image import MICROPYTHON_DOWNLOAD
-from .mpy import compiled_name, compiler_for, decode_mpy, parse_probe, shadowed
+from .mpy import answered_probe, compiled_name, compiler_for, decode_mpy, parse_probe, shadowed
 from .ports import wait_for_port
+from .release import Release, cached_path, download_url, fetch_release
 from .staging import SECRETS_NAME, stage_entries, stage_firmware
 
 
@@ -54,6 +57,8 @@ class FlashPlan:
     pair_name: str | None = None  # the board's name in config.json device_tokens
     config_path: Path | None = None  # the config.json that gets its token
     compile: bool = False  # modules as .mpy for the board's version (False: .py as they are)
+    # no image given: this release goes first when the board does not answer as MicroPython
+    release: Release | None = None
 
     @property
     def entries(self) -> list[str]:
@@ -74,23 +79,42 @@ class FlashPlan:
         remove = shadowed(staged) if self.compile else ()
         return mpremote_command(self.port, self.stage_dir, stage_entries(staged), remove)
 
+    def release_commands(self) -> list[list[str]]:
+        """Without an image: the question to the board, then (only when it does not answer
+        as MicroPython) writing the release from the cache."""
+        if self.image is not None or self.release is None:
+            return []
+        image = cached_path(self.release)
+        return [probe_command(self.port), *esptool_commands(self.port, image)]
+
     def commands(self) -> list[list[str]]:
         probe = self.probe_command()
-        return [*self.esptool_commands(), *([probe] if probe else []), self.mpremote_command()]
+        return [*self.release_commands(), *self.esptool_commands(),
+                *([probe] if probe else []), self.mpremote_command()]  # fmt: skip
 
 
 def describe_plan(plan: FlashPlan) -> str:
     """What a dry run prints: the commands, with comments on what they act on."""
     lines = ["# nocturne flash --dry-run: nothing is run, written or opened."]
     steps = plan.esptool_commands()
-    if steps:
+    if plan.release is not None:
+        steps = plan.release_commands()
+        lines.append(
+            f"# 1. ask the board on {plan.port} whether it runs MicroPython; if it does not, "
+            f"download MicroPython {plan.release.version} ({download_url(plan.release)}, "
+            f"SHA-256 {plan.release.sha256}) to {cached_path(plan.release)} unless it is "
+            "there, check its SHA-256, then erase the board and write it:"
+        )
+        lines += [format_command(c) for c in steps]
+    elif steps:
         what = "erase the board and write" if plan.erase else "write"
         lines.append(f"# 1. {what} MicroPython ({plan.image}) on {plan.port}:")
         lines += [format_command(c) for c in steps]
     step = 2 if steps else 1
     probe = plan.probe_command()
     if probe is not None:
-        lines.append(f"# {step}. read which .mpy version the board loads:")
+        again = " (the first answer, or again once MicroPython is written)" if plan.release else ""
+        lines.append(f"# {step}. read which .mpy version the board loads{again}:")
         lines.append(format_command(probe))
         step += 1
         lines.append(
@@ -126,10 +150,29 @@ def execute_plan(
     runner: Runner = run_command,
     *,
     wait: bool = True,
-    read: Callable[[Sequence[str]], str] = read_command,
+    read: Callable[[Sequence[str]], str] | None = None,
+    fetch: Callable[[Release], Path] | None = None,
+    before_copy: Callable[[], None] | None = None,
 ) -> None:
-    """Flash (when an image is given), read the board's .mpy version (``read`` runs the
-    probe and returns its output), then stage and copy the files and reset the board."""
+    """Flash (when an image is given, or the pinned release when the board has no
+    MicroPython), read the board's .mpy version (``read`` runs the probe and returns its
+    output), then stage and copy the files and reset the board. ``before_copy`` runs once
+    MicroPython is there (cli.py records the pairing then: not for a board left as it was)."""
+    read = read_command if read is None else read
+    fetch = fetch_release if fetch is None else fetch
+    answer: str | None = None  # the probe's output, when it was run before any flashing
+    if plan.image is None and plan.release is not None:
+        probe = probe_command(plan.port)
+        print(f"$ {format_command(probe)}", flush=True)
+        answer = read(probe)
+        if not answered_probe(answer):
+            print(
+                f"The board on {plan.port} did not answer as MicroPython: writing MicroPython "
+                f"{plan.release.version} (ESP32_GENERIC_S3) first.",
+                flush=True,
+            )
+            plan = replace(plan, image=fetch(plan.release), erase=True)  # checked before use
+            answer = None
     for i, command in enumerate(plan.esptool_commands()):
         if i and wait:
             wait_for_port(plan.port)  # after erase-flash's reset, before write-flash
@@ -145,7 +188,9 @@ def execute_plan(
             f"Press RST on the board, then copy the files with: nocturne flash --port "
             f"{plan.port} (without --firmware)"
         )
-    compiler = choose_compiler(plan, read) if plan.compile else None
+    compiler = choose_compiler(plan, read, answer) if plan.compile else None
+    if before_copy is not None:
+        before_copy()
     with tempfile.TemporaryDirectory(prefix="nocturne-flash-") as tmp:
         stage_dir = Path(tmp)
         files = stage_firmware(
@@ -163,12 +208,16 @@ def execute_plan(
             )
 
 
-def choose_compiler(plan: FlashPlan, read: Callable[[Sequence[str]], str]) -> list[str] | None:
-    """Ask the board which .mpy version it loads; the mpy-cross command for it, or None
-    (source) with one line saying why."""
-    probe = probe_command(plan.port)
-    print(f"$ {format_command(probe)}", flush=True)
-    value = parse_probe(read(probe))
+def choose_compiler(
+    plan: FlashPlan, read: Callable[[Sequence[str]], str], answer: str | None = None
+) -> list[str] | None:
+    """Ask the board which .mpy version it loads (``answer``: what it said already); the
+    mpy-cross command for it, or None (source) with one line saying why."""
+    if answer is None:
+        probe = probe_command(plan.port)
+        print(f"$ {format_command(probe)}", flush=True)
+        answer = read(probe)
+    value = parse_probe(answer)
     if value is None:
         print("Copying .py sources: the board did not say which .mpy version it loads.")
         return None

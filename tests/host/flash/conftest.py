@@ -26,3 +26,11 @@ def no_serial_open(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError(f"serial port {self.port} opened")
 
     monkeypatch.setattr(serial.Serial, "open", refuse)
+
+
+@pytest.fixture(autouse=True)
+def no_release_download(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> None:
+    """A flash that decides to fetch MicroPython asks loopback (port 9, discard: refused),
+    never micropython.org, and caches into a temporary folder, never the user's."""
+    monkeypatch.setenv("NOCTURNE_MICROPYTHON_BASE_URL", "http://127.0.0.1:9/firmware/")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

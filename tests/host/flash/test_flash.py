@@ -19,6 +19,7 @@ from serial.tools.list_ports_common import ListPortInfo
 from nocturne import flash
 from nocturne.flash import FlashError, prompts
 from nocturne.flash import ports as flash_ports
+from nocturne.flash.release import PINNED
 
 from .flash_helpers import (
     CH340,
@@ -101,19 +102,35 @@ def test_dry_run_v4_prints_the_exact_commands(
     assert not stage.exists()
 
 
-def test_dry_run_without_firmware_only_copies(
-    tmp_path: Path, ports: list[ListPortInfo], no_serial_open: None, capsys: Any
+def test_dry_run_without_firmware_asks_the_board_then_copies(
+    tmp_path: Path,
+    ports: list[ListPortInfo],
+    no_serial_open: None,
+    capsys: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """No --firmware: the probe, the pinned release written only if the board does not
+    answer as MicroPython (from the cache path; nothing downloaded in a dry run), the copy."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("NOCTURNE_MICROPYTHON_BASE_URL")  # micropython.org's, as a user sees
     ports.append(V3_CP210X)
     fw = make_firmware_tree(tmp_path)
     argv = ["--ssid", "x", "--password", "", "--host", "10.0.0.2", "--board", "V3"]
     argv += ["--firmware-dir", str(fw), "--config", str(tmp_path / "none.json"), "--dry-run"]
     argv += ["--source"]
     assert flash.main(argv) == 0
-    commands = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith("#")]
-    assert len(commands) == 1
-    assert commands[0].startswith(f"{shlex.quote(PY)} -m mpremote connect /dev/ttyUSB0 + exec ")
-    assert commands[0].endswith(" : + reset")
+    out = capsys.readouterr().out
+    commands = [ln for ln in out.splitlines() if not ln.startswith("#")]
+    assert len(commands) == 4
+    assert commands[0].endswith(" + exec " + shlex.quote(flash.mpy.PROBE))
+    image = tmp_path / "cache" / "nocturne" / PINNED.file_name
+    assert commands[1].endswith(" --port /dev/ttyUSB0 erase-flash")
+    assert commands[2].endswith(f" write-flash -z 0 {shlex.quote(str(image))}")
+    assert commands[3].startswith(f"{shlex.quote(PY)} -m mpremote connect /dev/ttyUSB0 + exec ")
+    assert commands[3].endswith(" : + reset")
+    assert f"https://micropython.org/resources/firmware/{PINNED.file_name}" in out
+    assert f"SHA-256 {PINNED.sha256}" in out
+    assert not (tmp_path / "cache").exists()  # a dry run downloads nothing
 
 
 def test_dry_run_without_host_lets_the_board_find_the_pc(

@@ -19,6 +19,7 @@ import pytest
 from nocturne import flash
 from nocturne.flash import FlashPlan, Secrets
 from nocturne.flash import mpy as M
+from nocturne.flash.release import PINNED
 
 from . import mpy_ports
 from .flash_helpers import HAS_PTY, flash_args, make_firmware_tree, needs_pty
@@ -104,8 +105,9 @@ def test_dry_run_reads_the_version_then_copies_mpy(tmp_path: Path, ports: Any, c
     commands = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith("#")]
     plan = flash.build_plan(flash_args(*argv))
     assert commands == [flash.format_command(c) for c in plan.commands()]
-    probe, copy = plan.commands()
-    assert probe[-2:] == ["exec", M.PROBE]
+    probe, erase, write, probe_again, copy = plan.commands()  # MicroPython only if needed
+    assert probe[-2:] == probe_again[-2:] == ["exec", M.PROBE]
+    assert erase[-1] == "erase-flash" and write[-1].endswith(PINNED.file_name)
     stage = str(flash.DRY_RUN_STAGE)
     cut = copy.index("-r")
     assert copy[cut + 1 :] == [
@@ -222,7 +224,9 @@ def test_source_flag_copies_py_without_asking(tmp_path: Path) -> None:
     finally:
         board.close()
     assert "nocturne_fw/app.py" in board_tree(root)
-    assert not any("_mpy" in snippet for snippet in board.executed)  # never asked
+    # asked whether it runs MicroPython (it does: nothing downloaded), never compiled for
+    assert sum("_mpy" in snippet for snippet in board.executed) == 1
+    assert not any(p.endswith(".mpy") for p in board_tree(root))
 
 
 def test_plan_without_compile_keeps_the_old_copy(tmp_path: Path) -> None:

@@ -45,6 +45,18 @@ sys.path.pop(0)
 for _p in (CFG["fw"], CFG["here"]):
     sys.path.insert(0, _p)
 
+if CFG.get("boot"):  # the board's own files: boot.py first, in its root (the cwd), as at reset
+    try:
+        with open("boot.py") as _f:
+            _src = _f.read()
+        exec(_src, {"__name__": "boot"})
+    except OSError:
+        pass  # no boot.py
+    except Exception as _e:  # printed, and the boot goes on (MicroPython's pyexec does)
+        sys.print_exception(_e)
+    _src = _f = None
+    gc.collect()
+
 import fault_socket  # noqa: E402
 import main as fw_main  # noqa: E402  (firmware/main.py)
 from nocturne_fw import app as A  # noqa: E402
@@ -307,4 +319,7 @@ class Driver:
                 nxt = time.ticks_ms()  # behind (a slow frame): do not try to catch up
 
 
-Driver().run()
+try:
+    Driver().run()
+except machine.ResetCalled:  # machine.reset(): the PC side starts the board again
+    sys.exit(CFG["reset_exit"])
