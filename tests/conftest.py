@@ -63,3 +63,26 @@ def stay_on_loopback():
     socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
     yield
     socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex
+
+
+@pytest.fixture(autouse=True)
+def firmware_folder_left_as_found():
+    """A test leaves this process's CPython firmware where it found it: the checkout's
+    folder (or none). Another folder's modules left in ``sys.modules`` would answer every
+    later test's imports, and modules imported again are new objects that the test modules
+    imported at collection do not hold (a ``clock.set_source`` on one copy, a board ticking
+    on the other)."""
+    yield
+    import sys
+
+    from nocturne.emulator import firmware_loader
+    from nocturne.firmware_files import find_firmware_dir
+
+    default = find_firmware_dir()
+    installed = list(firmware_loader._installed)
+    assert installed in ([], [default]), f"left the firmware folder {installed[0]} installed"
+    package = sys.modules.get("nocturne_fw")
+    where = getattr(package, "__path__", [str(default / "nocturne_fw")])
+    assert Path(next(iter(where))).resolve() == default / "nocturne_fw", (
+        f"left nocturne_fw imported from {list(where)}"
+    )

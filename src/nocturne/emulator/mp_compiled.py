@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EmulatorError
-from .firmware_loader import install_paths
+from .firmware_loader import find_firmware
 from .mp_command import micropython_command
 
 _COMPILED: list[tempfile.TemporaryDirectory[str]] = []  # kept until the process ends
@@ -31,7 +31,7 @@ def compiled_firmware(args: Any) -> Path:
     out = tempfile.TemporaryDirectory(prefix="nocturne-mpy-")
     _COMPILED.append(out)
     try:
-        compile_board_files(install_paths(getattr(args, "firmware", None)), Path(out.name), value)
+        compile_board_files(find_firmware(getattr(args, "firmware", None)), Path(out.name), value)
     except FlashError as exc:
         raise EmulatorError(f"--mpy: {exc}") from None
     return Path(out.name)

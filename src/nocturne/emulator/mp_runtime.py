@@ -24,7 +24,7 @@ from typing import Any
 
 from .device import LONG_PRESS_MS, SHORT_PRESS_MS, link_state_name
 from .errors import EmulatorError
-from .firmware_loader import SHIMS_DIR, fs_firmware, install_paths, stamp_version
+from .firmware_loader import SHIMS_DIR, find_firmware, fs_firmware, install_paths, stamp_version
 from .glass_text import find_text
 from .mp_command import PACKAGE, micropython_command, parse_heap
 
@@ -133,7 +133,8 @@ class MpDevice:
         board_files: str | os.PathLike[str] | None = None,  # hook (mpy, issue 20): see below
     ) -> None:
         cmd = micropython_command()
-        fw = install_paths(firmware)  # this side's names (scene ids) come from the folder
+        fw = find_firmware(firmware)  # what the child runs: this process's modules stay put
+        install_paths()  # this side's names (scene ids): the wire's, the same in every folder
         self.name = name
         self.strict = strict
         self.heap = heap
