@@ -22,6 +22,7 @@ PROCESSES  top 3 by CPU
 FANS       CPU, GPU, system fans, chipset temperature
 DISKS      system and data disk usage, read and write rates
 PCS        one row per PC seen over MQTT (pcs_scene.py)
+CUSTOM 1-4 the user's own while defined (custom_scene.py, App.custom); an undefined one: HUB
 """
 
 from nocturne_fw import display as D
@@ -35,7 +36,7 @@ from nocturne_fw import (
     text,
 )
 from nocturne_fw import scene_ids as ids
-from nocturne_fw.scene_ids import COUNT, MEDIA, NAMES
+from nocturne_fw.scene_ids import COUNT, CUSTOM_1, MEDIA, NAMES
 from nocturne_fw.state import DASH
 from nocturne_fw.system_screens import SystemScreens
 
@@ -117,6 +118,8 @@ class Renderer(SystemScreens):
                 text.text_width(st.txt["trk"], font_medium) > 128 - media_scene.PANEL_X
                 or text.text_width(st.txt["art"], font_small) > 128 - media_scene.PANEL_X
             )
+        if s >= CUSTOM_1 and s < COUNT:  # a critical slot flashes
+            return app.custom.flashing(s)
         return s == ids.SYS_CONNECT or s == ids.SYS_BOOT or s == ids.SYS_SEARCH
 
     # -- shared pieces -------------------------------------------------------------
@@ -124,18 +127,25 @@ class Renderer(SystemScreens):
     def _frame(self, fb, i, app, x0=0):
         self._link(app)
         alert = app.alert_active()
-        name = NAMES[i]
+        name = NAMES[i] if i < CUSTOM_1 else app.custom.name[i - CUSTOM_1]
         D.header(fb, name, self.bars, self.link, alert, x0)
         if alert and x0 == 0:
             text.draw(fb, "CRITICAL", 104, 0, font_small, 1, RIGHT)
             D.alert_frame(fb)
+        n = CUSTOM_1 + app.custom.n  # the scenes the carousel visits
         if x0 == 0:
-            D.footer(fb, COUNT, i)
+            D.footer(fb, n, i)
         else:
-            D.footer(fb, COUNT, i, x0, 128 - x0)
+            D.footer(fb, n, i, x0, 128 - x0)
 
     def _scene(self, fb, i, app):
-        _SCENES[i](self, fb, app)
+        if i < CUSTOM_1:
+            _SCENES[i](self, fb, app)
+        elif app.custom.defined(i):
+            app.custom.draw(fb, app, i)
+        else:  # not defined (stored in settings.json, or sent by gs): HUB
+            i = ids.HUB
+            self.hub(fb, app)
         if i != MEDIA:
             self._frame(fb, i, app)
 
@@ -365,7 +375,7 @@ _BY_ID = {
     ids.PCS: pcs_scene.draw,
 }
 # Index = scene id: the draw loop indexes a tuple (a dict lookup hashes every frame).
-_SCENES = tuple(_BY_ID[i] for i in range(COUNT))
+_SCENES = tuple(_BY_ID[i] for i in range(CUSTOM_1))
 del _BY_ID  # the tuple is what stays on the heap
 
 _SYSTEM = {
