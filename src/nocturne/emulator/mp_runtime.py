@@ -73,7 +73,7 @@ def _secrets_dict(secrets: Any) -> dict[str, Any] | None:
     if secrets is None:
         return None
     out = {}
-    for name in (*NEEDED, "SERVER_PORT", "BOARD"):
+    for name in (*NEEDED, "SERVER_PORT", "BOARD", "SERVER_TOKEN", "SERVER_NAME"):
         v = getattr(secrets, name, None)
         if isinstance(v, (str, int)) and not isinstance(v, bool):
             out[name] = v
@@ -130,12 +130,17 @@ class MpDevice:
         lan: tuple[str, str] | None = None,
         log: Any = None,
         board_files: str | os.PathLike[str] | None = None,  # hook (mpy, issue 20): see below
+        boot: bool = False,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         cmd = micropython_command()
         fw = install_paths(firmware)
         # The board imports from ``board_files`` (main.py and the modules as .mpy, as
         # ``nocturne flash`` stages them) instead of the firmware folder when given.
         board_fw = Path(board_files).resolve() if board_files is not None else fw
+        # ``boot``: a board's own boot (issue 23): boot.py, then main.py and the modules, all
+        # from ``fs_dir`` as ``nocturne flash`` (or an update) left them; the version file
+        # there is the board's own. A reset (machine.reset) ends the process: see ``alive``.
         self.name = name
         self.strict = strict
         self.heap = heap
@@ -146,7 +151,10 @@ class MpDevice:
             fs_dir = self._tmp.name
         self.fs_dir = Path(fs_dir).resolve()
         self.fs_dir.mkdir(parents=True, exist_ok=True)
-        stamp_version(self.fs_dir, fw)  # of the source files, compiled (board_files) or not
+        if boot:
+            board_fw = self.fs_dir
+        else:
+            stamp_version(self.fs_dir, fw)  # of the source files, compiled (board_files) or not
         if secrets is _DEFAULT:
             secrets = make_secrets(host, port, board)
         self.panel = VirtualSSD1306()
@@ -182,6 +190,7 @@ class MpDevice:
             "lan": list(lan) if lan else None,
             "short_ms": SHORT_PRESS_MS,
             "long_ms": LONG_PRESS_MS,
+            "boot": boot,
         }
         cfg_path = Path(self._run.name) / "board.json"
         cfg_path.write_text(json.dumps(cfg), encoding="utf-8")
@@ -202,7 +211,7 @@ class MpDevice:
         self._out = out_r
         self._ctl = ctl_w
         os.set_blocking(out_r, False)
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + start_timeout
         while not self._ready:
             self._pump()
             if self.proc.poll() is not None and not self._ready:
@@ -213,7 +222,7 @@ class MpDevice:
                 )
             if time.monotonic() > deadline:
                 self.close()
-                raise EmulatorError(f"the board under MicroPython was not up in {START_TIMEOUT} s")
+                raise EmulatorError(f"the board under MicroPython was not up in {start_timeout} s")
             time.sleep(0.005)
 
     # -- the pipes ------------------------------------------------------------------------

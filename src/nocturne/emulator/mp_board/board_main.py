@@ -45,6 +45,11 @@ sys.path.pop(0)
 for _p in (CFG["fw"], CFG["here"]):
     sys.path.insert(0, _p)
 
+RESET_EXIT = 75  # the exit status of a board that called machine.reset()
+if CFG.get("boot"):  # a board's own boot.py first, from its filesystem (the cwd)
+    with open("boot.py") as _f:
+        exec(_f.read(), {"__name__": "__main__"})
+
 import fault_socket  # noqa: E402
 import main as fw_main  # noqa: E402  (firmware/main.py)
 from nocturne_fw import app as A  # noqa: E402
@@ -297,7 +302,12 @@ class Driver:
             try:
                 self.tick()
             except Exception as e:  # survived as App.step does (survive.py)
-                self.app.survive(e)
+                try:
+                    self.app.survive(e)
+                except machine.ResetCalled:
+                    sys.exit(RESET_EXIT)
+            except machine.ResetCalled:  # the board reboots: the PC side starts it again
+                sys.exit(RESET_EXIT)
             self.report_status()
             nxt = time.ticks_add(nxt, A.TICK_MS)
             delay = time.ticks_diff(nxt, time.ticks_ms())

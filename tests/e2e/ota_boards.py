@@ -1,0 +1,205 @@
+"""Boards that update themselves, for the update tests and bench/bench_ota.py (issue 23).
+
+A board is the MicroPython unix port on a filesystem folder laid out as ``nocturne flash``
+leaves a board's (the firmware's files, ``fw_version``, settings), booted as a board boots:
+boot.py, then main.py, from that folder (``MpDevice(boot=True)``). Whenever its process
+ends (machine.reset after staging, a version that raises at import, a reset by the trial's
+deadline, a power cut the test makes) it is started again on the same folder, as a board
+powers up again. The server is the real DeviceServer on loopback, pairing and updates on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from nocturne.devices.pairing import Pairing
+from nocturne.devices.server import DeviceServer
+from nocturne.emulator.errors import EmulatorError
+from nocturne.emulator.mp_runtime import MpDevice
+from nocturne.emulator.secrets_file import make_secrets
+from nocturne.firmware_files import (
+    board_files,
+    find_firmware_dir,
+    firmware_version,
+    write_version_file,
+)
+from nocturne.snapshot import Snapshot
+from nocturne.updates.bundle import load_bundle
+from nocturne.updates.manager import Updates
+
+HEAP = 256 * 1024  # the 64-bit port: objects twice a board's (test_micropython_runtime)
+TOKEN = "q3M0bnR5LXR3by1ieXRlcy1vZi10b2tlbg"  # 34 URL-safe characters
+POLL = 0.25  # s between lines
+OTA_FILES = ("ota_new", "ota_old", "ota_ready", "ota_state")
+
+
+def checkout() -> Path:
+    return find_firmware_dir()
+
+
+def variant(dest: Path, edits: dict[str, Callable[[str], str]] | None = None) -> Path:
+    """A copy of this checkout's firmware in ``dest`` with ``edits`` ({path: text -> text})
+    applied, and one comment more in text.py (so its version differs from the checkout's)."""
+    src = checkout()
+    for rel in board_files(src):
+        out = dest.joinpath(*rel.parts)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src.joinpath(*rel.parts), out)
+    text = dest / "nocturne_fw" / "text.py"
+    text.write_text(text.read_text() + f"# variant {dest.name}\n")
+    for rel, edit in (edits or {}).items():
+        p = dest / rel
+        before = p.read_text()
+        after = edit(before)
+        assert after != before, f"the edit of {rel} changed nothing"
+        p.write_text(after)
+    return dest
+
+
+def install(fs: Path, firmware: Path) -> str:
+    """The board's folder as ``nocturne flash`` leaves it; the version installed."""
+    fs.mkdir(parents=True, exist_ok=True)
+    for rel in board_files(firmware):
+        out = fs.joinpath(*rel.parts)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(firmware.joinpath(*rel.parts), out)
+    version = firmware_version(firmware)
+    write_version_file(fs, version)
+    (fs / "settings.json").write_text('{"carousel": false}')
+    return version
+
+
+def installed(fs: Path) -> str:
+    return (fs / "fw_version").read_text().strip()
+
+
+def leftovers(fs: Path) -> list[str]:
+    return sorted(name for name in OTA_FILES if (fs / name).exists())
+
+
+def files_match(fs: Path, firmware: Path) -> bool:
+    """Every file of ``firmware`` is on the board byte for byte."""
+    return all(
+        fs.joinpath(*rel.parts).read_bytes() == firmware.joinpath(*rel.parts).read_bytes()
+        for rel in board_files(firmware)
+    )
+
+
+class RebootingBoard:
+    """One board on its folder; ``pump`` starts it again whenever its process ended."""
+
+    def __init__(self, port: int, fs: Path, log: Path, *, token: str | None = TOKEN) -> None:
+        self.port = port
+        self.fs = fs
+        self.log_path = log
+        self.token = token
+        self.dev: MpDevice | None = None
+        self.boots = 0
+        self._log = open(log, "ab")  # noqa: SIM115  (one log over every boot)
+
+    def start(self) -> None:
+        self.boots += 1
+        try:
+            self.dev = MpDevice(
+                "127.0.0.1",
+                self.port,
+                secrets=make_secrets("127.0.0.1", self.port, token=self.token),
+                fs_dir=self.fs,
+                heap=HEAP,
+                log=self._log,
+                strict=False,
+                boot=True,
+                start_timeout=20.0,
+            )
+        except EmulatorError:
+            self.dev = None  # it did not come up (raised at import): the next pump boots again
+
+    def pump(self) -> None:
+        dev = self.dev
+        if dev is None:
+            self.start()
+            return
+        dev.tick()
+        if not dev.alive:
+            dev.close()
+            self.dev = None
+            self.start()
+
+    def power_cut(self) -> None:
+        """Kill the process at once (no goodbye, no flush of what the board had not written)."""
+        dev = self.dev
+        if dev is not None:
+            dev.proc.kill()
+            dev.proc.wait()
+            dev.close()
+            self.dev = None
+
+    @property
+    def lines(self) -> int:
+        return self.dev.lines if self.dev is not None else 0
+
+    def close(self) -> None:
+        if self.dev is not None:
+            self.dev.close()
+            self.dev = None
+        self._log.close()
+
+    def log_text(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+
+async def run_until(
+    boards: list[RebootingBoard], until: Callable[[], bool], timeout: float
+) -> bool:
+    """Keep the boards running (restarted when they reset) until ``until()`` or timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for b in boards:
+            b.pump()
+        if until():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+@contextlib.asynccontextmanager
+async def ota_server(
+    firmware: Path, mode: str = "auto", trial_s: int = 4, tokens: dict[str, str] | None = None
+) -> AsyncIterator[DeviceServer]:
+    """A DeviceServer on loopback serving paired boards (``tokens``, default desk: TOKEN),
+    updating them to ``firmware``, publishing a line every POLL."""
+    pairing = Pairing(tokens if tokens is not None else {"desk": TOKEN})
+    updates = Updates(
+        mode, trial_s=trial_s, token_of=pairing.token_of, bundle=load_bundle(firmware)
+    )
+    srv = DeviceServer("127.0.0.1", 0, pairing=pairing, updates=updates)
+    await srv.start()
+
+    async def lines() -> None:
+        while True:
+            srv.publish(Snapshot())
+            await asyncio.sleep(POLL)
+
+    publisher = asyncio.create_task(lines())
+    try:
+        yield srv
+    finally:
+        publisher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await publisher
+        await srv.stop()
+
+
+def board_entry(srv: DeviceServer, name: str = "desk") -> Any:
+    for d in srv.devices():
+        if d.board == name:
+            return d
+    return None
