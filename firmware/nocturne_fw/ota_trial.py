@@ -24,17 +24,17 @@ _MAX_RESULT = 120
 
 def setup(app, link, token, root):
     """The HELO additions, the trial's watch; this boot's nonce (None: not paired)."""
-    nonce = None
-    if token:
-        nonce = hexlify(os.urandom(8))
-        link.helo += b"ota:ready " + nonce + b"\n"
-    try:
+    try:  # first: the server knows what this board rolled back before it offers anything
         with open(sw.path(root, sw.RESULT), "rb") as f:
             result = f.read(_MAX_RESULT).strip()
         if result:
             link.helo += b"ota:rolledback " + result.replace(b"\n", b" ") + b"\n"
     except OSError:
         pass
+    nonce = None
+    if token:
+        nonce = hexlify(os.urandom(8))
+        link.helo += b"ota:ready " + nonce + b"\n"
     st = sw.read_words(sw.path(root, sw.STATE))
     if st and len(st) >= 3 and st[0] == "tried":
         Trial(app, root, int(st[2]))

@@ -101,6 +101,7 @@ class RebootingBoard:
         self.token = token
         self.dev: MpDevice | None = None
         self.boots = 0
+        self.restart = True  # False: a board that reset stays off until start()
         self._log = open(log, "ab")  # noqa: SIM115  (one log over every boot)
 
     def start(self) -> None:
@@ -123,13 +124,15 @@ class RebootingBoard:
     def pump(self) -> None:
         dev = self.dev
         if dev is None:
-            self.start()
+            if self.restart:
+                self.start()
             return
         dev.tick()
         if not dev.alive:
             dev.close()
             self.dev = None
-            self.start()
+            if self.restart:
+                self.start()
 
     def power_cut(self) -> None:
         """Kill the process at once (no goodbye, no flush of what the board had not written)."""
@@ -139,6 +142,10 @@ class RebootingBoard:
             dev.proc.wait()
             dev.close()
             self.dev = None
+
+    @property
+    def off(self) -> bool:
+        return self.dev is None
 
     @property
     def lines(self) -> int:
@@ -172,11 +179,17 @@ async def run_until(
 
 @contextlib.asynccontextmanager
 async def ota_server(
-    firmware: Path, mode: str = "auto", trial_s: int = 4, tokens: dict[str, str] | None = None
+    firmware: Path,
+    mode: str = "auto",
+    trial_s: int = 4,
+    tokens: dict[str, str] | None = None,
+    allow_unpaired: bool = False,
 ) -> AsyncIterator[DeviceServer]:
     """A DeviceServer on loopback serving paired boards (``tokens``, default desk: TOKEN),
     updating them to ``firmware``, publishing a line every POLL."""
-    pairing = Pairing(tokens if tokens is not None else {"desk": TOKEN})
+    pairing = Pairing(
+        tokens if tokens is not None else {"desk": TOKEN}, allow_unpaired=allow_unpaired
+    )
     updates = Updates(
         mode, trial_s=trial_s, token_of=pairing.token_of, bundle=load_bundle(firmware)
     )
@@ -198,8 +211,81 @@ async def ota_server(
         await srv.stop()
 
 
+def state_phase(fs: Path) -> str | None:
+    try:
+        return (fs / "ota_state").read_text().split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+async def live(board: RebootingBoard, more: int = 3, timeout: float = 20.0) -> bool:
+    """The board (restarted as needed) receives ``more`` lines after a fresh connect."""
+    if not await run_until([board], lambda: board.lines > 0, timeout):
+        return False
+    seen = board.lines
+    return await run_until([board], lambda: board.lines >= seen + more, timeout)
+
+
 def board_entry(srv: DeviceServer, name: str = "desk") -> Any:
     for d in srv.devices():
         if d.board == name:
             return d
     return None
+
+
+# A power cut at boot, between two of the swap's (or the rollback's) filesystem steps: the
+# real boot code (ota_swap.boot, as boot.py calls it) on the unix port in the board's
+# folder, its ``os`` counting every step that changes the filesystem and ending the
+# process before step ``N`` (each step is one rename, remove, mkdir or rmdir: atomic).
+_CUT = """
+import os, sys
+sys.path.insert(0, "")
+from nocturne_fw import ota_swap
+
+class CutOs:
+    def __init__(self, n):
+        self.n = n
+    def step(self):
+        if self.n == 0:
+            print("CUT")
+            sys.exit(0)
+        self.n -= 1
+    def stat(self, p):
+        return os.stat(p)
+    def listdir(self, p):
+        return os.listdir(p)
+    def mkdir(self, p):
+        self.step()
+        os.mkdir(p)
+    def rmdir(self, p):
+        self.step()
+        os.rmdir(p)
+    def remove(self, p):
+        self.step()
+        os.remove(p)
+    def rename(self, a, b):
+        self.step()
+        os.rename(a, b)
+
+ota_swap.os = CutOs(%d)
+ota_swap.boot()
+print("BOOTED")
+"""
+
+
+def cut_boot(fs: Path, steps: int) -> bool:
+    """Boot ``fs`` and cut the power after ``steps`` filesystem steps of the swap or
+    rollback; True when the boot's update work ended before that (nothing was cut)."""
+    import subprocess
+
+    from nocturne.emulator.mp_runtime import micropython_command
+
+    script = fs.parent / f"cut-{fs.name}.py"
+    script.write_text(_CUT % steps)
+    out = subprocess.run(
+        [*micropython_command(), str(script)], cwd=fs, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0 and ("CUT" in out.stdout or "BOOTED" in out.stdout), (
+        out.stdout + out.stderr
+    )
+    return "BOOTED" in out.stdout
