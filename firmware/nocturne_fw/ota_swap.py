@@ -9,8 +9,9 @@ finishes:
 
 - no journal, ``ota_ready`` present (ota_rx.py wrote it once every staged file checked
   out): the journal says ``swap``, the marker goes, then per file of the staged manifest
-  the running file moves to ``ota_old/`` and the staged one into place. A rerun skips what
-  moved already: a file still staged is the only one left to move.
+  the running file is copied to ``ota_old/`` (through a temporary name: a copy there is
+  whole) and the staged one renamed over it, so no file (boot.py above all) is ever
+  missing. A rerun skips what moved already: a file still staged is the only one left.
 - ``swap`` done: ``tried``. This boot runs the new version, watched by ota_trial.py, which
   writes ``run`` once the app is built, ``late`` when the deadline passed without live
   data, and ``good`` once it drew live data (then both folders and the journal go).
@@ -18,8 +19,9 @@ finishes:
   import, hung until the watchdog reset it, never reached the server): roll back. First
   ``back``: the files the new version added go (an added file has no copy in ``ota_old/``;
   before any copy comes back that is the only reason for none), then ``back2``: every copy
-  in ``ota_old/`` moves back. Then ``ota_result`` says which version failed and why
-  (main.py sends it to the server on every connect), and the folders and journal go.
+  in ``ota_old/`` is renamed back over the new file. Then ``ota_result`` says which
+  version failed and why (main.py sends it to the server on every connect), and the
+  folders and journal go.
 - no journal, no marker: leftovers of an interrupted transfer are removed.
 """
 
@@ -156,13 +158,35 @@ def swap(root):
         if not exists(new):
             continue  # moved on an earlier run
         cur = path(root, rel)
-        if exists(cur):
-            old = path(root, OLD + "/" + rel)
+        old = path(root, OLD + "/" + rel)
+        if exists(cur) and not exists(old):
             mkdirs(old)
-            os.rename(cur, old)
+            copy(cur, old)
         mkdirs(cur)
-        os.rename(new, cur)
+        replace(new, cur)  # never a moment without the file (boot.py, main.py...)
     remove(path(root, RESULT))
+
+
+def copy(src, dst):
+    """``src`` to ``dst`` through a temporary name: ``dst`` exists only whole."""
+    tmp = dst + ".tmp"
+    buf = bytearray(512)
+    with open(src, "rb") as a, open(tmp, "wb") as b:
+        while True:
+            n = a.readinto(buf)
+            if not n:
+                break
+            b.write(buf if n == 512 else memoryview(buf)[:n])
+    os.rename(tmp, dst)
+
+
+def replace(src, dst):
+    """Rename over ``dst``: atomic on littlefs (and POSIX); FAT refuses, then remove first."""
+    try:
+        os.rename(src, dst)
+    except OSError:
+        remove(dst)
+        os.rename(src, dst)
 
 
 def roll_back(root, phase, version, deadline, reason):
@@ -176,9 +200,7 @@ def roll_back(root, phase, version, deadline, reason):
     for rel in names:
         old = path(root, OLD + "/" + rel)
         if exists(old):
-            cur = path(root, rel)
-            remove(cur)
-            os.rename(old, cur)
+            replace(old, path(root, rel))
     write_atomic(path(root, RESULT), "%s %s\n" % (version, reason))
     clean(root)
 

@@ -124,7 +124,7 @@ class RebootingBoard:
     def pump(self) -> None:
         dev = self.dev
         if dev is None:
-            if self.restart:
+            if self.restart or not self.boots:
                 self.start()
             return
         dev.tick()
@@ -289,3 +289,68 @@ def cut_boot(fs: Path, steps: int) -> bool:
         out.stdout + out.stderr
     )
     return "BOOTED" in out.stdout
+
+
+# --- power cuts across an update (tests/e2e/test_ota_power_cuts.py, bench/bench_ota.py) ---
+
+CUT_POINTS = ("transfer", "staged", "swap", "after-swap", "rollback", "trial", "good")
+
+
+async def staged_board(tmp: Path, srv: DeviceServer, fs: Path) -> RebootingBoard:
+    """A board on ``fs`` updated by ``srv`` up to the reset after staging; left off."""
+    board = RebootingBoard(srv.port, fs, tmp / f"{fs.name}.log")
+    board.restart = False
+    assert await run_until([board], lambda: board.off and board.boots > 0, 60), board.log_text()
+    assert (fs / "ota_ready").exists(), board.log_text()[-3000:]
+    return board
+
+
+async def cut_and_recover(
+    tmp: Path, srv: DeviceServer, old_fw: Path, new_fw: Path, point: str, steps: int = 0
+) -> str:
+    """Update a board from ``old_fw`` to ``new_fw`` (the server's), cut its power at
+    ``point`` (``steps``: filesystem steps into the swap or the rollback), power it up again
+    on the same folder and keep it running until it reaches live data with no update work
+    left; which version it then runs ("old" or "new"). Fails when it runs neither whole."""
+    fs = tmp / f"board-{point}-{steps}"
+    old = install(fs, old_fw)
+    new = firmware_version(new_fw)
+    if point in ("transfer", "staged", "trial", "good"):
+        board = RebootingBoard(srv.port, fs, tmp / f"{fs.name}.log")
+        board.restart = point != "staged"
+        until = {
+            "transfer": lambda: (fs / "ota_new" / "nocturne_fw").is_dir(),
+            "staged": lambda: (fs / "ota_ready").exists(),
+            "trial": lambda: state_phase(fs) == "run",
+            "good": lambda: installed(fs) == new and not leftovers(fs),
+        }[point]
+        assert await run_until([board], until, 60), board.log_text()[-3000:]
+        board.power_cut()
+    else:
+        board = await staged_board(tmp, srv, fs)
+        if point == "swap":
+            cut_boot(fs, steps)
+        else:
+            assert cut_boot(fs, 10_000)  # the whole swap, then the power goes before main.py
+            if point == "rollback":
+                cut_boot(fs, steps)
+    board.restart = True
+    try:
+
+        def settled() -> bool:
+            d = board_entry(srv)
+            return (
+                d is not None
+                and d.firmware in (old, new)
+                and d.firmware == installed(fs)
+                and not leftovers(fs)
+                and board.lines > 2
+            )
+
+        assert await run_until([board], settled, 60), (point, steps, board.log_text()[-3000:])
+        assert await live(board)
+    finally:
+        board.close()
+    version = installed(fs)
+    assert files_match(fs, new_fw if version == new else old_fw), (point, steps)
+    return "new" if version == new else "old"
