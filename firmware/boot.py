@@ -10,7 +10,7 @@ except ImportError:
 # An update (issue 23): put a staged version in place, or take a failed one back out
 # (nocturne_fw/ota_swap.py; its journal survives a power cut at any point). A version on
 # trial runs under the watchdog from here on: one that raises at import or hangs resets,
-# and the next boot rolls it back. The module is let go of before main.py runs.
+# and the next boot rolls it back. The modules are let go of before main.py runs.
 try:
     from nocturne_fw import ota_swap
 
@@ -18,7 +18,7 @@ try:
         import machine
 
         machine.WDT(timeout=ota_swap.WDT_MS)
-    ota_swap.forget()
+    ota_swap.fs.forget()
     del ota_swap
 except Exception as e:  # never keep the board from booting what it has
     print("update:", repr(e))

@@ -149,9 +149,16 @@ def updates(app, link, token, fs_root):
             if r is None:
                 if line[3] != 109:  # only "UP m" starts one
                     return
-                from nocturne_fw import ota_rx
+                try:
+                    from nocturne_fw import ota_rx
 
-                r = rx[0] = ota_rx.Receiver(link, token, fs_root, nonce, app.reset)
+                    r = rx[0] = ota_rx.Receiver(link, token, fs_root, nonce, app.reset)
+                except MemoryError:  # no room to load it now: the server hears so
+                    try:
+                        link._send(b"ota:refused no memory\n")
+                    except OSError:
+                        pass
+                    return
             if r.take(line):
                 rx.clear()
         else:

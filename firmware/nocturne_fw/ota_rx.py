@@ -19,7 +19,7 @@ import hashlib
 from binascii import hexlify
 
 from micropython import const
-from nocturne_fw import ota_swap as sw
+from nocturne_fw import ota_fs as sw
 
 CHUNK = const(384)  # bytes a data line carries at most: 512 base64 characters
 MAX_FILES = const(96)
@@ -82,7 +82,7 @@ class Receiver:
 
     def take(self, line):
         """One ``UP`` line (bytes or a memoryview valid for the call); True once the update
-        is over (staged, refused or abandoned): this module and ota_swap are let go of, and
+        is over (staged, refused or abandoned): this module and ota_fs are let go of, and
         the caller lets go of the receiver."""
         over = self._take(line)
         if over:

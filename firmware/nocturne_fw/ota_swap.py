@@ -26,16 +26,10 @@ finishes:
 """
 
 import os
-import sys
 
-STAGE = "ota_new"
-OLD = "ota_old"
-READY = "ota_ready"
-STATE = "ota_state"
-RESULT = "ota_result"
-MANIFEST = "ota_new/.manifest"
+from nocturne_fw import ota_fs as fs
+
 WDT_MS = 30000  # the app's watchdog (app.WDT_MS): started here for a version on trial
-
 WHY = {
     "tried": "raised before it ran",
     "run": "reset before it reached the server",
@@ -43,73 +37,10 @@ WHY = {
 }
 
 
-def path(root, name):
-    return root + "/" + name if root else name
-
-
-def exists(p):
-    try:
-        os.stat(p)
-        return True
-    except OSError:
-        return False
-
-
-def is_dir(p):
-    try:
-        return os.stat(p)[0] & 0x4000 != 0
-    except OSError:
-        return False
-
-
-def remove(p):
-    try:
-        os.remove(p)
-    except OSError:
-        pass
-
-
-def rmtree(p):
-    """Remove the file or folder ``p`` and everything in it (missing: nothing)."""
-    if not is_dir(p):
-        remove(p)
-        return
-    for name in os.listdir(p):
-        rmtree(p + "/" + name)
-    try:
-        os.rmdir(p)
-    except OSError:
-        pass
-
-
-def mkdirs(p):
-    """Every folder of the path ``p`` up to its last part (the file's name)."""
-    d = ""
-    for part in p.split("/")[:-1]:
-        d = d + "/" + part if d or not part else part  # an absolute path keeps its "/"
-        if part and not is_dir(d):
-            os.mkdir(d)
-
-
-def write_atomic(p, text):
-    tmp = p + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.rename(tmp, p)
-
-
-def read_words(p):
-    try:
-        with open(p) as f:
-            return f.read(200).split()
-    except OSError:
-        return None
-
-
 def files(root):
     """The relative paths of the staged manifest ("<path> <size> <sha256>" lines)."""
     out = []
-    with open(path(root, MANIFEST)) as f:
+    with open(fs.path(root, fs.MANIFEST)) as f:
         for line in f:
             w = line.split()
             if len(w) == 3:
@@ -117,54 +48,50 @@ def files(root):
     return out
 
 
-def set_state(root, phase, version, deadline, reason=""):
-    write_atomic(path(root, STATE), "%s %s %s %s\n" % (phase, version, deadline, reason))
-
-
 def boot(root=""):
     """Finish what the journal says; return the phase this boot runs in ("tried": a new
     version on trial, start the watchdog; "" otherwise)."""
-    st = read_words(path(root, STATE))
+    st = fs.read_words(fs.path(root, fs.STATE))
     if not st:
-        ready = read_words(path(root, READY))
-        if not ready or len(ready) < 2 or not exists(path(root, MANIFEST)):
-            rmtree(path(root, STAGE))
-            rmtree(path(root, OLD))
-            remove(path(root, READY))
+        ready = fs.read_words(fs.path(root, fs.READY))
+        if not ready or len(ready) < 2 or not fs.exists(fs.path(root, fs.MANIFEST)):
+            fs.rmtree(fs.path(root, fs.STAGE))
+            fs.rmtree(fs.path(root, fs.OLD))
+            fs.remove(fs.path(root, fs.READY))
             return ""
-        rmtree(path(root, OLD))
+        fs.rmtree(fs.path(root, fs.OLD))
         st = ["swap", ready[0], ready[1]]
-        set_state(root, *st)
-        remove(path(root, READY))
+        fs.set_state(root, *st)
+        fs.remove(fs.path(root, fs.READY))
     phase, version, deadline = st[0], st[1], st[2] if len(st) > 2 else "60"
     if phase == "swap":
         swap(root)
-        set_state(root, "tried", version, deadline)
+        fs.set_state(root, "tried", version, deadline)
         return "tried"
     if phase == "good":
-        clean(root)
+        fs.clean(root)
         return ""
     if phase in WHY or phase == "back" or phase == "back2":
         reason = " ".join(st[3:]) if phase.startswith("back") else WHY[phase]
         roll_back(root, phase, version, deadline, reason)
         return ""
-    clean(root)  # a journal this code does not know: keep what runs
+    fs.clean(root)  # a journal this code does not know: keep what runs
     return ""
 
 
 def swap(root):
     for rel in files(root):
-        new = path(root, STAGE + "/" + rel)
-        if not exists(new):
+        new = fs.path(root, fs.STAGE + "/" + rel)
+        if not fs.exists(new):
             continue  # moved on an earlier run
-        cur = path(root, rel)
-        old = path(root, OLD + "/" + rel)
-        if exists(cur) and not exists(old):
-            mkdirs(old)
+        cur = fs.path(root, rel)
+        old = fs.path(root, fs.OLD + "/" + rel)
+        if fs.exists(cur) and not fs.exists(old):
+            fs.mkdirs(old)
             copy(cur, old)
-        mkdirs(cur)
+        fs.mkdirs(cur)
         replace(new, cur)  # never a moment without the file (boot.py, main.py...)
-    remove(path(root, RESULT))
+    fs.remove(fs.path(root, fs.RESULT))
 
 
 def copy(src, dst):
@@ -185,48 +112,21 @@ def replace(src, dst):
     try:
         os.rename(src, dst)
     except OSError:
-        remove(dst)
+        fs.remove(dst)
         os.rename(src, dst)
 
 
 def roll_back(root, phase, version, deadline, reason):
     names = files(root)
     if phase != "back2":
-        set_state(root, "back", version, deadline, reason)
+        fs.set_state(root, "back", version, deadline, reason)
         for rel in names:
-            if not exists(path(root, OLD + "/" + rel)):
-                remove(path(root, rel))  # added by the new version
-        set_state(root, "back2", version, deadline, reason)
+            if not fs.exists(fs.path(root, fs.OLD + "/" + rel)):
+                fs.remove(fs.path(root, rel))  # added by the new version
+        fs.set_state(root, "back2", version, deadline, reason)
     for rel in names:
-        old = path(root, OLD + "/" + rel)
-        if exists(old):
-            replace(old, path(root, rel))
-    write_atomic(path(root, RESULT), "%s %s\n" % (version, reason))
-    clean(root)
-
-
-def clean(root):
-    rmtree(path(root, OLD))
-    rmtree(path(root, STAGE))
-    remove(path(root, READY))
-    remove(path(root, STATE))
-
-
-def mark(root, phase):
-    """The trial's progress (ota_trial.py): "run", "late" or "good" (good: cleaned up)."""
-    st = read_words(path(root, STATE))
-    if not st or len(st) < 3:
-        return
-    set_state(root, phase, st[1], st[2])
-    if phase == "good":
-        clean(root)
-
-
-def forget():
-    """Let go of the update's modules (ota_trial, ota_swap, ota_rx) and their names."""
-    mods = sys.modules
-    pkg = mods.get("nocturne_fw")
-    for name in ("ota_trial", "ota_swap", "ota_rx"):
-        mods.pop("nocturne_fw." + name, None)
-        if pkg is not None and name in pkg.__dict__:
-            del pkg.__dict__[name]
+        old = fs.path(root, fs.OLD + "/" + rel)
+        if fs.exists(old):
+            replace(old, fs.path(root, rel))
+    fs.write_atomic(fs.path(root, fs.RESULT), "%s %s\n" % (version, reason))
+    fs.clean(root)

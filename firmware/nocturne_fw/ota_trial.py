@@ -9,14 +9,14 @@ and ``ota:rolledback <version> <why>`` while ``ota_result`` says an update was t
 On trial (boot.py swapped a new version in: the journal says ``tried``), a ``Trial`` wraps
 the link's poll: once the app is built the journal says ``run``; once a line was applied
 and a frame drawn after it (or the panel is dark: nothing to draw) the version is good
-(ota_swap.mark cleans up); when the deadline passes first, the journal says ``late`` and
+(ota_fs.mark cleans up); when the deadline passes first, the journal says ``late`` and
 the board resets, and boot.py rolls back.
 """
 
 import os
 from binascii import hexlify
 
-from nocturne_fw import ota_swap as sw
+from nocturne_fw import ota_fs as sw
 from nocturne_fw.clock import ticks_diff
 
 _MAX_RESULT = 120

@@ -235,7 +235,7 @@ def board_entry(srv: DeviceServer, name: str = "desk") -> Any:
 
 # A power cut at boot, between two of the swap's (or the rollback's) filesystem steps: the
 # real boot code (ota_swap.boot, as boot.py calls it) on the unix port in the board's
-# folder, its ``os`` counting every step that changes the filesystem and ending the
+# folder, its ``os`` (and ota_fs's) counting every step that changes the filesystem and ending the
 # process before step ``N`` (each step is one rename, remove, mkdir or rmdir: atomic).
 _CUT = """
 import os, sys
@@ -267,7 +267,7 @@ class CutOs:
         self.step()
         os.rename(a, b)
 
-ota_swap.os = CutOs(%d)
+ota_swap.os = ota_swap.fs.os = CutOs(%d)
 ota_swap.boot()
 print("BOOTED")
 """

@@ -16,7 +16,6 @@ from nocturne.updates import lines as update_lines_module
 from nocturne.updates import manager
 
 from .ota_boards import (
-    TOKEN,
     RebootingBoard,
     board_entry,
     checkout,
@@ -180,12 +179,17 @@ async def test_a_tampered_update_is_refused_and_nothing_staged_survives(
     assert len(refusals) == 1 and why in refusals[0]
 
 
-async def test_an_unpaired_board_is_never_offered_an_update(tmp_path: Path):
+@pytest.mark.parametrize(
+    "token",
+    [None, "bm90LWEtcGFpcmVkLWJvYXJkcy10b2tlbg"],  # no token; a token of no paired board
+    ids=["no-token", "unknown-token"],
+)
+async def test_an_unpaired_board_is_never_offered_an_update(tmp_path: Path, token):
     new = variant(tmp_path / "new")
     fs = tmp_path / "board"
     old = install(fs, checkout())
     async with ota_server(new, allow_unpaired=True) as srv:
-        board = RebootingBoard(srv.port, fs, tmp_path / "board.log", token=None)
+        board = RebootingBoard(srv.port, fs, tmp_path / "board.log", token=token)
         try:
             assert await live(board, more=8)
             [device] = srv.devices()
@@ -195,4 +199,3 @@ async def test_an_unpaired_board_is_never_offered_an_update(tmp_path: Path):
             board.close()
     assert srv.updates.bytes_sent == 0
     assert installed(fs) == old and not leftovers(fs)
-    assert TOKEN not in board.log_text()
