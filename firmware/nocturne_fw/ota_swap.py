@@ -31,7 +31,7 @@ from nocturne_fw import ota_fs as fs
 
 WDT_MS = 30000  # the app's watchdog (app.WDT_MS): started here for a version on trial
 WHY = {
-    "tried": "raised before it ran",
+    "tried": "did not start (raised or hung at import)",
     "run": "reset before it reached the server",
     "late": "no live data before the deadline",
 }

@@ -94,7 +94,9 @@ def files_match(fs: Path, firmware: Path) -> bool:
 class RebootingBoard:
     """One board on its folder; ``pump`` starts it again whenever its process ended."""
 
-    def __init__(self, port: int, fs: Path, log: Path, *, token: str | None = TOKEN) -> None:
+    def __init__(
+        self, port: int, fs: Path, log: Path, *, token: str | None = TOKEN, watchdog: float = 20.0
+    ) -> None:
         self.port = port
         self.fs = fs
         self.log_path = log
@@ -102,6 +104,7 @@ class RebootingBoard:
         self.dev: MpDevice | None = None
         self.boots = 0
         self.restart = True  # False: a board that reset stays off until start()
+        self.watchdog = watchdog  # s a boot may take before it counts as hung and is reset
         self._log = open(log, "ab")  # noqa: SIM115  (one log over every boot)
 
     def start(self) -> None:
@@ -116,10 +119,12 @@ class RebootingBoard:
                 log=self._log,
                 strict=False,
                 boot=True,
-                start_timeout=20.0,
+                start_timeout=self.watchdog,
             )
         except EmulatorError:
-            self.dev = None  # it did not come up (raised at import): the next pump boots again
+            # it did not come up (raised, or hung until the watchdog's time: MpDevice killed
+            # it): the next pump boots it again
+            self.dev = None
 
     def pump(self) -> None:
         dev = self.dev

@@ -82,7 +82,15 @@ def _rollback_log(caplog) -> list[str]:
                     "import gc\n", 'import gc\nraise RuntimeError("on purpose")\n', 1
                 )
             },
-            "raised before it ran",
+            "did not start (raised or hung at import)",
+        ),
+        (
+            {
+                "main.py": lambda s: s.replace(
+                    "import gc\n", "import gc\nwhile True:\n    pass\n", 1
+                )
+            },
+            "did not start (raised or hung at import)",
         ),
         (
             {
@@ -93,7 +101,7 @@ def _rollback_log(caplog) -> list[str]:
             "no live data before the deadline",
         ),
     ],
-    ids=["raises-at-import", "never-connects"],
+    ids=["raises-at-import", "hangs-at-import", "never-connects"],
 )
 async def test_a_new_version_that_fails_is_rolled_back_and_reported(
     tmp_path: Path, caplog, edits, why
@@ -103,7 +111,8 @@ async def test_a_new_version_that_fails_is_rolled_back_and_reported(
     fs = tmp_path / "board"
     old = install(fs, checkout())
     async with ota_server(new, trial_s=3) as srv:
-        board = RebootingBoard(srv.port, fs, tmp_path / "board.log")
+        # a boot that does not finish in 6 s counts as hung: the watchdog resets it
+        board = RebootingBoard(srv.port, fs, tmp_path / "board.log", watchdog=6.0)
         try:
             assert await run_until([board], _rolled_back(srv, old), TIMEOUT), board.log_text()[
                 -3000:

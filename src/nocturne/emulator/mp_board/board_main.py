@@ -18,6 +18,11 @@ on/off, ``X``/``x`` stall on/off, ``F``/``f`` refuse connects on/off, ``r`` rese
 connection, ``z`` zero the heap figures, ``h`` report them, ``q`` quit; ``g`` n:u16
 data[n]: bytes delivered as if the server sent them. End of file: quit.
 
+With ``"boot": true`` in the config (``MpDevice(boot=True)``, issue 23) the board boots as a
+board does: its own boot.py first, then main.py, both from its filesystem folder (the
+current directory). ``machine.reset()`` ends the process with status ``RESET_EXIT``: the PC
+side starts it again, as the board would restart.
+
 Heap figures, measured by the board around each ``app.tick()`` with ``gc.mem_alloc``
 (GC left on, as on a board): ticks are *idle* (nothing drawn, no line), *redraw* (a frame
 drawn, no line) or *line* (a line arrived). Ticks that change the screen, the link state,
