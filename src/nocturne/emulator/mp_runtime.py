@@ -221,6 +221,7 @@ class MpDevice:
                     "before the board was built (its traceback is above)"
                 )
             if time.monotonic() > deadline:
+                self.proc.kill()  # hung: it would read no quit command
                 self.close()
                 raise EmulatorError(f"the board under MicroPython was not up in {start_timeout} s")
             time.sleep(0.005)
