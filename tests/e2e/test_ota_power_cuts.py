@@ -26,6 +26,7 @@ def setup_module() -> None:
         ("transfer", 0, "new"),  # killed mid-transfer: the next connect sends it again
         ("swap", 9, "new"),  # some files moved: the next boot finishes the swap
         ("rollback", 3, "old"),  # swapped, never ran: rolled back, cut mid-rollback
+        ("rollback", 44, "old"),  # ... cut in the rollback's cleanup (38 files)
         ("trial", 0, "old"),  # running on trial, not yet good: rolled back
         ("good", 0, "new"),  # marked good: stays
     ],
