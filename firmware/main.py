@@ -120,11 +120,51 @@ def build(secrets=None, board_rev=None, fs_root=None, wlan=None, socket_mod=None
         errors_log=on_fs(fs_root, LOG_PATH),
         reset=machine.reset,
     )
+    if link is not None:
+        updates(app, link, getattr(secrets, "SERVER_TOKEN", "") or "", fs_root)
     ntp_host = getattr(secrets, "NTP_HOST", "") if secrets is not None else ""
     if ntp_host and link is not None:  # NTP while the server stays away (desk.py)
         app.desk.use_ntp(ntp_host, socket_mod)
     app.desk.wall.use_rtc(machine.RTC())  # set from the server's tm (UTC, as ntptime would)
     return app
+
+
+def updates(app, link, token, fs_root):
+    """Updates over the air (issue 23; PROTOCOL.md): what the server hears of them on
+    connect and a new version's trial (nocturne_fw/ota_trial.py); on a paired board, the
+    ``UP`` lines go to the receiver (ota_rx.py), imported when an update starts and let go
+    of when it ends, every other line to the app as before."""
+    from nocturne_fw import ota_trial
+
+    token = token.strip()
+    nonce = ota_trial.setup(app, link, token, fs_root)
+    if nonce is None:
+        return
+    feed = link.on_line
+    rx = {}  # 0: the receiver while an update runs
+
+    def on_line(line):
+        if len(line) > 3 and line[0] == 85 and line[1] == 80 and line[2] == 32:  # "UP "
+            r = rx.get(0)
+            if r is None:
+                if line[3] != 109:  # only "UP m" starts one
+                    return
+                try:
+                    from nocturne_fw import ota_rx
+
+                    r = rx[0] = ota_rx.Receiver(link, token, fs_root, nonce, app.reset)
+                except MemoryError:  # no room to load it now: the server hears so
+                    try:
+                        link._send(b"ota:refused no memory\n")
+                    except OSError:
+                        pass
+                    return
+            if r.take(line):
+                rx.clear()
+        else:
+            feed(line)
+
+    link.on_line = on_line
 
 
 def run(secrets=None, board_rev=None):

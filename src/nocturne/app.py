@@ -27,6 +27,7 @@ from .sources.ping import PingSource
 from .sources.processes import ProcessSource
 from .sources.rapl import rapl_source
 from .sources.weather import WeatherSource
+from .updates.manager import Updates
 from .wire.protocol import SCENES_WITH_PROCESSES, device_settings
 
 if TYPE_CHECKING:
@@ -111,6 +112,11 @@ class NocturneServer:
             max_devices=config.max_devices,
             pairing=self.pairing,
             first_fields=device_settings(config.night, idle_thresholds(config)),
+            updates=Updates(
+                config.board_updates,
+                firmware_dir=config.firmware_dir,
+                token_of=self.pairing.token_of,
+            ),
         )
         self.discovery = Discovery(
             DiscoverySettings(pc_name(config.name), mdns=config.mdns),

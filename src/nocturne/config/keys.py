@@ -24,6 +24,7 @@ from .tokens import parse_device_tokens
 Check = Callable[[Checker, str, Any, Mapping[str, Any]], Any]
 
 TEMPERATURE_UNITS = ("celsius", "fahrenheit")
+BOARD_UPDATES = ("auto", "ask", "off")
 DEFAULT_WEATHER_API_URL = "https://api.open-meteo.com/v1/forecast"
 DEFAULT_GEOCODING_API_URL = "https://geocoding-api.open-meteo.com/v1/search"
 
@@ -152,6 +153,8 @@ def config_rows(limits: Callable[..., Any]) -> tuple[Key, ...]:
         Key("device_tokens", _section_of(parse_device_tokens)),
         Key("allow_unpaired", flag()),
         Key("gpu", text()),  # PCI address or name (sources/gpu); "": chosen by itself
+        Key("board_updates", choice(BOARD_UPDATES)),  # issue 23: updates over the air
+        Key("firmware_dir", text(), NULL_IS_DEFAULT),  # the firmware boards are updated to
     )
 
 

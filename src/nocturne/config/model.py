@@ -85,6 +85,8 @@ class Config:
     device_tokens: Mapping[str, str] = field(default_factory=dict)  # board name -> token
     allow_unpaired: bool = False  # with tokens: still serve boards that send none
     gpu: str = ""  # the GPU boards show, by PCI address or name (`nocturne sensors`); "": auto
+    board_updates: str = "auto"  # paired boards: "auto" updated on connect, "ask", "off"
+    firmware_dir: str = ""  # the firmware boards are updated to; "": the wheel's own
     path: Path | None = None  # the file this came from
 
     @property

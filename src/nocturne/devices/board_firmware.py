@@ -82,4 +82,11 @@ def doctor_lines(document: dict[str, Any] | None) -> list[str]:
         lines.append(
             f"board {who}: firmware {printable(version)}" + state.get(d.get("firmware_current"), "")
         )
+        update = d.get("update")
+        rolled = update.get("rolled_back") if isinstance(update, dict) else None
+        if isinstance(rolled, dict):  # issue 23: it took an update back
+            lines.append(
+                f"board {who}: rolled back firmware {printable(rolled.get('version'))} "
+                f"({printable(rolled.get('why'))}); it runs {printable(version)}"
+            )
     return lines

@@ -108,6 +108,13 @@ class Pairing:
                 found = board
         return found
 
+    def token_of(self, board: str) -> str | None:
+        """The paired board ``board``'s token (its updates' HMAC key), None for none."""
+        for name, exact in self._tokens:
+            if name == board:
+                return exact.decode("utf-8", "surrogatepass")
+        return None
+
     def check(self, token: str | None, peer: str) -> Verdict:
         """Serve or refuse the connection from ``peer`` ("address:port") that said HELO.
         An address refused many times in a row waits a little before its next token counts."""

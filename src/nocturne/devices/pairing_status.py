@@ -18,7 +18,7 @@ WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 def devices_document(devices: Iterable[DeviceInfo], paired: Sequence[str]) -> dict[str, Any]:
     """``{"paired": [names], "devices": [{"id", "peer", "screen", "board", "firmware",
-    "firmware_current", "survived"}]}``."""
+    "firmware_current", "survived", "update"}]}``."""
     return {
         "paired": list(paired),
         "devices": [
@@ -30,6 +30,7 @@ def devices_document(devices: Iterable[DeviceInfo], paired: Sequence[str]) -> di
                 "firmware": d.firmware,
                 "firmware_current": firmware_current(d.firmware),
                 "survived": d.survived,
+                "update": d.update,
             }
             for d in devices
         ],

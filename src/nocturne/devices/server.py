@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from ..rate_limited_log import RateLimitedWarning
 from ..safe_text import printable
 from ..snapshot import Snapshot
+from ..updates.lines import parse_ota
+from ..updates.manager import Updates
 from ..wire.line_splitter import Frame
 from ..wire.protocol import FRAME_BYTES, MAX_LINE, PEEK_KEY, Hello, ShowScreen, parse_device_line
 from .board_firmware import note_firmware, parse_firmware
@@ -55,6 +57,7 @@ class DeviceInfo:
     board: str | None = None  # the paired board's name, from the token it sent
     firmware: str | None = None  # the version the board reported after HELO, if it did
     survived: str | None = None  # what its loop survived (board_health.py), None: nothing
+    update: dict[str, object] | None = None  # its updates (updates/manager.py), None: none
 
 
 class DeviceServer:
@@ -71,6 +74,7 @@ class DeviceServer:
         listen_socket: socket.socket | None = None,
         pairing: Pairing | None = None,
         first_fields: Mapping[str, object] | None = None,
+        updates: Updates | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -86,6 +90,8 @@ class DeviceServer:
         self._watchdog: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self.outbox = Outbox(first_fields)
+        self.updates = updates or Updates("off")  # over the air (issue 23)
+        self.updates.spawn = self._spawn
         # peek: (device id, its newest frame), and (device id, None) when it is gone
         self.on_frame: Callable[[int, bytes | None], None] | None = None
         self._pacer = CommandPacer()  # a few command lines a second per device, at most
@@ -145,6 +151,7 @@ class DeviceServer:
                 d.board,
                 d.firmware,
                 d.survived and d.survived.describe(),
+                self.updates.describe(d),
             )
             for d in self._devices.values()
         ]
@@ -218,6 +225,14 @@ class DeviceServer:
             return False
         self.send_commands({PEEK_KEY: period_ms}, only=device_id)
         return True
+
+    def request_update(self, target: str | None) -> list[str]:
+        """Update the board named (or numbered) ``target``, or all that can take one."""
+        return self.updates.request(self._devices.values(), target)
+
+    def _alert(self) -> bool:
+        snapshot = self.outbox.snapshot
+        return snapshot is not None and snapshot.alert is not None
 
     def set_pcs(self, pcs: Sequence[PcSummary] | None) -> None:
         """The PCs seen over MQTT, on every line from the next snapshot on."""
@@ -302,6 +317,7 @@ class DeviceServer:
             self.on_frame(conn.id, None)
         self.outbox.forget(conn.id)
         self._pacer.forget(conn.id)
+        self.updates.forget(conn.id)
         self._waiting.pop(conn.id, None)
         if conn.closed:
             return
@@ -374,6 +390,8 @@ class DeviceServer:
             note_survived(conn, survived)
         elif (firmware := parse_firmware(line)) is not None:
             note_firmware(conn, line, firmware)
+        elif (ota := parse_ota(line)) is not None and conn.said_hello:
+            self.updates.on_line(conn, ota, self._alert())
         elif line.strip():
             self._bad_line(conn, "not a command")
 
@@ -413,6 +431,7 @@ class DeviceServer:
                     continue
                 if why is not None:
                     self._drop(dev, f"stalled: {why}")
+            self.updates.tick(self._devices.values(), self._alert())
             self._refusals.flush()
             self._silent.flush()
             self.pairing.flush()

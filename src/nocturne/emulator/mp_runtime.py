@@ -74,7 +74,7 @@ def _secrets_dict(secrets: Any) -> dict[str, Any] | None:
     if secrets is None:
         return None
     out = {}
-    for name in (*NEEDED, "SERVER_PORT", "BOARD"):
+    for name in (*NEEDED, "SERVER_PORT", "BOARD", "SERVER_TOKEN", "SERVER_NAME"):
         v = getattr(secrets, name, None)
         if isinstance(v, (str, int)) and not isinstance(v, bool):
             out[name] = v
@@ -131,6 +131,8 @@ class MpDevice:
         lan: tuple[str, str] | None = None,
         log: Any = None,
         board_files: str | os.PathLike[str] | None = None,  # hook (mpy, issue 20): see below
+        boot: bool = False,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         cmd = micropython_command()
         fw = find_firmware(firmware)  # what the child runs: this process's modules stay put
@@ -149,6 +151,8 @@ class MpDevice:
         # as at every reset; .mpy or .py), else ``board_files`` (main.py and the modules as
         # .mpy, as ``nocturne flash`` stages them) when given, else the firmware folder.
         own = fs_firmware(self.fs_dir)
+        if boot and own is None:  # a board's own boot (issue 23's tests) needs its files there
+            raise EmulatorError(f"{self.fs_dir} holds no firmware (main.py and nocturne_fw/)")
         if own is None:
             stamp_version(self.fs_dir, fw)  # of the source files, compiled (board_files) or not
         board_fw = own or (Path(board_files).resolve() if board_files is not None else fw)
@@ -210,7 +214,7 @@ class MpDevice:
         self._out = out_r
         self._ctl = ctl_w
         os.set_blocking(out_r, False)
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + start_timeout
         while not self._ready:
             self._pump()
             if self.proc.poll() is not None and not self._ready:
@@ -220,8 +224,9 @@ class MpDevice:
                     "before the board was built (its traceback is above)"
                 )
             if time.monotonic() > deadline:
+                self.proc.kill()  # hung: it would read no quit command
                 self.close()
-                raise EmulatorError(f"the board under MicroPython was not up in {START_TIMEOUT} s")
+                raise EmulatorError(f"the board under MicroPython was not up in {start_timeout} s")
             time.sleep(0.005)
 
     # -- the pipes ------------------------------------------------------------------------

@@ -209,7 +209,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
 
 # Sub-commands whose modules load only when one of them (or --help) is on the command line:
 # the flash plans, urllib and the emulator cost the server a user leaves running ~1 MB of RSS.
-ON_DEMAND = ("flash", "pair", "emulate", "web-password")
+ON_DEMAND = ("flash", "pair", "emulate", "web-password", "update")
 
 
 def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
@@ -248,9 +248,11 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
         from ..emulator import cli as emulate
         from ..web import password_cli as web_password
         from . import pair_cli as pairing_cli
+        from . import update_cli
 
         flash.add_subparser(sub)
         pairing_cli.add_subparser(sub)
+        update_cli.add_subparser(sub)
         emulate.add_subparser(sub)
         web_password.add_subparser(sub)
     sub.add_parser(
@@ -325,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import pair_cli as pairing_cli
 
         return pairing_cli.run(args)
+    if args.command == "update":
+        from . import update_cli
+
+        return update_cli.run(args)
     if args.command == "web-password":
         from ..web import password_cli
 

@@ -5,7 +5,10 @@
 - POST /api/boards/{id}/scene ``{"value": "CPU"}``, .../screen ``{"value": "ON"|"OFF"}``,
   .../contrast ``{"value": 0..255}``: Home Assistant's commands (mqtt/commands.py), to
   that board; POST /api/boards/pair ``{"name"}`` (a new token, shown once) and
-  /api/boards/unpair ``{"name"}``.
+  /api/boards/unpair ``{"name"}``; POST /api/boards/update ``{"board": NAME}`` (or
+  ``{"all": true}``): start the update over the air of that board (of every board that can
+  take one), ``{"started": [names]}`` (issue 23; each board's ``update`` in GET /api/boards
+  says whether it can: updates/manager.py).
 - GET /api/sensors: ``[{id, name, value, unit, field}]``: LHM's whole tree and the local
   counters; ``field`` is the wire key (config.json ``sensors`` key) the sensor feeds now.
 - GET /api/config (secrets masked), PUT /api/config (the whole object, as GET gave it; a
@@ -74,6 +77,7 @@ def add_routes(app: web.Application, exporter: WebExporter) -> None:
     app.router.add_get("/api/boards", api.boards)
     app.router.add_post("/api/boards/pair", api.pair)
     app.router.add_post("/api/boards/unpair", api.unpair)
+    app.router.add_post("/api/boards/update", api.update)
     app.router.add_post("/api/boards/{id:[0-9]+}/{control:scene|screen|contrast}", api.control)
     app.router.add_get("/api/sensors", api.sensors)
     app.router.add_get("/api/gpus", api.gpus)
@@ -96,6 +100,7 @@ def boards_document(desk: Desk) -> list[dict[str, Any]]:
                 "firmware_current": firmware_current(device.firmware),
                 "scene": scene_ids.NAMES[scene] if scene in range(len(scene_ids.NAMES)) else None,
                 "peek": desk.peek.supported(device.id) if desk.peek is not None else None,
+                "update": device.update,
             }
         )
     return out
@@ -292,6 +297,15 @@ class _Api:
         return json_response(
             {"name": name, "replaced": replaced, "secrets_line": secrets_line(token)}
         )
+
+    async def update(self, request: web.Request) -> web.StreamResponse:
+        body = await json_object(request) or {}
+        board = body.get("board")
+        if body.get("all") is not True and not isinstance(board, str):
+            return errors("board", 'give the board\'s name, or "all": true')
+        started = self.desk.devices.request_update(None if body.get("all") is True else board)
+        log.info("Web: update over the air started for %s", printable(", ".join(started) or "none"))
+        return json_response({"started": started})
 
     async def unpair(self, request: web.Request) -> web.StreamResponse:
         body = await json_object(request)

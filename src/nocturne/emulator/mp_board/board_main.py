@@ -18,6 +18,11 @@ on/off, ``X``/``x`` stall on/off, ``F``/``f`` refuse connects on/off, ``r`` rese
 connection, ``z`` zero the heap figures, ``h`` report them, ``q`` quit; ``g`` n:u16
 data[n]: bytes delivered as if the server sent them. End of file: quit.
 
+With ``"boot": true`` in the config (``MpDevice(boot=True)``, issue 23) the board boots as a
+board does: its own boot.py first, then main.py, both from its filesystem folder (the
+current directory). ``machine.reset()`` ends the process with status ``RESET_EXIT``: the PC
+side starts it again, as the board would restart.
+
 Heap figures, measured by the board around each ``app.tick()`` with ``gc.mem_alloc``
 (GC left on, as on a board): ticks are *idle* (nothing drawn, no line), *redraw* (a frame
 drawn, no line) or *line* (a line arrived). Ticks that change the screen, the link state,
@@ -49,13 +54,15 @@ if CFG.get("boot"):  # the board's own files: boot.py first, in its root (the cw
     try:
         with open("boot.py") as _f:
             _src = _f.read()
-        exec(_src, {"__name__": "boot"})
+        exec(_src, {"__name__": "__main__"})  # as pyexec runs it
     except OSError:
         pass  # no boot.py
     except Exception as _e:  # printed, and the boot goes on (MicroPython's pyexec does)
         sys.print_exception(_e)
     _src = _f = None
     gc.collect()
+
+RESET_EXIT = CFG["reset_exit"]  # mp_runtime.py says which status a reset ends with
 
 import fault_socket  # noqa: E402
 import main as fw_main  # noqa: E402  (firmware/main.py)
@@ -309,7 +316,12 @@ class Driver:
             try:
                 self.tick()
             except Exception as e:  # survived as App.step does (survive.py)
-                self.app.survive(e)
+                try:
+                    self.app.survive(e)
+                except machine.ResetCalled:
+                    sys.exit(RESET_EXIT)
+            except machine.ResetCalled:  # the board reboots: the PC side starts it again
+                sys.exit(RESET_EXIT)
             self.report_status()
             nxt = time.ticks_add(nxt, A.TICK_MS)
             delay = time.ticks_diff(nxt, time.ticks_ms())
@@ -322,4 +334,4 @@ class Driver:
 try:
     Driver().run()
 except machine.ResetCalled:  # machine.reset(): the PC side starts the board again
-    sys.exit(CFG["reset_exit"])
+    sys.exit(RESET_EXIT)
