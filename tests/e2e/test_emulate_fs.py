@@ -43,7 +43,8 @@ def firmware_source(tmp_path: Path, mark: Path, label: str) -> Path:
     and the app calls machine.reset() after a tick once ``<mark>.reset`` exists."""
     src = tmp_path / f"src-{label}"
     shutil.copytree(find_firmware_dir(), src, ignore=shutil.ignore_patterns("__pycache__"))
-    with (src / "boot.py").open("a") as f:
+    boot = (src / "boot.py").read_text()  # the test's lines first: boot.py imports the package
+    with (src / "boot.py").open("w") as f:
         f.write(
             "import os\n"
             "for _n in ('__init__.mpy', '__init__.py'):\n"
@@ -52,7 +53,7 @@ def firmware_source(tmp_path: Path, mark: Path, label: str) -> Path:
             "    except OSError:\n"
             "        pass\n"
             f"with open({str(mark)!r}, 'a') as _m:\n"
-            "    _m.write('boot ' + os.getcwd() + '\\n')\n"
+            "    _m.write('boot ' + os.getcwd() + '\\n')\n" + boot
         )
     with (src / "nocturne_fw" / "__init__.py").open("a") as f:
         f.write(f"\nwith open({str(mark)!r}, 'a') as _m:\n    _m.write('fw {label}\\n')\n")
