@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..json_names import json_type_name
+from ..snapshot.custom import CustomScene
 from ..snapshot.fields import OVERRIDE_KEYS
 from ..wire.types import NightSchedule
 from .checks import Checker
@@ -85,6 +86,7 @@ class Config:
     device_tokens: Mapping[str, str] = field(default_factory=dict)  # board name -> token
     allow_unpaired: bool = False  # with tokens: still serve boards that send none
     gpu: str = ""  # the GPU boards show, by PCI address or name (`nocturne sensors`); "": auto
+    custom_scenes: tuple[CustomScene, ...] = ()  # the user's own scenes (config/scenes.py)
     path: Path | None = None  # the file this came from
 
     @property

@@ -53,7 +53,7 @@ SECRETS: tuple[tuple[tuple[str, ...], bool], ...] = (
     (("web", "password_hash"), False),
 )
 TOKENS = "device_tokens"  # each board's token is a secret; pair/unpair change them
-LIVE_KEYS = frozenset({"sensors", "limits", "device_tokens", "path"})  # applied at once
+LIVE_KEYS = frozenset({"sensors", "limits", "device_tokens", "path", "custom_scenes"})  # at once
 BODY_DEADLINE = 10.0  # seconds for a request's body (its head has guard.HEAD_DEADLINE)
 CONTROLS: dict[str, Entity] = {"scene": SCENE, "screen": SCREEN, "contrast": CONTRAST}
 
@@ -231,6 +231,7 @@ def apply_config(desk: Desk, new: Config) -> list[str]:
     if lhm is not None and hasattr(lhm.source, "overrides"):
         lhm.source.overrides = new.sensor_overrides  # the next poll maps with them
     desk.collector.alerts.limits = new.limits
+    desk.collector.custom.scenes = new.custom_scenes  # the next poll's line carries them
     desk.pairing.refresh_soon()  # re-read off the loop (a HELO awaits it)
     changed = [f.name for f in fields(Config) if getattr(old, f.name) != getattr(new, f.name)]
     return [key for key in changed if key not in LIVE_KEYS]

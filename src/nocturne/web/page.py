@@ -96,6 +96,12 @@ SETTINGS: list[dict[str, Any]] = [
                 "text",
                 "PCI address or name as `nocturne sensors` lists it (empty: automatic).",
             ),
+            _key(
+                "custom_scenes",
+                "Custom scenes",
+                "json",
+                "Up to 4 scenes of your own (README, Custom scenes).",
+            ),
             _key("ping_host", "Ping host", "text", "TCP connect time to it (empty: no ping)."),
             _key("ping_port", "Ping port", "number", "", min=1, max=65535),
         ],
