@@ -271,7 +271,8 @@ class _Api:
         value = body.get("value") if body is not None else None
         if isinstance(value, bool) and entity is SCREEN:
             value = "ON" if value else "OFF"
-        keys = parse_command(entity, str(value).encode()) if value is not None else None
+        names = [scene.name for scene in self.desk.collector.custom.scenes]
+        keys = parse_command(entity, str(value).encode(), names) if value is not None else None
         if keys is None:
             return errors("value", f"not a {entity.label.lower()} value: {printable(str(value))}")
         self.desk.devices.send_commands(keys, only=board)
