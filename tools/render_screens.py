@@ -59,14 +59,17 @@ def oled_look(im):
 
 
 def main(argv):
+    import custom_screens
     import screens
 
     check = "--check" in argv
     GOLDEN.mkdir(parents=True, exist_ok=True)
     DOCS.mkdir(parents=True, exist_ok=True)
     bad = []
-    for name in screens.NAMES:
-        im = to_image(screens.render(name))
+    names = screens.NAMES + custom_screens.NAMES
+    for name in names:
+        mod = custom_screens if name in custom_screens.NAMES else screens
+        im = to_image(mod.render(name))
         path = GOLDEN / (name + ".png")
         if check:
             if not path.exists() or from_image(Image.open(path)) != from_image(im):
@@ -77,7 +80,7 @@ def main(argv):
     if check:
         print("differ:", ", ".join(bad) if bad else "none")
         return 1 if bad else 0
-    print(f"wrote {len(screens.NAMES)} screens to {GOLDEN} and {DOCS}")
+    print(f"wrote {len(names)} screens to {GOLDEN} and {DOCS}")
     return 0
 
 

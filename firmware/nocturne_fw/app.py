@@ -81,6 +81,12 @@ class App:
         self.cmds = Commands()  # gs, so, cn from the server
         self.state.parts.append(self.pcs)
         self.state.parts.append(self.cmds)
+        # The user's scenes: xs, xv. Imported here, not above: main.py imports this module
+        # before it compiles scenes.py, the build's heap peak, and custom_scene after it.
+        from nocturne_fw.custom_scene import CustomScenes
+
+        self.custom = CustomScenes()
+        self.state.parts.append(self.custom)
         self.desk = Desk(settings, self.ticks_ms(), LOST_MS)  # clock, power, OLED care
         self.state.parts.append(self.desk)
         self.peek = Peek(oled) if link is not None and hasattr(oled, "buf") else None
@@ -238,6 +244,8 @@ class App:
 
     def set_scene(self, n, glitch=False):
         n %= ids.COUNT
+        if n >= ids.CUSTOM_1 and not self.custom.defined(n):  # past the last one: HUB
+            n = ids.HUB
         if n != self.scene:
             self.scene = n
             self.dirty = True
@@ -333,6 +341,8 @@ class App:
             self.alert_seen = False
         self.desk.on_data(self)
         self.cmds.apply(self)
+        if self.custom.gone(self.scene):  # stored in settings.json, or its xs gone: HUB
+            self.set_scene(ids.HUB)
         self.dirty = True
 
     def alert_active(self):
@@ -391,6 +401,8 @@ class App:
             return v["su"] is not None or v["du"] is not None or v["dr"] is not None
         if n == ids.PCS:
             return self.pcs.n > 0
+        if n >= ids.CUSTOM_1:
+            return self.custom.defined(n)
         return True
 
     def _led(self):

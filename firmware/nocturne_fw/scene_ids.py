@@ -14,6 +14,7 @@ from nocturne_fw.wire_tables import (  # noqa: F401 (this module is where the fi
     COUNT,
     CPU,
     CPU_LOAD,
+    CUSTOM_1,
     DISKS,
     FANS,
     GPU,

@@ -17,26 +17,28 @@ RAM        used / total, top processes by RAM
 NET        down, up, ping, WiFi signal
 NET GRAPH  down and up graphs, each auto-scaled
 ATMOS      weather icon, temperature, description
-MEDIA      64 x 64 cover, state, artist and track (scrolling when long)
+MEDIA      64 x 64 cover, state, artist and track, scrolling when long (media_scene.py)
 PROCESSES  top 3 by CPU
 FANS       CPU, GPU, system fans, chipset temperature
 DISKS      system and data disk usage, read and write rates
 PCS        one row per PC seen over MQTT (pcs_scene.py)
+CUSTOM 1-4 the user's own while defined (custom_scene.py, App.custom); an undefined one: HUB
 """
 
-from micropython import const
 from nocturne_fw import display as D
-from nocturne_fw import font_big, font_medium, font_small, icons, pcs_scene, text
+from nocturne_fw import (
+    font_big,
+    font_medium,
+    font_small,
+    icons,
+    media_scene,
+    pcs_scene,
+    text,
+)
 from nocturne_fw import scene_ids as ids
-from nocturne_fw.clock import ticks_diff
-from nocturne_fw.scene_ids import COUNT, MEDIA, NAMES
+from nocturne_fw.scene_ids import COUNT, CUSTOM_1, MEDIA, NAMES
 from nocturne_fw.state import DASH
 from nocturne_fw.system_screens import SystemScreens
-
-SCROLL_PAUSE_MS = const(1500)  # a long title rests this long before it moves
-SCROLL_PX_MS = const(50)  # then moves 1 px per 50 ms = 20 px/s: readable on 0.96"
-SCROLL_GAP = const(24)  # px between the end of the text and its repeat
-PANEL_X = const(66)  # MEDIA: text panel right of the 64 px cover
 
 RIGHT = text.RIGHT
 CENTER = text.CENTER
@@ -55,7 +57,6 @@ _S_SLASH = "/"
 # PROCESSES before its first tp: the server scans only while a board shows this scene
 # (or CPU, RAM), so the list comes with a line or two after screen:10 went out.
 _S_SCANNING = "SCANNING"
-_STATUS = ("IDLE", "PLAYING", "PAUSED")
 # ATMOS before any weather (the carousel skips it; a press still shows it): what to set.
 _S_NO_WEATHER = "NO WEATHER YET"
 _S_SET_CITY = "SET weather_city"
@@ -65,7 +66,7 @@ _CPU_UNITS = (_S_PCT, _S_W, _S_MHZ)
 _GPU_ROWS = ("LOAD", "HOT", "MEM")
 _GPU_KEYS = ("gl", "gh", "gv")
 _GPU_UNITS = (_S_PCT, _S_DEGC, _S_PCT)
-_STATUS_ICON = ("STOP", "PLAY", "PAUSE")
+_KMG = ("K", "M", "G")
 
 
 def _spaced_int(fb, n, right, y, font):
@@ -114,9 +115,11 @@ class Renderer(SystemScreens):
         if s == MEDIA:
             st = app.state
             return (
-                text.text_width(st.txt["trk"], font_medium) > 128 - PANEL_X
-                or text.text_width(st.txt["art"], font_small) > 128 - PANEL_X
+                text.text_width(st.txt["trk"], font_medium) > 128 - media_scene.PANEL_X
+                or text.text_width(st.txt["art"], font_small) > 128 - media_scene.PANEL_X
             )
+        if s >= CUSTOM_1 and s < COUNT:  # a critical slot flashes
+            return app.custom.flashing(s)
         return s == ids.SYS_CONNECT or s == ids.SYS_BOOT or s == ids.SYS_SEARCH
 
     # -- shared pieces -------------------------------------------------------------
@@ -124,18 +127,25 @@ class Renderer(SystemScreens):
     def _frame(self, fb, i, app, x0=0):
         self._link(app)
         alert = app.alert_active()
-        name = NAMES[i]
+        name = NAMES[i] if i < CUSTOM_1 else app.custom.name[i - CUSTOM_1]
         D.header(fb, name, self.bars, self.link, alert, x0)
         if alert and x0 == 0:
             text.draw(fb, "CRITICAL", 104, 0, font_small, 1, RIGHT)
             D.alert_frame(fb)
+        n = CUSTOM_1 + app.custom.n  # the scenes the carousel visits
         if x0 == 0:
-            D.footer(fb, COUNT, i)
+            D.footer(fb, n, i)
         else:
-            D.footer(fb, COUNT, i, x0, 128 - x0)
+            D.footer(fb, n, i, x0, 128 - x0)
 
     def _scene(self, fb, i, app):
-        _SCENES[i](self, fb, app)
+        if i < CUSTOM_1:
+            _SCENES[i](self, fb, app)
+        elif app.custom.defined(i):
+            app.custom.draw(fb, app, i)
+        else:  # not defined (stored in settings.json, or sent by gs): HUB
+            i = ids.HUB
+            self.hub(fb, app)
         if i != MEDIA:
             self._frame(fb, i, app)
 
@@ -259,15 +269,19 @@ class Renderer(SystemScreens):
 
     def _net_graph(self, fb, st, k, g, key, y):
         s = g.scale()
-        label = _SCALES.get(s, DASH)
         g.draw(fb, 0, y, 128, 24, s)
         # labels on a dark box so the graph never hides them
         fb.fill_rect(0, y, 46, 8, 0)
         _arrow(fb, 0, y + 1, k == 1)
         D.value_unit(fb, 7, y + 1, st.txt[key], st.unit[key], font_small)
-        w = text.text_width(label, font_small)
-        fb.fill_rect(127 - w - 2, y, w + 2, 8, 0)
-        text.draw(fb, label, 127, y + 1, font_small, 1, RIGHT)
+        u = 0  # the full scale, KB/s a power of two from 64: "64K", "2M", "1024G"
+        while s >= 1024 and u < 2:
+            s >>= 10
+            u += 1
+        w = 10 + 5 * ((s >= 10) + (s >= 100) + (s >= 1000))  # font_small: 5 px a character
+        fb.fill_rect(125 - w, y, w + 2, 8, 0)
+        D.draw_int(fb, s, 122, y + 1, font_small, 1, RIGHT)
+        text.draw(fb, _KMG[u], 122, y + 1, font_small)
 
     def atmos(self, fb, app):
         st = app.state
@@ -282,40 +296,6 @@ class Renderer(SystemScreens):
             text.draw(fb, _S_DEG, 36 + x, 11, font_big)
         fb.hline(0, 38, 128, 1)
         text.draw_fit(fb, t["wd"], 64, 44, font_medium, 128, 1, CENTER)
-
-    def media(self, fb, app):
-        st = app.state
-        now = app.now
-        if st.track_serial != self.track_serial:
-            self.track_serial = st.track_serial
-            self.t_track = now
-        el = ticks_diff(now, self.t_track)
-        self._marquee(fb, st.txt["art"], font_small, 26, el)
-        self._marquee(fb, st.txt["trk"], font_medium, 36, el)
-        fb.fill_rect(64, 10, 2, 50, 0)
-        if st.has_cover:
-            fb.blit(st.cover_fb, 0, 0)
-        else:
-            fb.fill_rect(0, 0, 64, 64, 0)  # hide scrolled text under the cover area
-            fb.rect(0, 0, 64, 64, 1)
-            fb.blit(icons.get("NOTE"), 16, 16, 0)
-        m = st.media
-        fb.blit(icons.get(_STATUS_ICON[m]), PANEL_X + 1, 13, 0)
-        text.draw(fb, _STATUS[m], PANEL_X + 12, 13, font_small)
-        self._frame(fb, MEDIA, app, 64)
-
-    def _marquee(self, fb, s, font, y, el):
-        room = 128 - PANEL_X
-        w = text.text_width(s, font)
-        if w <= room:
-            text.draw(fb, s, PANEL_X, y, font)
-            return
-        period = (w + SCROLL_GAP) * SCROLL_PX_MS
-        el %= SCROLL_PAUSE_MS + period
-        off = 0 if el < SCROLL_PAUSE_MS else (el - SCROLL_PAUSE_MS) // SCROLL_PX_MS
-        text.draw(fb, s, PANEL_X - off, y, font)
-        if off:
-            text.draw(fb, s, PANEL_X - off + w + SCROLL_GAP, y, font)
 
     def processes(self, fb, app):
         st = app.state
@@ -378,29 +358,6 @@ def _pct(fb, x, y, p):
     D.draw_int(fb, p, x - uw - 1, y, font_small, 1, RIGHT)
 
 
-def _scale_label(kb):
-    """Full scale in KB/s (a power of two from 64) -> short label."""
-    if kb < 1024:
-        return "%dK" % kb
-    if kb < 1024 * 1024:
-        return "%dM" % (kb // 1024)
-    return "%dG" % (kb // (1024 * 1024))
-
-
-def _scales():
-    """Every full scale a network graph can have (its floor doubled, up past State's
-    largest number) -> its label, made at import: NET GRAPH formats nothing."""
-    d = {}
-    s = 64  # graph.Graph's floor
-    while s < 2 * 1024 * 1024 * 1024:
-        d[s] = _scale_label(s)
-        s <<= 1
-    return d
-
-
-_SCALES = _scales()
-
-
 _BY_ID = {
     ids.HUB: Renderer.hub,
     ids.CPU: Renderer.cpu,
@@ -411,14 +368,15 @@ _BY_ID = {
     ids.NET: Renderer.net,
     ids.NET_GRAPH: Renderer.net_graph,
     ids.ATMOS: Renderer.atmos,
-    ids.MEDIA: Renderer.media,
+    ids.MEDIA: media_scene.draw,
     ids.PROCESSES: Renderer.processes,
     ids.FANS: Renderer.fans,
     ids.DISKS: Renderer.disks,
     ids.PCS: pcs_scene.draw,
 }
 # Index = scene id: the draw loop indexes a tuple (a dict lookup hashes every frame).
-_SCENES = tuple(_BY_ID[i] for i in range(COUNT))
+_SCENES = tuple(_BY_ID[i] for i in range(CUSTOM_1))
+del _BY_ID  # the tuple is what stays on the heap
 
 _SYSTEM = {
     ids.SYS_BOOT: Renderer.boot,

@@ -65,7 +65,11 @@ PROCESSES = const(10)
 FANS = const(11)
 DISKS = const(12)
 PCS = const(13)
-COUNT = const(14)
+CUSTOM_1 = const(14)
+CUSTOM_2 = const(15)
+CUSTOM_3 = const(16)
+CUSTOM_4 = const(17)
+COUNT = const(18)
 
 # Index = scene id; the header shows these.
 NAMES = (
@@ -83,6 +87,10 @@ NAMES = (
     "FANS",
     "DISKS",
     "PCS",
+    "CUSTOM 1",
+    "CUSTOM 2",
+    "CUSTOM 3",
+    "CUSTOM 4",
 )
 
 # Scenes that draw the server's process lists (tp/tr): the server scans processes only

@@ -70,7 +70,7 @@ class Rig:
 
     async def goto(self, dev: Device, name: str, timeout: float = 10.0) -> None:
         """Press the PRG button until the board shows scene ``name``."""
-        for _ in range(14):
+        for _ in range(scene_ids.COUNT):
             if dev.screen_name() == name:
                 return
             dev.press()

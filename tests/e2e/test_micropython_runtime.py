@@ -224,7 +224,8 @@ async def test_heap_budgets_over_a_three_minute_session(slow_rig: Rig):
     rig = slow_rig
     dev = board(rig)
     await rig.until(lambda: dev.screen == ids.HUB and dev.lines >= 2, 20, "HUB with data")
-    for name in (*ids.NAMES[1:], "HUB"):  # warm-up: every scene drawn once, with its data
+    # warm-up: every scene drawn once, with its data (no custom scene is configured)
+    for name in (*ids.NAMES[1 : ids.CUSTOM_1], "HUB"):
         await rig.goto(dev, name)
         # the server scans processes only while a board shows one of these: wait for tp
         await rig.run(4.0 if ids.NAMES.index(name) in ids.WITH_PROCESSES else 0.3)

@@ -7,7 +7,7 @@ that shows it (``SETUPS``: what the link, the menu or the clock would be) and dr
 ``app.draw()`` (render, pixel shift, show). Only the draw is measured: a setup stands for
 what the board's other parts did before.
 
-``run(line, order)`` draws the screens in ``order`` (indices into ``SETUPS``) on a fresh
+``run(line, order, then)`` draws the screens in ``order`` (indices into ``SETUPS``) on a fresh
 board and prints ``ALLOC <first> <name> <bytes>`` for every draw that allocated, then
 ``DRAWN <count>``. The heap must be large enough that no collection runs mid-draw (a
 collection shows as a negative figure, which fails the test too).
@@ -143,8 +143,14 @@ SETUPS += [
 ]
 
 
-def run(line, order):
+def run(line, order, then=None):
+    """``then``: a second line (the custom scenes' values: an xs applies as the next line
+    comes)."""
     app = screens.make(line)
+    if then is not None:
+        assert app.state.feed(then)
+        app._new_data()
+        assert app.custom.n, "the custom scenes are drawn defined"
     screens.fill_graphs(app)
     first = SETUPS[order[0]][0]
     drawn = 0

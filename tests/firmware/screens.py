@@ -8,8 +8,6 @@ MicroPython (the WebAssembly parity test): keep it conservative MicroPython.
         buf = screens.render(name)      # bytearray(1024), MONO_VLSB like the SSD1306
 """
 
-import binascii
-
 import framebuf
 from nocturne_fw import app as A
 from nocturne_fw import clock, scenes
@@ -38,6 +36,8 @@ def moon_cover():
 
 
 def b64(data):
+    import binascii  # here: the heap budget's session never calls it
+
     return binascii.b2a_base64(data).decode().strip()
 
 

@@ -187,10 +187,8 @@ def test_a_board_that_searches_while_clock_shows_fits_the_128_kb_heap():
     k = steps.index("app.link = None\ni = 0")
     steps[k] = "LINK = app.link\n" + steps[k]
     steps += ["import micropython", *SEARCH_STEPS, "pass", end]
-    files = {name: H.without_docstrings(text) for name, text in H.firmware_files().items()}
-    for name in ("screens.py", "search_fakes.py"):
-        files[name] = (HERE / name).read_text(encoding="utf-8")
-    files["line.txt"] = H.screens.FULL % H.screens.b64(H.screens.moon_cover())
+    files = H.session_files()  # the firmware, its lines (4 custom scenes), screens.py's part
+    files["search_fakes.py"] = (HERE / "search_fakes.py").read_text(encoding="utf-8")
     out = run_micropython(steps, files, heapsize=H.HEAP)
     rows = {r.split()[0]: r.split()[1:] for r in out.splitlines()}
     # the names its compile interned stay (qstr pools, which grow by doubling): not code

@@ -11,6 +11,7 @@ the drawing; it runs on MicroPython, and here on CPython for its own sanity.
 import json
 from pathlib import Path
 
+import custom_screens
 import first_draw
 import pytest
 import screens
@@ -24,11 +25,16 @@ HEAP = 4 * 1024 * 1024  # roomy: no collection mid-draw (it would show as a nega
 
 def _line():
     """One line with everything a screen shows: FULL (cover, processes, weather, media),
-    8 PCs (two pages) and the clock."""
+    8 PCs (two pages), the clock and 4 custom scenes (rows, grid, two, graph)."""
     obj = json.loads(screens.FULL % screens.b64(screens.moon_cover()))
     obj.update(json.loads(screens.pcs_line(8)))
     obj.update(json.loads(screens.clock_line()))
+    obj["xs"] = json.loads(custom_screens.XS4)
     return json.dumps(obj)
+
+
+# the custom scenes' values: the line after the one with their xs (custom_scene.py)
+THEN = custom_screens.with_custom('{"pv":2,"ct":52}', xs=False)
 
 
 def _files():
@@ -36,6 +42,7 @@ def _files():
     for name in ("screens.py", "first_draw.py"):
         files[name] = (HERE / name).read_text(encoding="utf-8")
     files["line.txt"] = _line()
+    files["then.txt"] = THEN
     return files
 
 
@@ -48,7 +55,7 @@ BOARD = (
     "        del sys.modules[m]\n"
     "{collect}"
     "import first_draw\n"
-    "first_draw.run(open('line.txt').read(), {order!r})\n"
+    "first_draw.run(open('line.txt').read(), {order!r}, open('then.txt').read())\n"
 )
 # the WebAssembly port collects between top-level scripts only (it cannot scan its stack)
 WASM = [BOARD.format(collect="", order=order) for order in ORDERS]
@@ -74,5 +81,5 @@ def test_first_draws_allocate_nothing_on_the_webassembly_port():
 
 @pytest.mark.parametrize("setup", first_draw.SETUPS, ids=[s[0] for s in first_draw.SETUPS])
 def test_every_screen_draws_in_cpython(setup, capsys):
-    first_draw.run(_line(), [first_draw.SETUPS.index(setup)])
+    first_draw.run(_line(), [first_draw.SETUPS.index(setup)], THEN)
     assert capsys.readouterr().out.splitlines()[-1] == "DRAWN 1"

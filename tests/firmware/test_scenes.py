@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+import custom_screens
 import glass
 import pytest
 import screens
@@ -26,11 +27,16 @@ from PIL import Image  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "firmware" / "golden"
 UPDATE = os.environ.get("NOCTURNE_UPDATE_GOLDEN") == "1"
+NAMES = screens.NAMES + custom_screens.NAMES  # the custom scenes' fixtures: custom_screens.py
 
 
-@pytest.mark.parametrize("name", screens.NAMES)
+def render(name):
+    return (custom_screens if name in custom_screens.NAMES else screens).render(name)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_screen_matches_golden(name):
-    buf = screens.render(name)
+    buf = render(name)
     assert len(buf) == 1024
     path = GOLDEN / (name + ".png")
     if UPDATE:
@@ -48,7 +54,7 @@ def test_screen_matches_golden(name):
 def test_every_golden_has_a_screen():
     """No stale golden files."""
     names = {p.stem for p in GOLDEN.glob("*.png")}
-    assert names == set(screens.NAMES)
+    assert names == set(NAMES)
 
 
 def test_rendering_is_deterministic():

@@ -8,6 +8,7 @@
 import json
 from pathlib import Path
 
+import custom_screens
 import pytest
 import screens
 from mp import firmware_files, run_micropython
@@ -26,10 +27,11 @@ def files(*extra):
 @pytest.fixture(scope="module")
 def mp_frames():
     out = run_micropython(
-        "import screens\n"
-        "for n in screens.NAMES:\n"
-        "    print(n, ''.join('%02x' % b for b in screens.render(n)))\n",
-        files("screens.py"),
+        "import screens, custom_screens\n"
+        "for m in (screens, custom_screens):\n"
+        "    for n in m.NAMES:\n"
+        "        print(n, ''.join('%02x' % b for b in m.render(n)))\n",
+        files("screens.py", "custom_screens.py"),
     )
     frames = {}
     for row in out.splitlines():
@@ -38,10 +40,11 @@ def mp_frames():
     return frames
 
 
-@pytest.mark.parametrize("name", screens.NAMES)
+@pytest.mark.parametrize("name", screens.NAMES + custom_screens.NAMES)
 def test_frame_identical_to_cpython(mp_frames, name):
     assert name in mp_frames
-    assert mp_frames[name] == screens.render(name)
+    m = custom_screens if name in custom_screens.NAMES else screens
+    assert mp_frames[name] == m.render(name)
 
 
 PARSER_SCRIPT = """

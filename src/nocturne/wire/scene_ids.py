@@ -25,6 +25,12 @@ NAMES: tuple[str, ...] = (
     "FANS",
     "DISKS",
     "PCS",  # the PCs seen over MQTT (issue 14)
+    # The user's own scenes (issue 24): config custom_scenes, on the wire as xs/xv. These
+    # names stand in where a scene's own name is not known; the board's header shows its own.
+    "CUSTOM 1",
+    "CUSTOM 2",
+    "CUSTOM 3",
+    "CUSTOM 4",
 )
 COUNT = len(NAMES)
 
@@ -42,6 +48,10 @@ PROCESSES = 10
 FANS = 11
 DISKS = 12
 PCS = 13
+CUSTOM_1 = 14  # custom_scenes[0]; the carousel visits a custom scene only while it is defined
+CUSTOM_2 = 15
+CUSTOM_3 = 16
+CUSTOM_4 = 17
 
 # Scenes that draw the process lists tp/tr: the server scans processes only while a board
 # shows one of these.
