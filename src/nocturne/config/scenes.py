@@ -22,7 +22,7 @@ from ..snapshot.custom import (
     CustomSlot,
 )
 from ..snapshot.fields import FIELDS, PING
-from ..wire.scene_ids import NAMES, PCS
+from ..wire.scene_ids import CUSTOM_1, NAMES
 from .checks import Checker, check_object
 from .file import ConfigError
 
@@ -127,7 +127,7 @@ def parse_custom_scenes(c: Checker, value: Any) -> tuple[CustomScene, ...]:
             f"{MAX_SCENES}; remove {len(value) - MAX_SCENES}"
         )
     scenes = tuple(parse_scene(c, f"custom_scenes[{i}]", s) for i, s in enumerate(value))
-    taken = {n.casefold() for n in NAMES[: PCS + 1]}  # the built-in scenes' names
+    taken = {n.casefold() for n in NAMES[:CUSTOM_1]}  # the built-in scenes' names
     for i, scene in enumerate(scenes):
         if scene.name.casefold() in taken:
             raise ConfigError(

@@ -66,9 +66,9 @@ def state_topic(node: Node, entity: Entity) -> str:
 def scene_choices(custom_names: Sequence[str] = ()) -> dict[str, int]:
     """The scene select's options, name -> scene id: the built-in scenes, then the custom
     scenes by their names (config.json custom_scenes: the first is id 14)."""
-    choices = {name: scene for scene, name in enumerate(scene_ids.NAMES[: scene_ids.PCS + 1])}
+    choices = {name: scene for scene, name in enumerate(scene_ids.NAMES[: scene_ids.CUSTOM_1])}
     for i, name in enumerate(custom_names):
-        choices[name] = scene_ids.PCS + 1 + i
+        choices[name] = scene_ids.CUSTOM_1 + i
     return choices
 
 
