@@ -256,6 +256,12 @@ class Collector:
         if scan:
             polls.append(self.feeds[PROCESSES].start_poll())
         await asyncio.wait(polls, timeout=0.8 * self.config.poll_interval)
+        return self.republish()
+
+    def republish(self) -> Snapshot:
+        """Compose the snapshot from what the feeds hold now and hand it to every subscriber
+        (each tick does; so does a change the boards must see at once: new custom scenes,
+        before a command that shows one of them)."""
         self.snapshot = self.compose()
         for callback in self._subscribers:
             try:

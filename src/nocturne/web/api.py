@@ -94,11 +94,20 @@ def boards_document(desk: Desk) -> list[dict[str, Any]]:
                 "paired": device.board is not None,
                 "firmware": device.firmware,
                 "firmware_current": firmware_current(device.firmware),
-                "scene": scene_ids.NAMES[scene] if scene in range(len(scene_ids.NAMES)) else None,
+                "scene": scene_name(desk, scene),
                 "peek": desk.peek.supported(device.id) if desk.peek is not None else None,
             }
         )
     return out
+
+
+def scene_name(desk: Desk, scene: int | None) -> str | None:
+    """What the dashboard calls scene id ``scene``: a custom scene by its name."""
+    custom = [s.name for s in desk.collector.custom.scenes]
+    first = scene_ids.CUSTOM_1
+    if scene is not None and first <= scene < first + len(custom):
+        return custom[scene - first]
+    return scene_ids.NAMES[scene] if scene in range(len(scene_ids.NAMES)) else None
 
 
 def sensors_document(desk: Desk) -> list[dict[str, Any]]:
@@ -231,7 +240,9 @@ def apply_config(desk: Desk, new: Config) -> list[str]:
     if lhm is not None and hasattr(lhm.source, "overrides"):
         lhm.source.overrides = new.sensor_overrides  # the next poll maps with them
     desk.collector.alerts.limits = new.limits
-    desk.collector.custom.scenes = new.custom_scenes  # the next poll's line carries them
+    if new.custom_scenes != old.custom_scenes:  # to the boards now, before any gs for them
+        desk.collector.custom.scenes = new.custom_scenes
+        desk.collector.republish()
     desk.pairing.refresh_soon()  # re-read off the loop (a HELO awaits it)
     changed = [f.name for f in fields(Config) if getattr(old, f.name) != getattr(new, f.name)]
     return [key for key in changed if key not in LIVE_KEYS]
