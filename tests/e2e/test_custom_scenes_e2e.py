@@ -17,7 +17,7 @@ from tests.harness.rig import ServerProcess, free_port, server_env, write_config
 from ..conftest import CAPTURE_0_9_6
 from .test_emulate_cli import emulator_cmd
 
-DISKS = 12  # the board starts there (settings.json): the next presses walk the custom scenes
+DISKS = 12  # the board starts there (settings.json); presses walk PCS, then the custom scenes
 SCENES = [
     {"name": "CORES", "layout": "grid",
      "slots": [{"sensor": f"/amdcpu/0/clock/{n}", "label": f"CORE {i}"}
@@ -70,7 +70,7 @@ async def test_four_custom_scenes_walked_with_the_button_read_as_text(tmp_path: 
         fs.mkdir()
         (fs / "settings.json").write_text(json.dumps({"carousel": False, "scene": DISKS}))
         cmd = emulator_cmd(port, "--headless", "--text", "--fs", str(fs),
-                           "--press-every", "1.5", "--seconds", "9.2")  # fmt: skip
+                           "--press-every", "1.5", "--seconds", "11")  # fmt: skip
         proc = await asyncio.create_subprocess_exec(
             *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=server_env()
         )
