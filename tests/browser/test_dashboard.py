@@ -17,7 +17,7 @@ from .conftest import Browser, Dashboard, artifacts
 
 PHONE = (375, 800)
 DESKTOP = (1280, 900)
-TABS = ("boards", "sensors", "settings", "health")
+TABS = ("boards", "sensors", "scenes", "settings", "health")
 
 # the frame on show in the board's card, as 128 x 64 bits: the 512 x 256 PNG read back
 # through a canvas, one pixel from the middle of each 4 x 4 block

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import select
@@ -278,3 +279,23 @@ def test_firmware_not_found_names_the_way_out(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert err.startswith("nocturne emulate: ") and str(missing) in err
     assert "--firmware-dir" in err and "NOCTURNE_FIRMWARE" in err and err.count("\n") == 1
+
+
+async def test_text_lines_carry_the_strings_on_the_glass(rig: Rig, tmp_path: Path):
+    cmd = emulator_cmd(
+        rig.port, "--headless", "--text", "--seconds", "3.5", "--press-every", "1.5",
+        "--fs", str(tmp_path / "fs"),
+    )  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=server_env()
+    )
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, stderr.decode()
+    lines = stdout.decode().splitlines()
+    assert lines and all(line.startswith("text [") for line in lines), lines[:3]
+    frames = [json.loads(line.removeprefix("text ")) for line in lines]
+    assert ["NOCTURNE", "_OS", "FW 0.1", "PROTOCOL V1"] in frames  # the boot screen
+    # The CPU scene, on the capture: "54,1 °C", CPU package "41,9 W", "4474,0 MHz" average.
+    cpu = next(f for f in frames if f[:2] == ["CPU", "LOAD"])
+    assert {"54°", "42 W", "4474 MHz"} <= set(cpu), cpu
+    assert "CPU" in stderr.decode()  # the status lines stay on stderr

@@ -31,6 +31,7 @@ from ..sources.ping import PingSource
 from ..sources.processes import ProcessSource
 from ..sources.psutil_pass import PsutilPass
 from .alerts import AlertRule
+from .custom import CustomValues
 from .feed import Feed
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ class Collector:
         tick = config.poll_interval
         self._on_the_tick = [r for r in ON_THE_TICK if r in feeds and feeds[r].interval <= tick]
         self.alerts = AlertRule(config.limits)
+        self.custom = CustomValues(config.custom_scenes)  # its scenes follow config.json
         self.snapshot = Snapshot()
         self._subscribers: list[Callable[[Snapshot], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -214,16 +216,18 @@ class Collector:
         local = with_direct_sensors(self.current(LOCAL), self.current(GPU), self.current(RAPL))
         hardware = merge_hardware(lhm.hardware if lhm else None, local)
         processes: Processes | None = self.current(PROCESSES)
+        ping_ms = self.current(PING)
         return Snapshot(
             hardware=hardware,
             processes=processes,
             weather=self.current(WEATHER),
             media=self.current(MEDIA),
-            ping_ms=self.current(PING),
+            ping_ms=ping_ms,
             user_idle=self.current(USER_IDLE),
             alert=self.alerts.update(hardware),
             taken_at=self._clock(),
             lhm_online=lhm is not None,
+            custom=self.custom.read(lhm, hardware, self.current(LOCAL), ping_ms),
         )
 
     def _scan_due(self) -> bool:
@@ -252,6 +256,12 @@ class Collector:
         if scan:
             polls.append(self.feeds[PROCESSES].start_poll())
         await asyncio.wait(polls, timeout=0.8 * self.config.poll_interval)
+        return self.republish()
+
+    def republish(self) -> Snapshot:
+        """Compose the snapshot from what the feeds hold now and hand it to every subscriber
+        (each tick does; so does a change the boards must see at once: new custom scenes,
+        before a command that shows one of them)."""
         self.snapshot = self.compose()
         for callback in self._subscribers:
             try:

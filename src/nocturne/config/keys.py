@@ -19,6 +19,7 @@ from .board import MAX_IDLE_MINUTES, parse_night
 from .checks import Checker
 from .exports import mqtt_settings, show_pcs, web_settings
 from .file import ConfigError
+from .scenes import parse_custom_scenes
 from .tokens import parse_device_tokens
 
 Check = Callable[[Checker, str, Any, Mapping[str, Any]], Any]
@@ -155,6 +156,7 @@ def config_rows(limits: Callable[..., Any]) -> tuple[Key, ...]:
         Key("gpu", text()),  # PCI address or name (sources/gpu); "": chosen by itself
         Key("board_updates", choice(BOARD_UPDATES)),  # issue 23: updates over the air
         Key("firmware_dir", text(), NULL_IS_DEFAULT),  # the firmware boards are updated to
+        Key("custom_scenes", _section_of(parse_custom_scenes), NULL_IS_DEFAULT),
     )
 
 

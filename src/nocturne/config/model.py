@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..json_names import json_type_name
+from ..snapshot.custom import CustomScene
 from ..snapshot.fields import OVERRIDE_KEYS
 from ..wire.types import NightSchedule
 from .checks import Checker
@@ -87,6 +88,7 @@ class Config:
     gpu: str = ""  # the GPU boards show, by PCI address or name (`nocturne sensors`); "": auto
     board_updates: str = "auto"  # paired boards: "auto" updated on connect, "ask", "off"
     firmware_dir: str = ""  # the firmware boards are updated to; "": the wheel's own
+    custom_scenes: tuple[CustomScene, ...] = ()  # the user's own scenes (config/scenes.py)
     path: Path | None = None  # the file this came from
 
     @property

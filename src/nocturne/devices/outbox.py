@@ -1,8 +1,9 @@
 """What each board's next line says, composed in one place.
 
 The latest Snapshot is encoded once for every board, with what the server adds to it: the
-PC's power state (``pwr``), the other PCs seen over MQTT (``pcs``) and the settings a board
-takes on its first line (``ngt``, ``idm``). Per board, the commands waiting for it (Home
+PC's power state (``pwr``), the other PCs seen over MQTT (``pcs``), the settings a board
+takes on its first line (``ngt``, ``idm``) and the custom scenes (``xs``: on its first line
+and on the first after they change). Per board, the commands waiting for it (Home
 Assistant's ``gs``/``so``/``cn``) ride on its next line; one that has no room next to a
 cover waits for the line after. The server only decides when a board's line leaves.
 """
@@ -29,6 +30,7 @@ class Outbox:
         self.snapshot: Snapshot | None = None
         self._encoded: EncodedSnapshot | None = None
         self._commands: dict[int, dict[str, int]] = {}  # board id -> keys for its next line
+        self._scenes_sent: dict[int, bytes] = {}  # board id -> the last xs it got
 
     def publish(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -48,6 +50,7 @@ class Outbox:
 
     def forget(self, board: int) -> None:
         self._commands.pop(board, None)
+        self._scenes_sent.pop(board, None)
 
     def encoded(self) -> EncodedSnapshot | None:
         """The latest state encoded (once, for every board); None before any snapshot."""
@@ -61,7 +64,9 @@ class Outbox:
         self, board: int, encoded: EncodedSnapshot, last_cover: bytes | None, *, first: bool
     ) -> tuple[bytes, bool]:
         """``board``'s line and whether commands still wait for a line after it."""
-        line = encoded.line_for(last_cover, first=first)
+        changed = self._scenes_sent.get(board) != encoded.scenes
+        line = encoded.line_for(last_cover, first=first, with_scenes=changed)
+        self._scenes_sent[board] = encoded.scenes
         commands = self._commands.pop(board, None)
         if not commands:
             return line, False

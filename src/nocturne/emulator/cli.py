@@ -95,6 +95,12 @@ def configure_parser(p: argparse.ArgumentParser, *, with_config: bool = True) ->
         help="with --png: one frame every MS ms instead of one per change",
     )
     p.add_argument("--headless", action="store_true", help="no terminal view (status lines only)")
+    p.add_argument(
+        "--text",
+        action="store_true",
+        help="print a line 'text [strings]' for every new frame: the text on the glass, in "
+        "reading order, read off the pixels with the firmware's fonts (with --headless)",
+    )
     p.add_argument("--scale", type=int, default=None, help="pixel scale (terminal 1, else 4)")
     p.add_argument(
         "--colour", "--color", choices=tuple(COLOURS), default="white", help="lit pixels' colour"
@@ -259,6 +265,12 @@ class Session:
             from .views import TerminalView
 
             self.views.append(TerminalView(self.out, args.scale or 1, args.colour, HELP_KEYS))
+        self.text = None
+        if getattr(args, "text", False):
+            from .views import TextView
+
+            self.text = TextView(self.out)
+            self.views.append(self.text)
         self.emu.observers.append(self._changed)
         self.faults = sorted(args.fault, key=lambda f: f.at)
         self.ends: list[tuple[float, Fault]] = []
@@ -331,7 +343,7 @@ class Session:
                 self.png.poll(self.device)
             else:
                 v.show(self.device)  # the status line may change without a new frame
-        if not self.views or self.views == [self.png]:
+        if not [v for v in self.views if v is not self.png and v is not self.text]:
             status = self.device.status(lines=False)
             if status != self._status:
                 self._status = status

@@ -8,6 +8,7 @@ contrast register, the way the OLED does.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
@@ -207,6 +208,32 @@ class TerminalView:
     def close(self) -> None:
         self.out.write("\x1b[0m\x1b[?25h\r\n")
         self.out.flush()
+
+
+class TextView:
+    """``--text``: for every new frame one line ``text [...]``, the strings on the glass in
+    reading order as a JSON list, read off the pixels with the firmware's fonts."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = sys.stdout if out is None else out
+        self._last: bytes | None = None
+        self.frames = 0
+
+    def show(self, device: Board) -> None:
+        from .glass_text import read_text
+
+        panel = device.panel
+        key = bytes(panel.framebuffer()) + bytes((panel.inverse, panel.lit))
+        if key == self._last:
+            return
+        self._last = key
+        strings = read_text(device.picture())
+        self.out.write("text " + json.dumps(strings, ensure_ascii=False) + "\n")
+        self.out.flush()
+        self.frames += 1
+
+    def close(self) -> None:
+        pass
 
 
 def panel_image(device: Board, scale: int = 4, colour: str = "white") -> Any:

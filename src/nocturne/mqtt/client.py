@@ -28,7 +28,14 @@ from ..config.model import MqttSettings
 from ..snapshot import Snapshot
 from ..snapshot.readings import known_readings
 from .commands import CommandRouter, command_messages
-from .ha_discovery import OFFLINE, ONLINE, Node, discovery_messages, value_messages
+from .ha_discovery import (
+    OFFLINE,
+    ONLINE,
+    Node,
+    custom_messages,
+    discovery_messages,
+    value_messages,
+)
 from .loop import ClientLoop
 from .pcs import PcsAggregator
 
@@ -73,6 +80,8 @@ class MqttExporter:
         self._was_up: bool | None = None  # None: not tried yet
         self._late = value_messages(node)  # state key -> the entity it announces
         self._announced: set[str] = set()  # of those, the ones sent this session
+        self._custom_shown: object = None  # the custom scenes announced this session
+        self._custom_topics: set[str] = set()  # their slots' discovery topics
         self._echoes: set[asyncio.Future[None]] = set()
         self.states_published = 0
         if commands is not None:
@@ -89,6 +98,9 @@ class MqttExporter:
     def offer(self, snapshot: Snapshot) -> None:
         """Keep the newest snapshot for the next state message; never blocks."""
         self._latest = snapshot
+        if self.commands is not None:  # the scene select takes the custom scenes' names
+            custom = snapshot.custom
+            self.commands.custom_names = tuple(s.name for s in custom.scenes) if custom else ()
         self._where.to_client(self._fresh.set)
 
     def state_payload(self, snapshot: Snapshot) -> bytes:
@@ -181,11 +193,12 @@ class MqttExporter:
         for topic, payload in discovery_messages(self.node):
             await client.publish(topic, orjson.dumps(payload), qos=1, retain=True)
         if self.commands is not None:
-            for topic, payload in command_messages(self.node):
+            for topic, payload in command_messages(self.node, self.commands.custom_names):
                 await client.publish(topic, orjson.dumps(payload), qos=1, retain=True)
         await client.publish(self.node.status_topic, ONLINE, qos=1, retain=True)
         self._last_state = None  # a new session: send the state even if unchanged
         self._announced = set()
+        self._custom_shown = None
         topics = [*self.commands.topics] if self.commands is not None else []
         if self.pcs is not None:
             topics += self.pcs.subscriptions
@@ -235,12 +248,32 @@ class MqttExporter:
                 topic, config = self._late[key]
                 await client.publish(topic, orjson.dumps(config), qos=1, retain=True)
                 self._announced.add(key)
+            await self._announce_custom(client, self._latest)
             payload = orjson.dumps(values)
             if payload != self._last_state:
                 await client.publish(self.node.state_topic, payload, qos=1, retain=True)
                 self._last_state = payload
                 self.states_published += 1
             await asyncio.sleep(self.settings.interval)
+
+    async def _announce_custom(self, client: aiomqtt.Client, snapshot: Snapshot) -> None:
+        """The custom scenes' slots as sensors, and the scene select with their names, each
+        time the scenes change; a slot no longer there is removed (an empty retained config).
+        """
+        scenes = snapshot.custom.scenes if snapshot.custom is not None else ()
+        if scenes == self._custom_shown:
+            return
+        messages = custom_messages(self.node, snapshot.custom)
+        for topic in self._custom_topics - messages.keys():
+            await client.publish(topic, b"", qos=1, retain=True)
+        for topic, config in messages.items():
+            await client.publish(topic, orjson.dumps(config), qos=1, retain=True)
+        if self.commands is not None and (scenes or self._custom_shown):
+            names = [scene.name for scene in scenes]
+            for topic, config in command_messages(self.node, names)[:1]:  # ENTITIES[0]: SCENE
+                await client.publish(topic, orjson.dumps(config), qos=1, retain=True)
+        self._custom_topics = set(messages)
+        self._custom_shown = scenes
 
     def _echo(self, topic: str, state: str) -> None:
         """A display entity's new state (from the main loop), retained on the broker."""

@@ -3,7 +3,8 @@
 Three entities on this PC's Home Assistant device, for "the displays of this PC" (every
 board connected to this server gets the same command; one set per PC, not per board):
 
-- ``select`` *Display scene*: the scene names (``scene_ids.NAMES``) → ``gs`` (show it now);
+- ``select`` *Display scene*: the scene names (``scene_ids.NAMES``, then the custom scenes'
+  names: ``scene_choices``) → ``gs`` (show it now);
 - ``switch`` *Display screen*: ``ON`` / ``OFF`` → ``so`` 1 / 0;
 - ``number`` *Display contrast*: 0..255 → ``cn``.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,17 +63,30 @@ def state_topic(node: Node, entity: Entity) -> str:
     return f"{node.base_topic}/{node.node_id}/display/{entity.word}/state"
 
 
-def state_text(keys: Mapping[str, int]) -> str:
+def scene_choices(custom_names: Sequence[str] = ()) -> dict[str, int]:
+    """The scene select's options, name -> scene id: the built-in scenes, then the custom
+    scenes by their names (config.json custom_scenes: the first is id 14)."""
+    choices = {name: scene for scene, name in enumerate(scene_ids.NAMES[: scene_ids.CUSTOM_1])}
+    for i, name in enumerate(custom_names):
+        choices[name] = scene_ids.CUSTOM_1 + i
+    return choices
+
+
+def state_text(keys: Mapping[str, int], custom_names: Sequence[str] = ()) -> str:
     """The entity's state for the device keys of one of its commands."""
     if SCENE_KEY in keys:
-        return scene_ids.NAMES[keys[SCENE_KEY]]
+        names = {scene: name for name, scene in scene_choices(custom_names).items()}
+        return names.get(keys[SCENE_KEY], str(keys[SCENE_KEY]))
     if SCREEN_KEY in keys:
         return SWITCH_ON if keys[SCREEN_KEY] else SWITCH_OFF
     return str(keys[CONTRAST_KEY])
 
 
-def command_messages(node: Node) -> list[tuple[str, dict[str, Any]]]:
-    """(discovery topic, payload) of the three display entities."""
+def command_messages(
+    node: Node, custom_names: Sequence[str] = ()
+) -> list[tuple[str, dict[str, Any]]]:
+    """(discovery topic, payload) of the three display entities; the custom scenes'
+    ``custom_names`` among the scene select's options."""
     out = []
     for entity in ENTITIES:
         payload: dict[str, Any] = {
@@ -89,7 +103,7 @@ def command_messages(node: Node) -> list[tuple[str, dict[str, Any]]]:
             "origin": {"name": MANUFACTURER},
         }
         if entity is SCENE:
-            payload["options"] = list(scene_ids.NAMES)
+            payload["options"] = list(scene_choices(custom_names))
         elif entity is SCREEN:
             payload["payload_on"], payload["payload_off"] = SWITCH_ON, SWITCH_OFF
         else:
@@ -99,8 +113,11 @@ def command_messages(node: Node) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def parse_command(entity: Entity, payload: bytes) -> dict[str, int] | None:
-    """The device keys for a command payload, or None when it is not a value of ``entity``."""
+def parse_command(
+    entity: Entity, payload: bytes, custom_names: Sequence[str] = ()
+) -> dict[str, int] | None:
+    """The device keys for a command payload, or None when it is not a value of ``entity``
+    (the scene select's values: ``scene_choices(custom_names)``)."""
     if len(payload) > MAX_PAYLOAD:
         return None
     try:
@@ -108,10 +125,9 @@ def parse_command(entity: Entity, payload: bytes) -> dict[str, int] | None:
     except UnicodeDecodeError:
         return None
     if entity is SCENE:
-        names = [n.casefold() for n in scene_ids.NAMES]
-        if text.casefold() in names:
-            return {SCENE_KEY: names.index(text.casefold())}
-        return None
+        by_name = {n.casefold(): scene for n, scene in scene_choices(custom_names).items()}
+        scene = by_name.get(text.casefold())
+        return None if scene is None else {SCENE_KEY: scene}
     if entity is SCREEN:
         value = {SWITCH_ON: 1, SWITCH_OFF: 0}.get(text.upper())
         return None if value is None else {SCREEN_KEY: value}
@@ -132,6 +148,7 @@ class CommandRouter:
         self.topics = {command_topic(node, e): e for e in ENTITIES}
         self.state_topics = {e: state_topic(node, e) for e in ENTITIES}
         self.echo: Callable[[str, str], None] | None = None  # (state topic, state) to publish
+        self.custom_names: tuple[str, ...] = ()  # the custom scenes' (MqttExporter.offer)
         self.forwarded = 0
         self._bad = RateLimitedWarning(log, "MQTT: dropped %d more bad command(s) in %d s")
         self._logged_at: float | None = None
@@ -143,7 +160,7 @@ class CommandRouter:
         entity = self.topics.get(topic)
         if entity is None:
             return False
-        keys = parse_command(entity, payload)
+        keys = parse_command(entity, payload, self.custom_names)
         if keys is None:
             self._bad.warn(
                 "MQTT: ignored a %s command that is none of its values: %s",
@@ -155,7 +172,7 @@ class CommandRouter:
         self.send(keys)
         self.forwarded += 1
         if self.echo is not None:
-            self.echo(self.state_topics[entity], state_text(keys))
+            self.echo(self.state_topics[entity], state_text(keys, self.custom_names))
         return True
 
     def _note(self, what: str) -> None:

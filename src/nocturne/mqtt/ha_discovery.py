@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import __version__
 from ..config.model import MqttSettings
+from ..snapshot.custom import CustomReading
 from ..snapshot.fields import CELSIUS, PING, Field
 from ..snapshot.readings import (
     MEDIA_ARTIST,
@@ -26,6 +27,7 @@ from ..snapshot.readings import (
     UNITS,
     WEATHER_DESCRIPTION,
     WEATHER_TEMPERATURE,
+    custom_key,
     weather_unit,
 )
 
@@ -165,3 +167,43 @@ def value_messages(node: Node) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         MEDIA_PLAYING: track,  # a player is there, playing or paused, with a track or not
     }
+
+
+# A custom slot's unit as Home Assistant spells it, and its device class (None: it has none).
+CUSTOM_UNITS: dict[str, tuple[str, str | None]] = {
+    "°C": ("°C", "temperature"),
+    "°F": ("°F", "temperature"),
+    "MHz": ("MHz", "frequency"),
+    "GHz": ("GHz", "frequency"),
+    "W": ("W", "power"),
+    "V": ("V", "voltage"),
+    "A": ("A", "current"),
+    "RPM": ("rpm", None),
+    "GB": ("GiB", "data_size"),
+    "MB": ("MiB", "data_size"),
+    "KB/s": ("KiB/s", "data_rate"),
+    "MB/s": ("MiB/s", "data_rate"),
+    "ms": ("ms", "duration"),
+}
+
+
+def custom_messages(node: Node, custom: CustomReading | None) -> dict[str, dict[str, Any]]:
+    """Discovery topic -> payload of every custom scene's slot (issue 24): named "<scene>
+    <label>", in its unit, its value the state's ``custom_<scene>_<slot>``."""
+    out: dict[str, dict[str, Any]] = {}
+    if custom is None:
+        return out
+    for s, i, slot, _ in custom.slots():
+        unit = slot.unit or None
+        ha_unit, device_class = CUSTOM_UNITS.get(unit or "", (unit, None))
+        topic, payload = _sensor(
+            node,
+            custom_key(s, i),
+            f"{custom.scenes[s].name} {slot.label}",
+            unit_of_measurement=ha_unit,
+            device_class=device_class,
+            state_class="measurement",
+            suggested_display_precision=slot.decimals,
+        )
+        out[topic] = payload
+    return out

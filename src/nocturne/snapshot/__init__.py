@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, make_dataclass, replace
 
+from .custom import CustomReading
 from .fields import FIELDS
 
 
@@ -95,3 +96,4 @@ class Snapshot:
     user_idle: float | None = None  # seconds since the user's last input; None: unknown
     taken_at: float = 0.0  # time.monotonic() of the newest reading
     lhm_online: bool = False
+    custom: CustomReading | None = None  # the custom scenes' slots; None: none configured

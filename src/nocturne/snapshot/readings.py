@@ -62,6 +62,12 @@ MEDIA_TRACK = "media_track"
 MEDIA_PLAYING = "media_playing"
 
 
+def custom_key(scene: int, slot: int) -> str:
+    """The state key of a custom scene's slot (issue 24): ``custom_1_2`` (1-based, as a person
+    counts them: the first scene's second slot)."""
+    return f"custom_{scene + 1}_{slot + 1}"
+
+
 def weather_unit(temperature_unit: str) -> str:
     """The unit of the weather temperature for config.json's ``temperature_unit``."""
     return "°F" if temperature_unit == "fahrenheit" else CELSIUS
@@ -93,4 +99,8 @@ def known_readings(snapshot: Snapshot) -> dict[str, float | int | str | bool]:
         if media.track:
             values[MEDIA_TRACK] = media.track[:MAX_STATE_CHARS]
         values[MEDIA_PLAYING] = media.playing
+    if snapshot.custom is not None:
+        for scene, slot, _, value in snapshot.custom.slots():
+            if value is not None:
+                values[custom_key(scene, slot)] = _rounded(value)
     return values

@@ -209,7 +209,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
 
 # Sub-commands whose modules load only when one of them (or --help) is on the command line:
 # the flash plans, urllib and the emulator cost the server a user leaves running ~1 MB of RSS.
-ON_DEMAND = ("flash", "pair", "emulate", "web-password", "update")
+ON_DEMAND = ("flash", "pair", "emulate", "web-password", "update", "scenes")
 
 
 def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
@@ -246,6 +246,7 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
     if on_demand:
         from .. import flash
         from ..emulator import cli as emulate
+        from ..scenes import cli as scenes_cli
         from ..web import password_cli as web_password
         from . import pair_cli as pairing_cli
         from . import update_cli
@@ -255,6 +256,7 @@ def build_parser(*, on_demand: bool = True) -> argparse.ArgumentParser:
         update_cli.add_subparser(sub)
         emulate.add_subparser(sub)
         web_password.add_subparser(sub)
+        scenes_cli.add_subparser(sub)
     sub.add_parser(
         "config",
         help="show the config file in use (created if missing)",
@@ -335,6 +337,10 @@ def main(argv: list[str] | None = None) -> int:
         from ..web import password_cli
 
         return password_cli.run(args)
+    if args.command == "scenes":
+        from ..scenes import cli as scenes_cli
+
+        return scenes_cli.run(args)
     if args.command == "config":
         return cmd_config(args)
     if args.console:

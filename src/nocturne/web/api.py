@@ -56,7 +56,7 @@ SECRETS: tuple[tuple[tuple[str, ...], bool], ...] = (
     (("web", "password_hash"), False),
 )
 TOKENS = "device_tokens"  # each board's token is a secret; pair/unpair change them
-LIVE_KEYS = frozenset({"sensors", "limits", "device_tokens", "path"})  # applied at once
+LIVE_KEYS = frozenset({"sensors", "limits", "device_tokens", "path", "custom_scenes"})  # at once
 BODY_DEADLINE = 10.0  # seconds for a request's body (its head has guard.HEAD_DEADLINE)
 CONTROLS: dict[str, Entity] = {"scene": SCENE, "screen": SCREEN, "contrast": CONTRAST}
 
@@ -98,12 +98,21 @@ def boards_document(desk: Desk) -> list[dict[str, Any]]:
                 "paired": device.board is not None,
                 "firmware": device.firmware,
                 "firmware_current": firmware_current(device.firmware),
-                "scene": scene_ids.NAMES[scene] if scene in range(len(scene_ids.NAMES)) else None,
+                "scene": scene_name(desk, scene),
                 "peek": desk.peek.supported(device.id) if desk.peek is not None else None,
                 "update": device.update,
             }
         )
     return out
+
+
+def scene_name(desk: Desk, scene: int | None) -> str | None:
+    """What the dashboard calls scene id ``scene``: a custom scene by its name."""
+    custom = [s.name for s in desk.collector.custom.scenes]
+    first = scene_ids.CUSTOM_1
+    if scene is not None and first <= scene < first + len(custom):
+        return custom[scene - first]
+    return scene_ids.NAMES[scene] if scene in range(len(scene_ids.NAMES)) else None
 
 
 def sensors_document(desk: Desk) -> list[dict[str, Any]]:
@@ -236,6 +245,9 @@ def apply_config(desk: Desk, new: Config) -> list[str]:
     if lhm is not None and hasattr(lhm.source, "overrides"):
         lhm.source.overrides = new.sensor_overrides  # the next poll maps with them
     desk.collector.alerts.limits = new.limits
+    if new.custom_scenes != old.custom_scenes:  # to the boards now, before any gs for them
+        desk.collector.custom.scenes = new.custom_scenes
+        desk.collector.republish()
     desk.pairing.refresh_soon()  # re-read off the loop (a HELO awaits it)
     changed = [f.name for f in fields(Config) if getattr(old, f.name) != getattr(new, f.name)]
     return [key for key in changed if key not in LIVE_KEYS]
@@ -275,7 +287,8 @@ class _Api:
         value = body.get("value") if body is not None else None
         if isinstance(value, bool) and entity is SCREEN:
             value = "ON" if value else "OFF"
-        keys = parse_command(entity, str(value).encode()) if value is not None else None
+        names = [scene.name for scene in self.desk.collector.custom.scenes]
+        keys = parse_command(entity, str(value).encode(), names) if value is not None else None
         if keys is None:
             return errors("value", f"not a {entity.label.lower()} value: {printable(str(value))}")
         self.desk.devices.send_commands(keys, only=board)

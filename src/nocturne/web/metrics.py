@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from .. import __version__
 from ..snapshot import Snapshot
+from ..snapshot.custom import CustomReading
 from ..snapshot.fields import CELSIUS, Field
 from ..snapshot.readings import NUMERIC_FIELDS, UNITS
 
@@ -83,7 +84,8 @@ def fahrenheit_to_celsius(value: float) -> float:
 WEATHER_STEM = "weather_temperature_celsius"
 MEDIA_STEM = "media_playing"
 LHM_UP_STEM = "lhm_up"
-WITHOUT_FIELD = (WEATHER_STEM, MEDIA_STEM, LHM_UP_STEM)
+CUSTOM_STEM = "custom_slot_value"  # in the slot's own unit, named by a label
+WITHOUT_FIELD = (WEATHER_STEM, MEDIA_STEM, LHM_UP_STEM, CUSTOM_STEM)
 
 
 class SnapshotCollector(Collector):
@@ -134,6 +136,8 @@ class SnapshotCollector(Collector):
                 "1 while the media player plays",
                 value=1.0 if snapshot.media.playing else 0.0,
             )
+        if snapshot.custom is not None:
+            yield custom_family(snapshot.custom)
         yield GaugeMetricFamily(
             f"{PREFIX}{LHM_UP_STEM}",
             "1 while LibreHardwareMonitor answers",
@@ -142,6 +146,21 @@ class SnapshotCollector(Collector):
         yield InfoMetricFamily(
             f"{PREFIX}build", "NOCTURNE_OS version", value={"version": __version__}
         )
+
+
+def custom_family(custom: CustomReading) -> GaugeMetricFamily:
+    """Every known slot of the custom scenes, in its own unit (its ``unit`` label): scene and
+    slot by number (1-based) and by name, as the board shows them."""
+    family = GaugeMetricFamily(
+        f"{PREFIX}{CUSTOM_STEM}",
+        "A slot of a custom scene (config.json custom_scenes), in the unit its label names",
+        labels=["scene", "slot", "scene_name", "label", "unit"],
+    )
+    for s, i, slot, value in custom.slots():
+        if value is not None:
+            labels = [str(s + 1), str(i + 1), custom.scenes[s].name, slot.label, slot.unit or ""]
+            family.add_metric(labels, value)
+    return family
 
 
 def metrics_registry(

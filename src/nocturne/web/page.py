@@ -24,7 +24,9 @@ from aiohttp import web
 from ..config.board import NightSchedule
 from ..config.exports import MqttSettings, WebSettings
 from ..config.model import Config, Limits
-from ..snapshot.fields import FIELDS
+from ..config.scenes import SLOT_FIELDS
+from ..snapshot.custom import LAYOUTS, MAX_LABEL, MAX_NAME, MAX_SCENES, MAX_UNIT
+from ..snapshot.fields import FIELDS, PING
 from ..wire import scene_ids
 
 DASHBOARD_ROUTE = "/api/dashboard"
@@ -95,6 +97,12 @@ SETTINGS: list[dict[str, Any]] = [
                 "GPU",
                 "text",
                 "PCI address or name as `nocturne sensors` lists it (empty: automatic).",
+            ),
+            _key(
+                "custom_scenes",
+                "Custom scenes",
+                "json",
+                "Up to 4 scenes of your own (README, Custom scenes).",
             ),
             _key("ping_host", "Ping host", "text", "TCP connect time to it (empty: no ping)."),
             _key("ping_port", "Ping port", "number", "", min=1, max=65535),
@@ -260,6 +268,23 @@ def dashboard_document() -> dict[str, Any]:
             {"key": f.key, "label": f.label, "unit": f.unit} for f in FIELDS if f.overridable
         ],
         "settings": settings,
+        "custom": custom_scenes_document(),
+    }
+
+
+def custom_scenes_document() -> dict[str, Any]:
+    """What the scene editor offers: the layouts (and the slots each shows), the fields a
+    slot may name, and the limits on a scene's strings (snapshot/custom.py)."""
+    units = {f.attr: f.unit for f in (*FIELDS, PING)}
+    labels = {f.attr: f.label for f in (*FIELDS, PING)}
+    return {
+        "layouts": LAYOUTS,
+        "fields": [{"attr": a, "label": labels[a], "unit": units[a]} for a in SLOT_FIELDS],
+        "max_scenes": MAX_SCENES,
+        "max_name": MAX_NAME,
+        "max_label": MAX_LABEL,
+        "max_unit": MAX_UNIT,
+        "first_scene_id": scene_ids.CUSTOM_1,
     }
 
 

@@ -142,6 +142,9 @@ class WebExporter:
 
         self.stream = Stream(self)
         add_routes(app, self)
+        from .scenes_api import add_routes as add_scene_routes
+
+        add_scene_routes(app, self)  # the scene editor's preview
         page.register(app)  # GET /api/dashboard: what the page shows and edits
         app.router.add_get("/api/stream", self.stream.handle)
         app.on_shutdown.append(self.stream.close_all)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..snapshot import Snapshot
 from ..snapshot.fields import FIELDS, PING
 from . import scene_ids
+from .custom import SCENES_KEY, VALUES_KEY, scenes_value, values_value
 from .types import NightSchedule, PcSummary
 
 MAX_LINE = 4096  # bytes per line, newline included, both directions
@@ -113,6 +114,8 @@ def snapshot_fields(snapshot: Snapshot, now: float | None = None) -> dict[str, o
         out["idle"] = not media.playing
     if snapshot.user_idle is not None:
         out[USER_IDLE_KEY] = int(snapshot.user_idle)
+    if snapshot.custom is not None:
+        out[VALUES_KEY] = values_value(snapshot.custom)
     alert = snapshot.alert
     out["alert"] = ALERT_CRITICAL if alert is not None else ""
     out["target_screen"] = alert.target if alert is not None else ""
@@ -135,28 +138,35 @@ class EncodedSnapshot:
     cover_b64: bytes | None  # base64 of the 512-byte XBM, or None when there is no cover
     cover: bytes | None  # the raw cover, to tell one track's cover from the next
     first_extra: bytes = b""  # ',"k":v...' for a device's first line only (ngt, idm)
+    scenes: bytes = b',"xs":[]'  # the custom scenes: on a first line, and after a change
 
-    def line(self, *, with_cover: bool, first: bool = False) -> bytes:
+    def line(self, *, with_cover: bool, first: bool = False, with_scenes: bool = False) -> bytes:
         """The line for one device: with the cover on its first line and on a track change,
-        and with ``first_extra`` on its first line."""
-        body = self.body + self.first_extra if first else self.body
+        ``first_extra`` on its first line, ``scenes`` on its first and ``with_scenes``."""
+        body = self.body + self.scenes if first or with_scenes else self.body
+        body = body + self.first_extra if first else body
         if with_cover and self.cover_b64 is not None:
             line = body + b',"cov":"' + self.cover_b64 + b'"}\n'
             if len(line) <= MAX_LINE:
                 return line
         return body + _COV_UNCHANGED
 
-    def line_for(self, shown_cover: bytes | None, *, first: bool) -> bytes:
+    def line_for(
+        self, shown_cover: bytes | None, *, first: bool, with_scenes: bool = False
+    ) -> bytes:
         """The line for a device that shows ``shown_cover`` (None: none), ``first`` on its
         first line: the cover when it differs, ``""`` when the device must clear the one it
-        shows (a track without a cover, or nothing playing), else ``null``."""
+        shows (a track without a cover, or nothing playing), else ``null``; ``scenes`` on
+        its first line and with ``with_scenes`` (the custom scenes changed since its last)."""
         if self.cover is not None:
-            return self.line(with_cover=first or self.cover != shown_cover, first=first)
+            new_cover = first or self.cover != shown_cover
+            return self.line(with_cover=new_cover, first=first, with_scenes=with_scenes)
+        body = self.body + self.scenes if first or with_scenes else self.body
         if first:
-            return self.body + self.first_extra + _COV_CLEAR
+            return body + self.first_extra + _COV_CLEAR
         if shown_cover is not None:
-            return self.body + _COV_CLEAR
-        return self.body + _COV_UNCHANGED
+            return body + _COV_CLEAR
+        return body + _COV_UNCHANGED
 
 
 def device_settings(
@@ -190,10 +200,13 @@ def encode_snapshot(
     if power is not None:
         fields[POWER_KEY] = power
     first_extra = b"," + _dumps(dict(first_fields))[1:-1] if first_fields else b""
+    xs = json.dumps(scenes_value(snapshot.custom), ensure_ascii=False, separators=(",", ":"))
+    scenes = b',"' + SCENES_KEY.encode() + b'":' + xs.encode("utf-8")
     body = _dumps(fields)
-    # Room for ',"cov":null}\n' must remain. Strings are already trimmed, so only pathological
-    # process names could get here; drop the optional lists rather than send a long line.
-    reserve = len(b',"cov":null}\n') + len(first_extra)
+    # Room for ',"cov":null}\n' and for xs (at most ~1.2 KB: never dropped, a board needs
+    # it) must remain. Strings are already trimmed, so only pathological process names could
+    # get here; drop the optional lists rather than send a long line.
+    reserve = len(b',"cov":null}\n') + len(first_extra) + len(scenes)
     for optional in (PCS_KEY, "tp", "tr", "art", "trk", "wd"):
         if len(body) - 1 + reserve <= MAX_LINE:
             break
@@ -202,7 +215,7 @@ def encode_snapshot(
     cover = snapshot.media.cover if snapshot.media is not None else None
     cover_b64 = base64.b64encode(cover) if cover else None
     return EncodedSnapshot(
-        body=body[:-1], cover_b64=cover_b64, cover=cover, first_extra=first_extra
+        body=body[:-1], cover_b64=cover_b64, cover=cover, first_extra=first_extra, scenes=scenes
     )
 
 

@@ -119,7 +119,9 @@ async def test_the_display_entities_are_announced(server, home_assistant):
         assert config["unique_id"].startswith(f"nocturne_{NODE}_display_")
         assert config["state_topic"] == topic.removesuffix("/set") + "/state"
         assert "optimistic" not in config  # Home Assistant shows the retained state
-    assert select["options"] == list(scene_ids.NAMES) and "PCS" in select["options"]
+    # The built-in scenes; the custom ones by their names once defined (test_custom_entities)
+    assert select["options"] == list(scene_ids.NAMES[: scene_ids.CUSTOM_1])
+    assert "PCS" in select["options"]
     assert (switch["payload_on"], switch["payload_off"]) == ("ON", "OFF")
     assert (number["min"], number["max"], number["step"]) == (0, 255, 1)
 

@@ -20,6 +20,7 @@ from nocturne.snapshot import (
     Snapshot,
     Weather,
 )
+from nocturne.snapshot.custom import CustomReading, CustomScene, CustomSlot
 from nocturne.wire.protocol import (
     HARDWARE_KEYS,
     MAX_LINE,
@@ -56,6 +57,9 @@ def full_snapshot() -> Snapshot:
         media=Media(artist="Artist", track="Track", playing=True, cover=bytes(range(256)) * 2),
         ping_ms=12.4,
         alert=Alert("GPU", 81.0),
+        custom=CustomReading(
+            (CustomScene("MINE", "big", (CustomSlot("field", "cpu_temp", "CPU", "°C"),)),), (54.0,)
+        ),
     )
 
 

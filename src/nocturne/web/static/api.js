@@ -25,6 +25,30 @@ export async function call(method, path, body) {
   return { ok: response.ok, status: response.status, data };
 }
 
+/** POST ``body`` to the scene preview; resolves to {ok, blob, values} or {ok: false, status,
+ * data} as call() does. */
+export async function previewPng(body) {
+  let response;
+  try {
+    response = await fetch("/api/scenes/preview", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
+      credentials: "same-origin",
+      cache: "no-store",
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    return { ok: false, status: 0, data: { message: "The server cannot be reached." } };
+  }
+  if (!response.ok) {
+    const type = response.headers.get("Content-Type") || "";
+    const data = type.includes("json") ? await response.json() : { message: (await response.text()).trim() };
+    return { ok: false, status: response.status, data };
+  }
+  const values = JSON.parse(response.headers.get("X-Slot-Values") || "[]");
+  return { ok: true, blob: await response.blob(), values };
+}
+
 /** The first error message of a failed call, for people. */
 export function errorText(result) {
   const errors = result.data && result.data.errors;

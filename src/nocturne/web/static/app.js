@@ -3,14 +3,15 @@
 import { call, errorText, setToken } from "./api.js";
 import { Boards } from "./boards.js";
 import { Health } from "./health.js";
+import { Scenes } from "./scenes.js";
 import { Sensors } from "./sensors.js";
 import { Settings } from "./settings.js";
 
-const TABS = ["boards", "sensors", "settings", "health"];
+const TABS = ["boards", "sensors", "scenes", "settings", "health"];
 const link = document.getElementById("link");
 let socket = null;
 let retry = 1000;
-let boards, sensors, settings, health;
+let boards, sensors, scenes, settings, health;
 
 function send(message) {
   if (!socket || socket.readyState !== WebSocket.OPEN) return false;
@@ -38,7 +39,10 @@ function connect() {
     } catch {
       return;
     }
-    if (message.type === "sensors") sensors.update(message);
+    if (message.type === "sensors") {
+      sensors.update(message);
+      scenes.sensorsChanged();
+    }
     else if (message.type === "boards") boards.update(message.boards);
     else if (message.type === "health") health.update(message);
     else if (message.type === "frame") boards.frame(message);
@@ -71,12 +75,14 @@ async function start() {
   settings = new Settings(meta.data);
   boards = new Boards(meta.data, send);
   sensors = new Sensors(meta.data, (change) => settings.saveConfig(change));
+  scenes = new Scenes(meta.data, sensors, (change) => settings.saveConfig(change), (names) => boards.setCustom(names));
   health = new Health();
   window.addEventListener("hashchange", showTab);
   document.addEventListener("visibilitychange", showTab);
   showTab();
   connect();
   await settings.load();
+  await scenes.load();
 }
 
 async function login() {

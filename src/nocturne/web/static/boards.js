@@ -78,6 +78,22 @@ export class Boards {
     }
   }
 
+  /** The scene names a board can be sent to: the built-in scenes, then the custom ones. */
+  sceneNames() {
+    return [...this.meta.scenes.slice(0, this.meta.custom.first_scene_id), ...(this.custom || [])];
+  }
+
+  fillScenes(card) {
+    card.sceneSelect.replaceChildren(el("option", "", "—"));
+    for (const name of this.sceneNames()) card.sceneSelect.append(el("option", "", name));
+  }
+
+  /** The custom scenes' names (scenes.js, when they are loaded or saved). */
+  setCustom(names) {
+    this.custom = names;
+    for (const card of this.cards.values()) this.fillScenes(card);
+  }
+
   makeCard(id) {
     const root = this.template.content.firstElementChild.cloneNode(true);
     root.dataset.board = String(id);
@@ -102,8 +118,7 @@ export class Boards {
       secret: q(".secret"),
       board: null,
     };
-    card.sceneSelect.append(el("option", "", "—"));
-    for (const name of this.meta.scenes) card.sceneSelect.append(el("option", "", name));
+    this.fillScenes(card);
     card.sceneSelect.addEventListener("change", () => {
       if (card.sceneSelect.selectedIndex > 0) this.control(card, "scene", card.sceneSelect.value);
     });
@@ -135,7 +150,7 @@ export class Boards {
     card.firmware.textContent = (board.firmware || "—") + (outdated ? " (not the server's)" : "");
     card.scene.textContent = board.scene || "—";
     if (document.activeElement !== card.sceneSelect) {
-      const index = this.meta.scenes.indexOf(board.scene);
+      const index = this.sceneNames().indexOf(board.scene);
       card.sceneSelect.selectedIndex = index >= 0 ? index + 1 : 0;
     }
     card.pairForm.hidden = board.paired;
