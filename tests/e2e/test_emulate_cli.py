@@ -22,7 +22,8 @@ from nocturne_fw import font_medium as FM
 from nocturne_fw import font_small as FS
 from PIL import Image
 
-from nocturne.emulator.cli import add_subparser, parse_fault
+from nocturne.emulator.cli import add_subparser
+from nocturne.emulator.cli_options import parse_fault
 from nocturne.emulator.device import find_text
 from nocturne.emulator.views import read_halfblocks
 from tests.harness.rig import server_env
