@@ -103,18 +103,12 @@ def run_update_in_session(heap: int) -> tuple[str, int, str]:
     link's (that session drops its link), an update received: (SESSION_OK or not, how much
     the heap grew, what the board said). ota_rx and ota_fs load as .mpy, as ``nocturne
     flash`` leaves them on a board: compiled from source in that session they need 136 KB."""
-    from pathlib import Path
 
-    import screens
     import test_heap_budget as hb
 
-    files: dict[str, str | dict[str, str]] = {
-        name: without_docstrings(text) for name, text in firmware_files().items()
-    }
+    files: dict[str, str | dict[str, str]] = dict(hb.session_files())  # the session's own
     for rel in ("nocturne_fw/ota_rx.py", "nocturne_fw/ota_fs.py"):
         files[rel[:-3] + ".mpy"] = _as_mpy(rel, str(files.pop(rel)))
-    files["screens.py"] = Path(screens.__file__).read_text(encoding="utf-8")
-    files["line.txt"] = screens.FULL % screens.b64(screens.moon_cover())
     lines = list(update_lines(load_bundle(), TOKEN, NONCE, 60))
     files["lines.txt"] = b"".join(lines).decode("ascii")
     s = hb.session()[:-2]  # up to its END
