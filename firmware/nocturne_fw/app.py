@@ -26,7 +26,7 @@ from nocturne_fw import input as btn
 from nocturne_fw import menu as mnu
 from nocturne_fw import scene_ids as ids
 from nocturne_fw.clock import ticks_add, ticks_diff
-from nocturne_fw.commands import Commands
+from nocturne_fw.commands import Commands, CustomGate
 from nocturne_fw.desk import Desk
 from nocturne_fw.graph import Graph
 from nocturne_fw.pcs import Pcs
@@ -81,11 +81,7 @@ class App:
         self.cmds = Commands()  # gs, so, cn from the server
         self.state.parts.append(self.pcs)
         self.state.parts.append(self.cmds)
-        # The user's scenes: xs, xv. Imported here, not above: main.py imports this module
-        # before it compiles scenes.py, the build's heap peak, and custom_scene after it.
-        from nocturne_fw.custom_scene import CustomScenes
-
-        self.custom = CustomScenes()
+        self.custom = CustomGate(self)  # the user's scenes (xs, xv), once one is defined
         self.state.parts.append(self.custom)
         self.desk = Desk(settings, self.ticks_ms(), LOST_MS)  # clock, power, OLED care
         self.state.parts.append(self.desk)

@@ -13,7 +13,7 @@ feed stays whole-or-nothing; a bad value (wrong type, out of range) is ignored a
 refuses the line. The app applies what was taken once per new line (``apply``).
 """
 
-from nocturne_fw.scene_ids import COUNT
+from nocturne_fw.scene_ids import COUNT, CUSTOM_1
 
 NONE = -1  # no command waiting
 _KEYS = ("gs", "so", "cn")
@@ -58,3 +58,46 @@ class Commands:
         if gs != NONE:
             app.set_scene(gs)
         self.cmd[0] = self.cmd[1] = self.cmd[2] = NONE
+
+
+# The user's scenes until one is defined (a State part standing for custom_scene.py, whose
+# ~5 KB of tables and drawing a board whose PC defines none never loads): the first xs
+# that defines one is kept until the next line, then CustomScenes takes the gate's place.
+class CustomGate:
+    n = 0  # scenes defined
+
+    def __init__(self, app):
+        self.app = app
+        self.pending = None  # the last line's xs, applied as the next line comes
+
+    def defined(self, scene):
+        return False
+
+    def gone(self, scene):
+        return scene >= CUSTOM_1 and self.pending is None
+
+    def flashing(self, scene):
+        return False
+
+    def valid(self, obj):
+        return True
+
+    def prepare(self, obj):
+        xs = self.pending  # the last line's xs: it applies now, as custom_scene's do
+        self.pending = None
+        if not xs:  # none, or [] (no scene: nothing to load)
+            xs = obj.get("xs")
+            if type(xs) is list:
+                self.pending = xs
+            return
+        from nocturne_fw.custom_scene import CustomScenes
+
+        scenes = CustomScenes()
+        scenes.pending = xs
+        parts = self.app.state.parts
+        parts[parts.index(self)] = scenes
+        self.app.custom = scenes
+        scenes.prepare(obj)
+
+    def swap(self, obj):
+        pass

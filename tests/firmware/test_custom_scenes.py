@@ -18,7 +18,8 @@ from fakes import Rig
 from mp import firmware_files, run_micropython
 from nocturne_fw import font_big, font_medium, font_small
 from nocturne_fw import scene_ids as ids
-from nocturne_fw.custom_scene import SCENES, SLOTS
+from nocturne_fw.commands import CustomGate
+from nocturne_fw.custom_scene import SCENES, SLOTS, CustomScenes
 from nocturne_fw.state import DASH
 
 HERE = Path(__file__).resolve().parent
@@ -244,6 +245,22 @@ def test_a_stored_custom_scene_shows_when_its_xs_comes_and_hub_when_it_does_not(
         r.server.push(b'{"pv":2,"xv":%s}\n' % cs.XV4.encode())
         r.run(100)
         assert r.app.scene == want
+
+
+def test_custom_scene_loads_only_once_an_xs_defines_a_scene(tmp_path):
+    """commands.CustomGate stands in for custom_scene.py (~5 KB of heap) until an xs defines a
+    scene: lines without xs, and xs [], leave the gate in place."""
+    r = Rig(tmp_path, carousel=False)
+    r.up(b'{"pv":2,"xs":[]}\n')
+    r.server.push(b'{"pv":2,"ct":41}\n{"pv":2,"ct":42}\n')
+    r.run(100)
+    assert type(r.app.custom) is CustomGate and r.app.custom in r.app.state.parts
+    assert not r.app.custom.defined(ids.CUSTOM_1) and r.app.custom.gone(ids.CUSTOM_1)
+    r.server.push(b'{"pv":2,"xs":%s}\n{"pv":2,"xv":%s}\n' % (cs.XS4.encode(), cs.XV4.encode()))
+    r.run(100)
+    assert type(r.app.custom) is CustomScenes and r.app.custom.n == 4
+    assert r.app.custom in r.app.state.parts
+    assert not [p for p in r.app.state.parts if type(p) is CustomGate]
 
 
 def test_the_menu_stores_the_custom_scene_shown(tmp_path):

@@ -34,8 +34,10 @@ sources: the session compiles the sources, as a board does.
 
 Custom scenes (issue 24): the first line defines 4 of 6 slots each (rows, grid, two,
 graph), every line carries their values, and they are drawn after the first typical line
-(an ``xs`` applies as the next line comes). custom_scene.py is compiled after scenes.py, as
-on a board (App imports it in main.build(), after main.py compiled scenes.py). The session
+(an ``xs`` applies as the next line comes). custom_scene.py (and custom_xs.py) load then
+(commands.CustomGate), as .mpy as ``nocturne flash`` copies them: this port cannot collect
+inside a script, and compiling a module inside the script of a line counts the compiler's
+garbage that a board collects as it goes (as soak_runs.py loads discovery.py). The session
 loads only the part of screens.py it runs (``session_screens``): with the golden screens'
 builders (~300 lines of test code) in, their compile after every firmware module was the
 peak that grew the 120 KB heap, not anything a board does.
@@ -49,7 +51,7 @@ from pathlib import Path
 
 import custom_screens
 import screens
-from mp import firmware_files, run_micropython
+from mp import as_mpy, firmware_files, run_micropython
 from nocturne_fw import scene_ids as ids
 
 HEAP = 128 * 1024
@@ -83,7 +85,6 @@ MODULES = (
     "system_screens",
     "pcs_scene",
     "scenes",
-    "custom_scene",  # App imports it, after scenes.py's compile: the build's peak
 )
 
 START = "import gc\nT0 = gc.mem_alloc() + gc.mem_free()  # the heap's size, and what it may grow to"
@@ -187,6 +188,8 @@ def session_screens(source):
 
 def session_files():
     files = {name: without_docstrings(text) for name, text in firmware_files().items()}
+    for rel in ("nocturne_fw/custom_scene.py", "nocturne_fw/custom_xs.py"):
+        files[rel[:-3] + ".mpy"] = as_mpy(rel, files.pop(rel))  # loaded late: module docstring
     files["screens.py"] = session_screens(Path(screens.__file__).read_text(encoding="utf-8"))
     # The first line defines 4 custom scenes of 6 slots (issue 24), the most a board holds;
     # every line has their values. Made here: custom_screens.py is not loaded on the board.
