@@ -4,6 +4,9 @@ The files are what ``nocturne flash`` copies (nocturne.firmware_files.board_file
 the version file with the new version in it, so the version a board reports after the
 swap is the one it runs; the version is the one ``nocturne flash`` writes for the same
 files (firmware_files.firmware_version).
+
+A board that says which ``.mpy`` version it loads gets the modules compiled for it
+(flash/ota_compile.py), as ``nocturne flash`` leaves them: main.py stays source.
 """
 
 from __future__ import annotations
