@@ -41,7 +41,7 @@ async def test_an_old_board_is_updated_reconnects_and_reports_the_new_version(
     tmp_path: Path, caplog
 ):
     caplog.set_level(logging.INFO)
-    new = variant(tmp_path / "new")
+    new = variant(tmp_path / "new", {"boot.py": lambda s: s + "raise SystemExit  # new\n"})
     fs = tmp_path / "board"
     old = install(fs, checkout())
     ours = firmware_version(new)
@@ -66,6 +66,8 @@ async def test_an_old_board_is_updated_reconnects_and_reports_the_new_version(
     modules = sorted(p.name for p in (fs / "nocturne_fw").iterdir())
     assert "app.mpy" in modules and not [m for m in modules if m.endswith(".py")], modules
     assert (fs / "main.py").read_bytes() == (new / "main.py").read_bytes()
+    # boot.py is never sent: the flashed one, which rolls a failed update back, stays
+    assert (fs / "boot.py").read_bytes() == (checkout() / "boot.py").read_bytes()
     assert board.boots == 2  # the update's reset, once
     assert "Traceback" not in board.log_text()
     assert not [r for r in caplog.records if "as source" in r.getMessage()]

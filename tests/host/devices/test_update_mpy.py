@@ -83,6 +83,7 @@ async def test_a_board_that_says_its_mpy_version_gets_modules_compiled_for_it(se
     modules = [p for p in files if p.startswith("nocturne_fw/")]
     assert modules and all(p.endswith(".mpy") for p in modules), modules
     assert "main.py" in files and files["main.py"].startswith(b'"""')
+    assert "boot.py" not in files  # never replaced over the air: the recovery path
     # the .mpy header: magic, version 6 (bytecode only: no native architecture's flags)
     assert {files[p][:3] for p in modules} == {b"M\x06\x00"}
     esp32 = await received(server, f"ota:ready 00112233aabbccde {ESP32_S3}", TOKEN + "2")
