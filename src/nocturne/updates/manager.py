@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..firmware_files import server_firmware_version
 from ..safe_text import printable
 from .bundle import Bundle, load_bundle
 from .lines import OtaLine, update_lines
@@ -104,6 +105,14 @@ class Updates:
                 self._bundle_failed = True
                 log.warning("Board updates are off: the firmware cannot be read (%s)", exc)
         return self._bundle
+
+    def version(self) -> str | None:
+        """The version boards are compared with: the firmware's boards are updated to, read
+        without loading it while none is (no warning while updates are off); None when
+        there is none."""
+        if self._bundle is not None:
+            return self._bundle.version
+        return server_firmware_version(self.firmware_dir)
 
     async def bundle_for(self, mpy: int | None, who: str) -> Bundle | None:
         """The firmware as a board that loads ``.mpy`` version ``mpy`` gets it: compiled
