@@ -12,14 +12,18 @@ finishes:
   the running file is copied to ``ota_old/`` (through a temporary name: a copy there is
   whole) and the staged one renamed over it, so no file (boot.py above all) is ever
   missing. A rerun skips what moved already: a file still staged is the only one left.
+  Then the module's other kind (``x.py`` beside a new ``x.mpy`` or the reverse: MicroPython
+  imports ``x.py`` first, so a stale source would shadow new bytecode) moves to
+  ``ota_old/``, after the new one is in place: a module (ota_swap itself) is never gone.
 - ``swap`` done: ``tried``. This boot runs the new version, watched by ota_trial.py, which
   writes ``run`` once the app is built, ``late`` when the deadline passed without live
   data, and ``good`` once it drew live data (then both folders and the journal go).
 - a boot that finds ``tried``, ``run`` or ``late``: the new version failed (raised at
   import, hung until the watchdog reset it, never reached the server): roll back. First
   ``back``: the files the new version added go (an added file has no copy in ``ota_old/``;
-  before any copy comes back that is the only reason for none), then ``back2``: every copy
-  in ``ota_old/`` is renamed back over the new file. Then ``ota_result`` says which
+  before any copy comes back that is the only reason for none; a module of the other kind
+  it displaced comes back before it goes), then ``back2``: every copy in ``ota_old/`` is
+  renamed back over the new file. Then ``ota_result`` says which
   version failed and why (main.py sends it to the server on every connect), and the
   folders and journal go.
 - no journal, no marker: leftovers of an interrupted transfer are removed.
@@ -46,6 +50,18 @@ def files(root):
             if len(w) == 3:
                 out.append(w[0])
     return out
+
+
+def other(rel):
+    """The module's name of the other kind (``x.mpy`` for ``x.py`` and the reverse); None
+    for main.py, boot.py (run by name, always source) and files that are no module."""
+    if rel == "main.py" or rel == "boot.py":
+        return None
+    if rel.endswith(".mpy"):
+        return rel[:-4] + ".py"
+    if rel.endswith(".py"):
+        return rel[:-3] + ".mpy"
+    return None
 
 
 def boot(root=""):
@@ -91,6 +107,16 @@ def swap(root):
             copy(cur, old)
         fs.mkdirs(cur)
         replace(new, cur)  # never a moment without the file (boot.py, main.py...)
+    for rel in files(root):
+        o = other(rel)
+        if o and fs.exists(fs.path(root, o)):
+            stale = fs.path(root, o)
+            kept = fs.path(root, fs.OLD + "/" + o)
+            if fs.exists(kept):
+                fs.remove(stale)
+            else:
+                fs.mkdirs(kept)
+                os.rename(stale, kept)
     fs.remove(fs.path(root, fs.RESULT))
 
 
@@ -122,11 +148,18 @@ def roll_back(root, phase, version, deadline, reason):
         fs.set_state(root, "back", version, deadline, reason)
         for rel in names:
             if not fs.exists(fs.path(root, fs.OLD + "/" + rel)):
+                restore(root, other(rel))  # the module it displaced first: never neither
                 fs.remove(fs.path(root, rel))  # added by the new version
         fs.set_state(root, "back2", version, deadline, reason)
     for rel in names:
+        restore(root, rel)
+        restore(root, other(rel))
+    fs.write_atomic(fs.path(root, fs.RESULT), "%s %s\n" % (version, reason))
+    fs.clean(root)
+
+
+def restore(root, rel):
+    if rel:
         old = fs.path(root, fs.OLD + "/" + rel)
         if fs.exists(old):
             replace(old, fs.path(root, rel))
-    fs.write_atomic(fs.path(root, fs.RESULT), "%s %s\n" % (version, reason))
-    fs.clean(root)

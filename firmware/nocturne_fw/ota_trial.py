@@ -2,8 +2,10 @@
 and dropped again unless a new version is on trial.
 
 ``setup`` adds to the link's HELO what the server hears on every connect: ``ota:ready
-<nonce>`` from a paired board (it can take an update; the nonce, fresh at each boot, goes
-first into the manifest's HMAC, so a recorded update cannot be replayed to a later boot),
+<nonce> <mpy>`` from a paired board (it can take an update; the nonce, fresh at each boot,
+goes first into the manifest's HMAC, so a recorded update cannot be replayed to a later
+boot; ``<mpy>``, ``sys.implementation._mpy``, the ``.mpy`` version the server compiles the
+update's modules for: absent where there is none, and the server sends source),
 and ``ota:rolledback <version> <why>`` while ``ota_result`` says an update was taken back.
 
 On trial (boot.py swapped a new version in: the journal says ``tried``), a ``Trial`` wraps
@@ -14,6 +16,7 @@ the board resets, and boot.py rolls back.
 """
 
 import os
+import sys
 from binascii import hexlify
 
 from nocturne_fw import ota_fs as sw
@@ -34,7 +37,9 @@ def setup(app, link, token, root):
     nonce = None
     if token:
         nonce = hexlify(os.urandom(8))
-        link.helo += b"ota:ready " + nonce + b"\n"
+        mpy = getattr(sys.implementation, "_mpy", None)
+        said = b" " + str(mpy).encode() if mpy else b""
+        link.helo += b"ota:ready " + nonce + said + b"\n"
     st = sw.read_words(sw.path(root, sw.STATE))
     if st and len(st) >= 3 and st[0] == "tried":
         Trial(app, root, int(st[2]))

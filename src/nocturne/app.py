@@ -13,6 +13,7 @@ from .devices.discovery import Discovery, DiscoverySettings, pc_name
 from .devices.pairing_file import pairing_from_config
 from .devices.pairing_status import devices_document
 from .devices.server import DeviceServer
+from .flash.ota_compile import compile_bundle
 from .power import PowerWatcher, power_watcher, start_watcher
 from .power.responder import PowerResponder
 from .shutdown import STOP_BUDGET, stop_all
@@ -116,6 +117,7 @@ class NocturneServer:
                 config.board_updates,
                 firmware_dir=config.firmware_dir,
                 token_of=self.pairing.token_of,
+                compile_for=compile_bundle,
             ),
         )
         self.discovery = Discovery(

@@ -123,10 +123,11 @@ def write_version_file(board_root: Path, version: str) -> Path:
 
 
 @cache
-def server_firmware_version() -> str | None:
-    """The version of the firmware this server would flash (the lookup's folder); None when
-    no firmware folder is found. Computed once per process."""
+def server_firmware_version(firmware_dir: str = "") -> str | None:
+    """The version of the firmware this server would flash and update boards to: the one in
+    ``firmware_dir`` (config.json's; "": the lookup's folder); None when no firmware folder
+    is found there. Computed once per process and folder."""
     try:
-        return firmware_version(find_firmware_dir())
+        return firmware_version(find_firmware_dir(firmware_dir or None))
     except (FirmwareNotFound, OSError):
         return None

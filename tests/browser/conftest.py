@@ -116,7 +116,8 @@ class Dashboard:
 
 
 @contextlib.asynccontextmanager
-async def started_dashboard(tmp_path: Path) -> AsyncIterator[Dashboard]:
+async def started_dashboard(tmp_path: Path, **config: Any) -> AsyncIterator[Dashboard]:
+    """The server (``config``: more config.json keys), the replay, the emulated board."""
     replay = LhmReplay(CAPTURE_0_9_6.read_bytes())
     await replay.start()
     port, web_port = free_port(), free_port()
@@ -126,6 +127,7 @@ async def started_dashboard(tmp_path: Path) -> AsyncIterator[Dashboard]:
         replay.url,
         poll_interval=POLL,
         web={"host": "127.0.0.1", "port": web_port},
+        **config,
     )
     os.chmod(config, 0o600)
     server = ServerProcess(config)

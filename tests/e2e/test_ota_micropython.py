@@ -18,6 +18,7 @@ from nocturne.updates import manager
 from .ota_boards import (
     RebootingBoard,
     board_entry,
+    board_mpy,
     checkout,
     files_match,
     install,
@@ -36,8 +37,11 @@ def setup_module() -> None:
     micropython_command()  # a missing unix port is a failure naming the fix, not a skip
 
 
-async def test_an_old_board_is_updated_reconnects_and_reports_the_new_version(tmp_path: Path):
-    new = variant(tmp_path / "new")
+async def test_an_old_board_is_updated_reconnects_and_reports_the_new_version(
+    tmp_path: Path, caplog
+):
+    caplog.set_level(logging.INFO)
+    new = variant(tmp_path / "new", {"boot.py": lambda s: s + "raise SystemExit  # new\n"})
     fs = tmp_path / "board"
     old = install(fs, checkout())
     ours = firmware_version(new)
@@ -56,9 +60,17 @@ async def test_an_old_board_is_updated_reconnects_and_reports_the_new_version(tm
         finally:
             board.close()
     assert installed(fs) == ours
-    assert files_match(fs, new)
+    # the board said its .mpy version (the unix port's x64, not an ESP32's): its modules came
+    # compiled for it and replaced the sources it was installed with, which would shadow them
+    assert files_match(fs, new, board_mpy())
+    modules = sorted(p.name for p in (fs / "nocturne_fw").iterdir())
+    assert "app.mpy" in modules and not [m for m in modules if m.endswith(".py")], modules
+    assert (fs / "main.py").read_bytes() == (new / "main.py").read_bytes()
+    # boot.py is never sent: the flashed one, which rolls a failed update back, stays
+    assert (fs / "boot.py").read_bytes() == (checkout() / "boot.py").read_bytes()
     assert board.boots == 2  # the update's reset, once
     assert "Traceback" not in board.log_text()
+    assert not [r for r in caplog.records if "as source" in r.getMessage()]
 
 
 def _rolled_back(srv, old: str) -> Callable[[], bool]:

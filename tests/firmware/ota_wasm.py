@@ -5,10 +5,11 @@ between them), each line in a preallocated buffer as the link holds it (net.py).
 
 from __future__ import annotations
 
-from mp import as_mpy, firmware_files, run_micropython
+from mp import firmware_files, run_micropython
 from test_heap_budget import without_docstrings
 
-from nocturne.updates.bundle import load_bundle
+from nocturne.flash.ota_compile import compile_bundle
+from nocturne.updates.bundle import Bundle, load_bundle
 from nocturne.updates.lines import update_lines
 
 TOKEN = "q3M0bnR5LXR3by1ieXRlcy1vZi10b2tlbg"
@@ -82,18 +83,34 @@ def run_update(heap: int = 4 * 1024 * 1024) -> tuple[int, int, int, str]:
     return int(chunks), int(chunk_max), int(peak), said + " " + over
 
 
+def compiled_for_the_port() -> Bundle:
+    """The checkout's firmware as the server sends it to this port: it asks the port its
+    ``sys.implementation._mpy`` (as a board says it on ``ota:ready``) and compiles for it."""
+    out = run_micropython(["import sys\nprint('MPY', sys.implementation._mpy)"], {}, timeout=60)
+    mpy = int(next(w for w in out.splitlines() if w.startswith("MPY")).split()[1])
+    bundle, why = compile_bundle(load_bundle(), mpy)
+    assert bundle is not None, why
+    return bundle
+
+
 def run_update_in_session(heap: int) -> tuple[str, int, str]:
     """The 128 KB session of test_heap_budget.py, then, with a 4 KB buffer standing for the
     link's (that session drops its link), an update received: (SESSION_OK or not, how much
-    the heap grew, what the board said). ota_rx and ota_fs load as .mpy, as ``nocturne
-    flash`` leaves them on a board: compiled from source in that session they need 136 KB."""
+    the heap grew, what the board said). The update is the one a board that says its
+    ``.mpy`` version gets: its modules compiled, and ota_rx and ota_fs load as the previous
+    update (or ``nocturne flash``) left them, ``.mpy`` from the same compiler: compiled
+    from source in that session they need 136 KB."""
+    import base64
 
     import test_heap_budget as hb
 
-    files: dict[str, str | dict[str, str]] = dict(hb.session_files())  # the session's own
+    files: dict[str, str | dict[str, str]] = dict(hb.session_files())  # as that test's
+    update = compiled_for_the_port()
+    sent = {f.path: f.data for f in update.files}
     for rel in ("nocturne_fw/ota_rx.py", "nocturne_fw/ota_fs.py"):
-        files[rel[:-3] + ".mpy"] = as_mpy(rel, str(files.pop(rel)))
-    lines = list(update_lines(load_bundle(), TOKEN, NONCE, 60))
+        del files[rel]
+        files[rel[:-3] + ".mpy"] = {"base64": base64.b64encode(sent[rel[:-3] + ".mpy"]).decode()}
+    lines = list(update_lines(update, TOKEN, NONCE, 60))
     files["lines.txt"] = b"".join(lines).decode("ascii")
     s = hb.session()[:-2]  # up to its END
     s += [SETUP, START % (TOKEN, NONCE.encode())]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..firmware_files import server_firmware_version
 from ..safe_text import printable
 
 log = logging.getLogger(__name__)
@@ -54,9 +53,10 @@ def note_firmware(conn: Any, raw: bytes, version: str) -> None:
         )
 
 
-def firmware_current(version: str | None) -> bool | None:
-    """Whether ``version`` is the one this server would flash; None when either is unknown."""
-    ours = server_firmware_version()
+def firmware_current(version: str | None, ours: str | None) -> bool | None:
+    """Whether ``version`` is ``ours``, the one this server would flash and update boards to
+    (Updates.version: the firmware in config.json's ``firmware_dir``); None when either is
+    unknown."""
     if version is None or ours is None:
         return None
     return version == ours

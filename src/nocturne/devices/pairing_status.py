@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..config.model import WebSettings
-from .board_firmware import firmware_current
 from .server import DeviceInfo
 
 DEVICES_PATH = "/api/devices"
@@ -28,7 +27,7 @@ def devices_document(devices: Iterable[DeviceInfo], paired: Sequence[str]) -> di
                 "screen": d.screen,
                 "board": d.board,
                 "firmware": d.firmware,
-                "firmware_current": firmware_current(d.firmware),
+                "firmware_current": d.firmware_current,
                 "survived": d.survived,
                 "update": d.update,
             }

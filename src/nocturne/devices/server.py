@@ -27,7 +27,7 @@ from ..updates.lines import parse_ota
 from ..updates.manager import Updates
 from ..wire.line_splitter import Frame
 from ..wire.protocol import FRAME_BYTES, MAX_LINE, PEEK_KEY, Hello, ShowScreen, parse_device_line
-from .board_firmware import note_firmware, parse_firmware
+from .board_firmware import firmware_current, note_firmware, parse_firmware
 from .board_health import note_survived, parse_survived
 from .command_pacer import CommandPacer
 from .connection import DeviceConnection
@@ -58,6 +58,7 @@ class DeviceInfo:
     firmware: str | None = None  # the version the board reported after HELO, if it did
     survived: str | None = None  # what its loop survived (board_health.py), None: nothing
     update: dict[str, object] | None = None  # its updates (updates/manager.py), None: none
+    firmware_current: bool | None = None  # it runs the server's (firmware_dir's) version
 
 
 class DeviceServer:
@@ -152,6 +153,7 @@ class DeviceServer:
                 d.firmware,
                 d.survived and d.survived.describe(),
                 self.updates.describe(d),
+                firmware_current(d.firmware, self.updates.version()),
             )
             for d in self._devices.values()
         ]

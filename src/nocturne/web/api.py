@@ -31,7 +31,6 @@ from aiohttp import web
 from ..collect.collector import GPU, LHM, LOCAL, LOCAL_FIRST
 from ..config.file import parse_json, read_text
 from ..config.model import Config, ConfigError, config_from_mapping, load_config
-from ..devices.board_firmware import firmware_current
 from ..devices.pairing_file import pair_board, secrets_line, unpair_board, write_config_file
 from ..mqtt.commands import CONTRAST, SCENE, SCREEN, Entity, parse_command
 from ..safe_text import printable
@@ -97,7 +96,7 @@ def boards_document(desk: Desk) -> list[dict[str, Any]]:
                 "address": device.peer,
                 "paired": device.board is not None,
                 "firmware": device.firmware,
-                "firmware_current": firmware_current(device.firmware),
+                "firmware_current": device.firmware_current,
                 "scene": scene_name(desk, scene),
                 "peek": desk.peek.supported(device.id) if desk.peek is not None else None,
                 "update": device.update,

@@ -17,6 +17,7 @@ from nocturne.devices.board_firmware import INVALID, doctor_lines, parse_firmwar
 from nocturne.devices.pairing import Pairing
 from nocturne.devices.pairing_status import devices_document
 from nocturne.devices.server import DeviceServer
+from nocturne.updates.manager import Updates
 from tests.host.flash.flash_helpers import make_firmware_tree
 
 TIMEOUT = 5.0
@@ -159,3 +160,23 @@ async def test_an_old_board_without_a_version_shows_null(server: DeviceServer) -
     ]
     assert doctor_lines(None) == []
     writer.close()
+
+
+async def test_boards_are_compared_with_the_firmware_in_firmware_dir(tmp_path: Path) -> None:
+    own = make_firmware_tree(tmp_path / "own")  # config.json's firmware_dir: someone's build
+    theirs = firmware_files.firmware_version(own)
+    wheel = firmware_files.server_firmware_version()
+    assert theirs != wheel
+    updates = Updates("off", firmware_dir=str(own))
+    srv = DeviceServer("127.0.0.1", 0, pairing=Pairing({"desk": TOKEN}), updates=updates)
+    await srv.start()
+    try:
+        w1 = await _connect(srv, f"HELO {TOKEN}\nfw:{theirs}\n".encode(), 1)
+        w2 = await _connect(srv, f"HELO {TOKEN}\nfw:{wheel}\n".encode(), 2)
+        document = devices_document(srv.devices(), ["desk"])
+        got = {d["screen"]: d["firmware_current"] for d in document["devices"]}
+        assert got == {1: True, 2: False}
+        for w in (w1, w2):
+            w.close()
+    finally:
+        await srv.stop()

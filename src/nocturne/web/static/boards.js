@@ -3,6 +3,14 @@ import { call, el, errorText } from "./api.js";
 
 const SCALE = 4; // the PNG is 512 x 256: crisp on any screen, drawn pixelated by CSS
 
+/** GET /api/boards' ``update`` in words: what the board's last update came to. */
+function updateText(update) {
+  if (!update) return "—";
+  if (update.state === "sending") return `sending (${Math.round(update.sent / 1024)} KB)…`;
+  if (update.last) return update.last;
+  return update.available ? "a newer firmware is ready" : "up to date";
+}
+
 export class Boards {
   /** meta: GET /api/dashboard; send(message): to the stream. */
   constructor(meta, send) {
@@ -116,6 +124,8 @@ export class Boards {
       error: q(".board-error"),
       secretBox: q(".secret-line"),
       secret: q(".secret"),
+      updateState: q(".update-state"),
+      updateButton: q(".update-firmware"),
       board: null,
     };
     this.fillScenes(card);
@@ -131,6 +141,7 @@ export class Boards {
       this.pair(card, card.pairName.value.trim());
     });
     card.unpair.addEventListener("click", () => this.unpair(card));
+    card.updateButton.addEventListener("click", () => this.startUpdate(card));
     card.img.addEventListener("load", () => {
       root.dataset.shown = card.img.dataset.n; // the frame on show (tests read it)
       this.showNote(card, "");
@@ -159,6 +170,21 @@ export class Boards {
     if (board.peek === false && !card.img.getAttribute("src")) {
       this.showNote(card, "This board's firmware cannot peek: update it to see its screen here.");
     }
+    // over the air (issue 23): offered while the server's firmware is newer ("ask" mode)
+    card.updateButton.hidden = !(board.update && board.update.available);
+    card.updateState.textContent = updateText(board.update);
+  }
+
+  async startUpdate(card) {
+    const name = card.board && card.board.name;
+    if (!name) return;
+    card.updateButton.hidden = true;
+    const result = await call("POST", "/api/boards/update", { board: name });
+    if (!result.ok) card.error.textContent = errorText(result);
+    else if (!result.data.started.includes(name)) {
+      card.error.textContent = `${name} cannot be updated now`;
+    }
+    else card.error.textContent = "";
   }
 
   showNote(card, text) {
