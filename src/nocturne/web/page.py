@@ -23,6 +23,7 @@ from aiohttp import web
 
 from ..config.board import NightSchedule
 from ..config.exports import MqttSettings, WebSettings
+from ..config.keys import BOARD_UPDATES
 from ..config.model import Config, Limits
 from ..config.scenes import SLOT_FIELDS
 from ..snapshot.custom import LAYOUTS, MAX_LABEL, MAX_NAME, MAX_SCENES, MAX_UNIT
@@ -58,6 +59,21 @@ SETTINGS: list[dict[str, Any]] = [
                 "Serve unpaired boards",
                 "bool",
                 "With paired boards: still serve boards without a token (original firmware).",
+            ),
+            _key(
+                "board_updates",
+                "Firmware updates",
+                "choice",
+                "Paired boards on another version: auto (when they connect, no alert shown), "
+                "ask (the Boards page offers it), off.",
+                options=list(BOARD_UPDATES),
+            ),
+            _key(
+                "firmware_dir",
+                "Firmware folder",
+                "text",
+                "The firmware boards are updated to (empty: this server's own).",
+                optional=True,
             ),
             _key(
                 "device_tokens",
