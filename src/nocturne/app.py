@@ -13,7 +13,6 @@ from .devices.discovery import Discovery, DiscoverySettings, pc_name
 from .devices.pairing_file import pairing_from_config
 from .devices.pairing_status import devices_document
 from .devices.server import DeviceServer
-from .flash.ota_compile import compile_bundle
 from .power import PowerWatcher, power_watcher, start_watcher
 from .power.responder import PowerResponder
 from .shutdown import STOP_BUDGET, stop_all
@@ -33,6 +32,7 @@ from .wire.protocol import SCENES_WITH_PROCESSES, device_settings
 
 if TYPE_CHECKING:
     from .mqtt.client import MqttExporter
+    from .updates.bundle import Bundle
     from .web.server import WebExporter
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,14 @@ def mqtt_exporter(config: Config, devices: DeviceServer | None = None) -> MqttEx
     )
 
 
+def compile_bundle(bundle: Bundle, mpy_value: int) -> tuple[Bundle | None, str]:
+    """flash/ota_compile.py's, imported when a board first asks for .mpy: the flash tools
+    cost a server that never updates a board ~1 MB of RSS."""
+    from .flash.ota_compile import compile_bundle as compile_now
+
+    return compile_now(bundle, mpy_value)
+
+
 class NocturneServer:
     """Everything the ``nocturne`` command runs, with a start/stop life cycle."""
 
@@ -117,7 +125,7 @@ class NocturneServer:
                 config.board_updates,
                 firmware_dir=config.firmware_dir,
                 token_of=self.pairing.token_of,
-                compile_for=compile_bundle,
+                compile_for=compile_bundle,  # flash/ loads with the first compile
             ),
         )
         self.discovery = Discovery(

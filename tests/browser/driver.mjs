@@ -59,3 +59,4 @@ for await (const line of lines) {
   process.stdout.write(JSON.stringify(answer) + "\n");
 }
 await browser.close();
+process.exit(0); // stdin, still open on the Python side, would keep node alive

@@ -21,7 +21,7 @@ if {scrape}:  # one GET /metrics, with http.client (no client of the server's ow
         await asyncio.to_thread(get, server.web.port)
         await server.web.stop()
     asyncio.run(scrape())
-loaded = ("aiohttp", "aiohttp.web", "prometheus_client", "PIL")
+loaded = ("aiohttp", "aiohttp.web", "prometheus_client", "PIL", "nocturne.flash")
 print(",".join(m for m in loaded if m in sys.modules))
 """
 WEB_ON = "__import__('nocturne.config.model').config.model.WebSettings(port=0)"
