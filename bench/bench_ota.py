@@ -40,9 +40,11 @@ for p in (ROOT, ROOT / "src", ROOT / "tests" / "firmware", ROOT / "firmware"):
 sys.path.insert(0, str(ROOT / "src" / "nocturne" / "emulator" / "shims"))
 
 from nocturne.firmware_files import firmware_version  # noqa: E402
+from nocturne.flash.ota_compile import compile_bundle  # noqa: E402
 from nocturne.updates.bundle import load_bundle  # noqa: E402
 from tests.e2e.ota_boards import (  # noqa: E402
     RebootingBoard,
+    board_mpy,
     checkout,
     cut_and_recover,
     cut_boot,
@@ -186,8 +188,13 @@ async def main() -> None:
     parser.add_argument("--cuts", action="store_true", help="sweep the power cuts")
     parser.add_argument("--every", type=int, default=1, help="--cuts: every K-th step")
     args = parser.parse_args()
-    bundle = load_bundle()
-    print(f"firmware: {len(bundle.files)} files, {bundle.size} bytes (version {bundle.version})")
+    source = load_bundle()
+    sent_as, _ = compile_bundle(source, board_mpy())  # what the unix port's boards get
+    bundle = sent_as or source
+    print(
+        f"firmware: {len(source.files)} files, {source.size} bytes as source, {bundle.size} "
+        f"as the boards get it (.mpy for the unix port: {board_mpy()}; version {source.version})"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-ota-") as tmp:
         for n in (1, args.boards):
             staged, good, sent = await time_updates(Path(tmp), n)

@@ -27,6 +27,7 @@ class ServerStatus:
     paired: tuple[str, ...] = ()  # the paired boards' names (config.json device_tokens)
     connected_boards: frozenset[str] = frozenset()  # those of them connected now
     dashboard: str | None = None  # the dashboard's URL while the web endpoint listens
+    updatable: tuple[str, ...] = ()  # paired boards that can take an update over the air now
 
     @property
     def text(self) -> str:
@@ -102,7 +103,30 @@ class ServerThread:
             paired=tuple(server.pairing.boards),
             connected_boards=frozenset(d.board for d in server.devices.devices() if d.board),
             dashboard=f"{server.web.url}/" if server.web is not None and server.web.port else None,
+            updatable=tuple(
+                sorted(
+                    d.board
+                    for d in server.devices.devices()
+                    if d.board and d.update and d.update.get("available")
+                )
+            ),
         )
+
+    def request_update(self, timeout: float = 5.0) -> list[str]:
+        """Start the update over the air of every board that can take one (the tray's
+        "Update firmware" for ``"board_updates": "ask"``); the names of those started."""
+        loop = self._loop
+        if loop is None:
+            return []
+
+        async def request() -> list[str]:
+            server = self._server
+            return server.devices.request_update(None) if server is not None else []
+
+        try:
+            return run_in_loop(loop, request()).result(timeout)
+        except concurrent.futures.TimeoutError:
+            return []
 
     # --- on the server thread ---
 

@@ -74,6 +74,13 @@ def open_path(path: Path) -> None:
     subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def update_label(updatable: tuple[str, ...]) -> str:
+    """The tray's update entry: which boards a newer firmware waits for (issue 23, "ask")."""
+    if not updatable:
+        return "Update firmware (no board waits for one)"
+    return printable(f"Update firmware: {', '.join(updatable)}")
+
+
 def status_line(status: ServerStatus) -> str:
     """The status as the menu and tooltip show it; an error's text may quote a remote server."""
     return printable(status.text)
@@ -132,6 +139,11 @@ class TrayApp:
                 self.open_dashboard,
                 enabled=lambda _: self.server.status().dashboard is not None,
             ),
+            item(
+                lambda _: update_label(self.server.status().updatable),
+                self.update_boards,
+                enabled=lambda _: bool(self.server.status().updatable),
+            ),
             item("Restart Server", self.restart),
             item("Open log", self.open_log),
             item("Open config", self.open_config),
@@ -155,6 +167,13 @@ class TrayApp:
                 self.icon.notify(text, "NOCTURNE_OS")
             except Exception:
                 log.debug("notification failed", exc_info=True)
+
+    def update_boards(self, *_: object) -> None:
+        started = self.server.request_update()
+        log.info(
+            "Tray: update over the air started for %s", printable(", ".join(started) or "none")
+        )
+        self._wake.set()
 
     def toggle_startup(self, *_: object) -> None:
         if self.autostart.is_enabled():

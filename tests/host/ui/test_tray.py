@@ -65,6 +65,9 @@ def artifacts_dir(tmp_path: Path) -> Path:
     return path
 
 
+TOKEN = "q3M0bnR5LXR3by1ieXRlcy1vZi10b2tlbg"
+
+
 def test_status_text():
     assert ServerStatus(True, devices=2, lhm_online=True).text == "RUNNING · 2 devices"
     assert ServerStatus(True, devices=1, lhm_online=None).text == "RUNNING · 1 device"
@@ -116,6 +119,21 @@ def connect_retrying(port: int) -> socket.socket:
             time.sleep(0.05)
 
 
+def up_lines(sock: socket.socket) -> list[bytes]:
+    """The update's lines a board received, up to its end (``UP z``)."""
+    sock.settimeout(TIMEOUT)
+    got: list[bytes] = []
+    deadline = time.monotonic() + TIMEOUT  # the usual lines go on arriving meanwhile
+    with sock.makefile("rb") as lines:
+        for line in lines:
+            assert time.monotonic() < deadline, "no update within the time"
+            if line.startswith(b"UP "):
+                got.append(line)
+            if line == b"UP z\n":
+                return got
+    raise AssertionError(f"the update ended early: {got[-1:]}")
+
+
 def eof(sock: socket.socket) -> bool:
     sock.settimeout(TIMEOUT)
     while True:
@@ -131,7 +149,10 @@ def test_every_menu_action(xdisplay, tmp_path, lhm_replay_thread):
     assert pystray.Icon.__module__ == "pystray._xorg"
     port = free_port()
     web = WebSettings(port=free_port())
-    config = Config(host="127.0.0.1", port=port, lhm_url=lhm_replay_thread, ping_host="", web=web)
+    config = Config(
+        host="127.0.0.1", port=port, lhm_url=lhm_replay_thread, ping_host="", web=web,
+        device_tokens={"desk": TOKEN}, allow_unpaired=True, board_updates="ask",
+    )  # fmt: skip
     server = ServerThread(lambda: config)
     assert server.start().running
     server_thread = server._thread
@@ -166,6 +187,21 @@ def test_every_menu_action(xdisplay, tmp_path, lhm_replay_thread):
             app.icon.menu.items[1](app.icon)
             assert not auto.is_enabled()
             assert [str(i) for i in app.icon.menu.items][1] == "Add to startup"
+
+            # Update firmware ("ask"): offered once a paired board on another version said it
+            # takes updates; the board then receives the update's lines
+            label = "Update firmware (no board waits for one)"
+            assert label in items and not items[label].enabled
+            desk = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            desk.sendall(f"HELO {TOKEN}\nfw:0000aaaa\nota:ready 00112233aabbccdd\n".encode())
+            update_item = next(i for i in app.icon.menu.items if str(i).startswith("Update"))
+            deadline = time.monotonic() + TIMEOUT
+            while str(update_item) != "Update firmware: desk" or not update_item.enabled:
+                assert time.monotonic() < deadline, str(update_item)
+                time.sleep(0.05)
+            update_item(app.icon)
+            assert up_lines(desk)[0].startswith(b"UP m ")
+            desk.close()
 
             items["Open log"](app.icon)
             items["Open config"](app.icon)
