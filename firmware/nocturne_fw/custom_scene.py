@@ -10,7 +10,7 @@ dash), never 0.
 
 A State part (``State.parts``) that applies itself in ``prepare`` (no spare tables: the
 heap budget; a line State refuses after that, only for a MemoryError, keeps its custom
-scenes), into tables made once at build for ``SCENES`` x ``SLOTS`` slots, of small ints: a
+scenes), into tables made once, for ``SCENES`` x ``SLOTS`` slots, of small ints: a
 draw makes nothing and a line makes no string. An ``xs`` is applied as the next line comes,
 and that line's values are the first shown with it (the line that brings it keeps the shown
 ones): its checker is then compiled in a heap without the first line of a connection, the
@@ -23,7 +23,9 @@ keeps the last ``GRAPH_N`` values of its slot (graph.py, auto-scaled, 16-bit sam
 the slot's decimals' units: drawn at most 32767, negative as 0), cleared when the scene's
 definition changes.
 
-The definition is checked and copied by custom_xs.py, imported only while an ``xs`` is
+Made when the first ``xs`` that defines a scene arrives (commands.CustomGate stands in
+until then: a board whose PC defines none never holds this module). The definition is
+checked and copied by custom_xs.py, imported only while an ``xs`` is
 handled and dropped afterwards: it comes once per connection.
 """
 
