@@ -1,7 +1,7 @@
 """Power cuts across an update on real MicroPython (issue 23): the board's process killed
 at points of an update (mid-transfer, after staging, mid-swap, right after the swap, mid-
 rollback, on trial before it marked itself good, after), then started again on the same
-folder: it always comes up on a whole version, old or new, and reaches live data. A few
+folder: it always comes up on a whole version, old or new, and reaches live data. Ten
 points here; bench/bench_ota.py --cuts sweeps every filesystem step of the swap and the
 rollback."""
 
@@ -24,7 +24,11 @@ def setup_module() -> None:
     ("point", "steps", "runs"),
     [
         ("transfer", 0, "new"),  # killed mid-transfer: the next connect sends it again
+        ("staged", 0, "new"),  # every file checked, marker written: the next boot swaps
+        ("swap", 1, "new"),  # the swap's first step done: the next boot finishes it
         ("swap", 9, "new"),  # some files moved: the next boot finishes the swap
+        ("swap", 40, "new"),  # most files moved
+        ("rollback", 0, "old"),  # right after the swap, before main.py: never ran, rolled back
         ("rollback", 3, "old"),  # swapped, never ran: rolled back, cut mid-rollback
         ("rollback", 44, "old"),  # ... cut in the rollback's cleanup (38 files)
         ("trial", 0, "old"),  # running on trial, not yet good: rolled back
