@@ -71,7 +71,7 @@ def _describe(custom: Any, out: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..collect.custom import CustomValues, unknown_sensors
+    from ..collect.custom import CustomValues  # it warns of unknown sensor ids, once
     from ..config.model import ConfigError, load_config
     from ..snapshot import Hardware
 
@@ -85,9 +85,6 @@ def run(args: argparse.Namespace) -> int:
               "or build them in the dashboard's Scenes tab")  # fmt: skip
         return 0
     reading, origin = asyncio.run(_reading(config, args.capture))
-    if reading is not None:
-        for problem in unknown_sensors(config.custom_scenes, [s.id for s in reading.sensors]):
-            print(problem, file=sys.stderr)
     values = CustomValues(config.custom_scenes)
     custom = values.read(reading, reading.hardware if reading else Hardware(), None)
     assert custom is not None
